@@ -1,0 +1,32 @@
+# Two commands do all the set-up:  `make lab` (start the kit)  and  `make test` (run every test).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test exercises bench present clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+lab: $(STAMP)  ## Start JupyterLab on the lessons, at notebook 00
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+
+test: $(STAMP)  ## The whole suite: package tests, doctests, browser tests, every notebook
+	MPLBACKEND=Agg $(BIN)/python -m pytest --doctest-modules nanosims_helpers tests \
+		--nbval-lax --nbval-current-env notebooks solutions exercises
+
+exercises: $(STAMP)  ## Regenerate exercises/ from solutions/
+	$(BIN)/python tools/make_exercises.py
+
+bench: $(STAMP)  ## Benchmarks of the hot paths (not part of the tests)
+	MPLBACKEND=Agg $(BIN)/python benchmarks/run_all.py
+
+present: $(STAMP)  ## Notebook 07 as a Voila app for instructors
+	$(BIN)/voila notebooks/07_explorer.ipynb
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

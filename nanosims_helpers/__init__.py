@@ -1,0 +1,1 @@
+"""Helpers for clustering NanoSIMS ion images: loading, preprocessing, clustering, metrics, plots."""

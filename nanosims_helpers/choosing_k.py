@@ -1,0 +1,253 @@
+"""Choosing the number of clusters k: score KMeans for a range of k, then find the knee of a curve.
+
+:func:`sweep_k` clusters the pixels for every k and scores each clustering; :func:`find_knee`
+reads the k where a curve (entropy or inertia by default) stops falling steeply.
+
+The fast sweep (the default) is about 4-5x quicker than running KMeans on every pixel for every
+k, and finds the same knee on the kit's sample images:
+
+* KMeans is fitted on a fixed random sample of :data:`FIT_SAMPLE_SIZE` pixels, then every pixel
+  gets the nearest centre;
+* each k starts from the centres found for the previous k plus one new centre, drawn with the
+  k-means++ rule (far from the existing centres), instead of starting from scratch;
+* every score is computed on the label map of all pixels (the silhouette on a fixed sample of
+  :data:`SWEEP_SILHOUETTE_SAMPLE_SIZE` pixels).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from kneed import KneeLocator
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import pairwise_distances, silhouette_score
+from tqdm.auto import tqdm
+
+from .clustering import KMEANS_N_INIT
+from .errors import NanoSIMSError
+from .metrics import ENTROPY_BINS, _dispersion_scores, _entropy_of_bins, _feature_bins, _pixels, _sample_indices
+from .validation import check_n_clusters
+
+#: Columns of the table returned by :func:`sweep_k`.
+SWEEP_COLUMNS = ("k", "inertia", "entropy", "calinski_harabasz", "davies_bouldin", "silhouette")
+#: Pixels KMeans is fitted on in the fast sweep.
+FIT_SAMPLE_SIZE = 10_000
+#: Pixels the silhouette is computed on in a sweep (small, so 30 silhouettes take well under 1 s).
+SWEEP_SILHOUETTE_SAMPLE_SIZE = 2000
+
+
+def _check_k_values(k_values, n_pixels: int) -> list[int]:
+    """Return the k values sorted, without repeats, each checked to be 2 <= k <= n_pixels."""
+    try:
+        values = list(k_values)
+    except TypeError as exc:
+        raise NanoSIMSError(f"k_values: expected a list or range of whole numbers, got {k_values!r}.") from exc
+    if not values:
+        raise NanoSIMSError("k_values: empty; give the numbers of clusters to try, e.g. range(2, 32).")
+    return sorted({check_n_clusters(k, n_pixels, name="k_values") for k in values})
+
+
+class _SweepScorer:
+    """Scores label maps of one set of pixels, reusing what does not depend on the labels."""
+
+    def __init__(self, pixels: np.ndarray, random_state):
+        self.pixels = pixels
+        self.bins = _feature_bins(pixels, ENTROPY_BINS)
+        size = min(SWEEP_SILHOUETTE_SAMPLE_SIZE, pixels.shape[0])
+        self.silhouette_sample = _sample_indices(pixels.shape[0], size, random_state)
+        self.silhouette_distances = pairwise_distances(pixels[self.silhouette_sample])
+
+    def score(self, k: int, labels: np.ndarray) -> dict[str, float]:
+        names, codes = np.unique(labels, return_inverse=True)
+        row = {"k": k, **_dispersion_scores(self.pixels, codes, names.size)}
+        row["entropy"] = _entropy_of_bins(self.bins, codes, names.size, ENTROPY_BINS)
+        row["silhouette"] = self._silhouette(codes[self.silhouette_sample])
+        return row
+
+    def _silhouette(self, codes: np.ndarray) -> float:
+        if not 2 <= np.unique(codes).size < codes.size:
+            return np.nan  # the sample holds a single cluster: no silhouette, marked missing
+        return float(silhouette_score(self.silhouette_distances, codes, metric="precomputed"))
+
+
+def _fit(model: KMeans, pixels: np.ndarray) -> KMeans:
+    """Fit KMeans; fewer distinct pixels than clusters is a NanoSIMSError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        try:
+            return model.fit(pixels)
+        except ConvergenceWarning as exc:
+            raise NanoSIMSError(
+                f"k_values: k={model.n_clusters} is more than the number of distinct pixel values "
+                f"({exc}); use smaller k values."
+            ) from exc
+
+
+def _plain_labels(pixels: np.ndarray, k_values: list[int], random_state):
+    """KMeans from scratch on every pixel for each k (the slow reference)."""
+    for k in k_values:
+        yield _fit(KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=random_state), pixels).labels_
+
+
+def _add_centres(centres: np.ndarray, sample: np.ndarray, n_new: int, rng) -> np.ndarray:
+    """Append ``n_new`` centres drawn from ``sample`` with probability ~ squared distance (k-means++)."""
+    nearest = ((sample[:, None, :] - centres[None, :, :]) ** 2).sum(axis=-1).min(axis=1)
+    for _ in range(n_new):
+        total = nearest.sum()
+        pick = rng.choice(sample.shape[0], p=nearest / total) if total > 0 else rng.integers(sample.shape[0])
+        centres = np.vstack([centres, sample[pick]])
+        nearest = np.minimum(nearest, ((sample - sample[pick]) ** 2).sum(axis=1))
+    return centres
+
+
+def _fast_labels(pixels: np.ndarray, k_values: list[int], random_state):
+    """KMeans on a pixel sample, warm-started from the previous k; every pixel gets the nearest centre."""
+    rng = np.random.default_rng(random_state)
+    sample = pixels[_sample_indices(pixels.shape[0], min(FIT_SAMPLE_SIZE, pixels.shape[0]), rng)]
+    centres = None
+    for k in k_values:
+        if centres is None:
+            model = KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=random_state)
+        else:
+            init = _add_centres(centres, sample, k - centres.shape[0], rng)
+            model = KMeans(n_clusters=k, init=init, n_init=1, random_state=random_state)
+        centres = _fit(model, sample).cluster_centers_
+        yield model.predict(pixels)
+
+
+def sweep_k(values, k_values=range(2, 32), *, random_state=0, fast: bool = True, progress: bool = True) -> pd.DataFrame:
+    """Cluster with KMeans for each k and score every clustering.
+
+    Parameters
+    ----------
+    values : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+        What to cluster, e.g. preprocessed channels or principal components.
+    k_values : iterable of int
+        Numbers of clusters to try, each >= 2 (sorted, repeats dropped).
+    random_state : int
+        Seed of KMeans and of the pixel samples: the same seed gives the same table.
+    fast : bool
+        True: fit on a sample of :data:`FIT_SAMPLE_SIZE` pixels, warm-starting each k from the
+        previous one (a few times faster; see the module description). False: KMeans from
+        scratch on every pixel for each k, as in a plain loop.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per k, columns :data:`SWEEP_COLUMNS`: ``inertia`` (within-cluster sum of squared
+        distances to the cluster means), ``entropy`` (:func:`~nanosims_helpers.metrics.clustering_entropy`),
+        ``calinski_harabasz``, ``davies_bouldin`` and ``silhouette`` (on a fixed sample of
+        :data:`SWEEP_SILHOUETTE_SAMPLE_SIZE` pixels; NaN in the rare case the sample holds one
+        cluster), all computed on every pixel's label.
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``values`` holds NaN or infinite values, a k is below 2 or above the number of
+        pixels, or the pixels take fewer distinct values than a k.
+
+    Examples
+    --------
+    >>> values = np.repeat([[0.0], [1.0], [5.0], [9.0]], 10, axis=0)
+    >>> table = sweep_k(values, range(2, 5), progress=False)
+    >>> table["k"].tolist(), bool(table["inertia"].is_monotonic_decreasing)
+    ([2, 3, 4], True)
+    """
+    pixels = _pixels(values)
+    k_list = _check_k_values(k_values, pixels.shape[0])
+    scorer = _SweepScorer(pixels, random_state)
+    labels = (_fast_labels if fast else _plain_labels)(pixels, k_list, random_state)
+    steps = tqdm(zip(k_list, labels), total=len(k_list), desc="KMeans for each k", disable=not progress)
+    return pd.DataFrame([scorer.score(k, k_labels) for k, k_labels in steps], columns=list(SWEEP_COLUMNS))
+
+
+def _knee_curve(table, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return the k values and the column of a sweep table, checked."""
+    if not isinstance(table, pd.DataFrame) or "k" not in table.columns:
+        raise NanoSIMSError("table: expected the DataFrame returned by sweep_k, with a 'k' column.")
+    if column not in table.columns:
+        raise NanoSIMSError(f"column={column!r}: not in the table; choose one of {list(table.columns[1:])}.")
+    curve = table.sort_values("k")
+    k, y = curve["k"].to_numpy(), curve[column].to_numpy(dtype=float)
+    if k.size < 3:
+        raise NanoSIMSError(f"table: {k.size} row(s); a knee needs at least 3 values of k.")
+    if not np.isfinite(y).all():
+        raise NanoSIMSError(f"column={column!r}: holds NaN or infinite values; choose another column.")
+    return k, y
+
+
+def _farthest_from_chord(k: np.ndarray, y: np.ndarray, curve: str) -> int | None:
+    """The k farthest from the straight line through the first and last points, on the side the
+    curve bends to (below it when convex, above when concave), or None when no point is."""
+    x_scaled = (k - k[0]) / (k[-1] - k[0])
+    span = y.max() - y.min()
+    y_scaled = (y - y.min()) / span if span > 0 else np.zeros_like(y)
+    gap = y_scaled[0] + (y_scaled[-1] - y_scaled[0]) * x_scaled - y_scaled
+    gap = gap if curve == "convex" else -gap
+    best = int(np.argmax(gap))
+    return int(k[best]) if gap[best] > 1e-9 else None
+
+
+def find_knee(table, column: str = "entropy", *, curve: str = "convex", direction: str = "decreasing") -> int:
+    """Return the k at the knee of a sweep curve: where adding clusters stops paying off.
+
+    Uses the Kneedle method (``kneed.KneeLocator``), which assumes a convex or concave curve;
+    real curves can be bumpy, so look at the curve too (``plot_sweep``). If kneed finds no knee,
+    a ``UserWarning`` says so and the k farthest from the straight line through the first and
+    last points is returned, or the smallest k if the curve is a straight line.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table returned by :func:`sweep_k` (at least 3 rows).
+    column : str
+        The score to read, e.g. ``"entropy"`` or ``"inertia"`` (falling, convex).
+    curve : {"convex", "concave"}
+        Shape of the curve.
+    direction : {"decreasing", "increasing"}
+        Whether the score falls or rises with k.
+
+    Returns
+    -------
+    int
+        A k from the table.
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``table`` has no ``k`` or ``column`` column, fewer than 3 rows or non-finite values,
+        or ``curve`` / ``direction`` are not one of the names above.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"k": range(2, 10), "entropy": [8, 4, 2, 1.6, 1.4, 1.3, 1.2, 1.1]})
+    >>> find_knee(table)
+    4
+    """
+    if curve not in ("convex", "concave") or direction not in ("decreasing", "increasing"):
+        raise NanoSIMSError(
+            f"curve={curve!r}, direction={direction!r}: use curve 'convex' or 'concave' and "
+            "direction 'decreasing' or 'increasing'."
+        )
+    k, y = _knee_curve(table, column)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # kneed's own "no knee" warning is replaced by ours
+        knee = KneeLocator(k, y, curve=curve, direction=direction).knee
+    if knee is not None:
+        return int(knee)
+    fallback = _farthest_from_chord(k, y, curve)
+    reason = "the k farthest from the straight line through the first and last points"
+    if fallback is None:
+        fallback, reason = int(k[0]), "the smallest k, as the curve does not bend"
+    warnings.warn(
+        f"find_knee: kneed found no knee in the {column!r} curve; using k={fallback}, {reason}. "
+        "Look at the curve before trusting this k.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return fallback

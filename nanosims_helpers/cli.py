@@ -1,0 +1,318 @@
+"""The ``nanosims-cluster`` command: cluster many NanoSIMS images from the shell, one call each.
+
+For every input image it writes, into the output folder, a label map (TIFF), cluster profiles
+(CSV), scores and settings (JSON) and an overview figure (PNG), see :mod:`nanosims_helpers.outputs`,
+plus one ``summary.csv`` over all inputs. A bad input is reported in one line and skipped;
+the exit status is 0 when every input was clustered, 1 when any failed, 2 for a bad command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from .errors import NanoSIMSError
+from .loading import SUPPORTED_SUFFIXES, load_image
+from .metrics import score_table
+from .outputs import write_outputs
+from .pipeline import METHODS, cluster_image
+from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
+
+PROG = "nanosims-cluster"
+
+#: The file written over all inputs, one row per input.
+SUMMARY_NAME = "summary.csv"
+
+SCORE_NAMES = ("silhouette", "calinski_harabasz", "davies_bouldin", "entropy")
+SUMMARY_COLUMNS = ("file", "status", "error", "output_prefix", "k", *SCORE_NAMES, "warnings")
+
+DEFAULT_COMPONENTS = 2
+DEFAULT_K_MAX = 31
+
+EPILOG = f"""\
+examples:
+  {PROG} image.im --out results
+      k-means, k chosen automatically (knee of the entropy curve over k = 2..31)
+  {PROG} image.im --out results --k-max 12
+      the same, trying k = 2..12 only (faster)
+  {PROG} data/ --out results -k 5 --method hierarchical
+      every .tif/.tiff/.im file in the folder data/, Ward clustering into 5 clusters
+  {PROG} a.tif b.tif --out results -k 4 --method pca-kmeans --components 3
+      k-means on the first 3 principal components
+  {PROG} image.im --out results --masses 12C,16O,12C14N --preprocessing asinh+zscore
+
+For each input, DIR receives STEM_labels.tif (cluster number of each pixel, opens in Fiji),
+STEM_profiles.csv (per cluster and mass: pixels, area fraction, counts, mean scaled value),
+STEM_scores.json (scores and every setting used) and STEM_overview.png; over all inputs,
+{SUMMARY_NAME}. Exit status: 0 all inputs clustered, 1 some failed, 2 bad command line.
+"""
+
+
+def kit_version() -> str:
+    """Return the installed version of the kit, or ``"unknown"`` when it is run from a bare copy."""
+    try:
+        return metadata.version("nanosims-helpers")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _n_clusters(text: str):
+    """Parse ``-k``: ``"auto"`` or a whole number of at least 2."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of clusters or 'auto', got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"{value}: a clustering needs at least 2 clusters")
+    return value
+
+
+def _n_clusters_only(text: str) -> int:
+    """Parse a whole number of clusters, at least 2 (no 'auto')."""
+    value = _n_clusters(text)
+    if value == "auto":
+        raise argparse.ArgumentTypeError("expected a whole number of clusters, at least 2")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: use 1 or more")
+    return value
+
+
+def _mass_list(text: str) -> list[str]:
+    """Parse ``--masses 12C,16O``: comma-separated names, none empty."""
+    masses = [name.strip() for name in text.split(",")]
+    if not all(masses):
+        raise argparse.ArgumentTypeError(f"{text!r}: give mass names separated by commas, e.g. 12C,16O,12C14N")
+    return masses
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``nanosims-cluster``."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Cluster the pixels of NanoSIMS images (TIFF or Cameca .im) and save maps, "
+        "profiles, scores and figures.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files (.tif, .tiff, .im) or folders of them")
+    parser.add_argument("-o", "--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)")
+    parser.add_argument("--method", choices=METHODS, default="kmeans", help="clustering method (default: kmeans)")
+    parser.add_argument(
+        "-k", "--clusters", type=_n_clusters, default="auto", metavar="N|auto",
+        help="number of clusters, or 'auto' for the knee of the entropy curve (default: auto)",
+    )
+    parser.add_argument(
+        "--k-max", type=_n_clusters_only, metavar="N",
+        help=f"largest k tried by -k auto (default: {DEFAULT_K_MAX})",
+    )
+    parser.add_argument(
+        "--preprocessing", choices=sorted(PREPROCESSING), default=RECOMMENDED_PREPROCESSING,
+        help=f"scaling of the counts before clustering (default: {RECOMMENDED_PREPROCESSING})",
+    )
+    parser.add_argument(
+        "--masses", type=_mass_list, metavar="M1,M2,...",
+        help="cluster only these masses, e.g. 12C,16O,12C14N (spaces in names ignored; default: all)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random_state of every random step (default: 0)")
+    parser.add_argument(
+        "--components", type=_positive_int, metavar="N",
+        help=f"principal components kept by --method pca-kmeans (default: {DEFAULT_COMPONENTS})",
+    )
+    parser.add_argument("--traceback", action="store_true", help="stop at the first failure and show the traceback")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {kit_version()}")
+    return parser
+
+
+def collect_inputs(inputs) -> list[Path]:
+    """Return the image files named by ``inputs``: files as given, folders replaced by their images.
+
+    A folder contributes its ``.tif``, ``.tiff`` and ``.im`` files (not sub-folders), sorted by
+    name; a folder without any, or a path that does not exist, is kept so that it is reported as
+    a failed input. A file named twice is kept once.
+
+    Examples
+    --------
+    >>> collect_inputs(["a.tif", "b.im", "a.tif"])
+    [PosixPath('a.tif'), PosixPath('b.im')]
+    """
+    found: dict[Path, Path] = {}
+    for path in map(Path, inputs):
+        images = _folder_images(path) if path.is_dir() else []
+        for image in images or [path]:
+            found.setdefault(image.resolve(), image)
+    return list(found.values())
+
+
+def _folder_images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+
+
+def output_prefixes(paths) -> list[str]:
+    """Return one output file prefix per input: its stem, made unique by ``_2``, ``_3`` ...
+
+    Case is ignored when comparing, so outputs do not overwrite each other on Windows or macOS.
+
+    Examples
+    --------
+    >>> output_prefixes(["a/soil.tif", "b/soil.tif", "soil.im", "other.tif"])
+    ['soil', 'soil_2', 'soil_3', 'other']
+    """
+    taken: set[str] = set()
+    prefixes = []
+    for path in map(Path, paths):
+        prefix, number = path.stem, 2
+        while prefix.lower() in taken:
+            prefix, number = f"{path.stem}_{number}", number + 1
+        taken.add(prefix.lower())
+        prefixes.append(prefix)
+    return prefixes
+
+
+def _check_not_folder(path: Path) -> None:
+    if path.is_dir():
+        raise NanoSIMSError(f"{path}: the folder holds no {', '.join(SUPPORTED_SUFFIXES)} files; give image files or their folder.")
+
+
+def choose_k(scaled, k_max: int = DEFAULT_K_MAX, random_state: int = 0) -> int:
+    """Return the knee of the entropy curve of k-means over k = 2..k_max on the scaled intensities.
+
+    Raises
+    ------
+    NanoSIMSError
+        If the image has too few pixels for ``k_max`` clusters.
+    """
+    # Imported here: kneed loads scipy.signal, which takes seconds and is not needed for --help or a fixed k.
+    from .choosing_k import find_knee, sweep_k
+
+    table = sweep_k(scaled, range(2, k_max + 1), random_state=random_state, progress=False)
+    return int(find_knee(table, "entropy"))
+
+
+def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
+    """Load, cluster, score and write the outputs of one input; return its scores and settings.
+
+    Raises
+    ------
+    NanoSIMSError
+        If the input cannot be read or clustered with these settings.
+    """
+    _check_not_folder(path)
+    image = load_image(path)
+    if args.masses:
+        image = image.select(args.masses)
+    scaled = preprocess(image.counts, args.preprocessing, masses=image.masses)
+    auto = args.clusters == "auto"
+    k_max = args.k_max or DEFAULT_K_MAX
+    k = choose_k(scaled, k_max, args.seed) if auto else args.clusters
+    result = cluster_image(
+        image, k, method=args.method, preprocessing=args.preprocessing,
+        n_components=args.components or DEFAULT_COMPONENTS, random_state=args.seed,
+    )
+    scores = score_table(scaled, result.labels, random_state=args.seed)
+    record = {
+        "input": str(path),
+        "k": result.n_clusters,
+        "k_chosen": f"auto (knee of the k-means entropy curve, k = 2..{k_max})" if auto else "given",
+        "method": args.method,
+        "n_components": (args.components or DEFAULT_COMPONENTS) if args.method == "pca-kmeans" else None,
+        "preprocessing": args.preprocessing,
+        "seed": args.seed,
+        "masses": list(image.masses),
+        "shape": list(image.shape[:2]),
+        "pixel_size_um": image.pixel_size_um,
+        **{name: scores[name] for name in SCORE_NAMES},
+        "scores_computed_on": f"the {args.preprocessing} scaled intensities of all clustered masses",
+        "kit_version": kit_version(),
+    }
+    write_outputs(image, scaled, result.labels, record, args.out, prefix)
+    return record
+
+
+def _one_line(path: Path, message: str) -> str:
+    """``message`` on one line, starting with the input path (not twice)."""
+    message = " ".join(str(message).split())
+    for name in (str(path), path.name):
+        if message.startswith(f"{name}: "):
+            message = message[len(name) + 2:]
+    return f"{path}: {message}"
+
+
+def _warnings_of(caught) -> list[str]:
+    messages = [" ".join(str(w.message).split()) for w in caught if issubclass(w.category, UserWarning)]
+    return list(dict.fromkeys(messages))
+
+
+def run_one(path: Path, prefix: str, args: argparse.Namespace) -> dict:
+    """Cluster one input and return its summary row; report a failure or warnings on stderr."""
+    row = {"file": str(path), "output_prefix": prefix}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            record = cluster_file(path, prefix, args)
+        except Exception as exc:  # one bad input must not stop the others
+            if args.traceback:
+                raise
+            reason = str(exc) if isinstance(exc, NanoSIMSError) else _unexpected(exc)
+            line = _one_line(path, reason)
+            tqdm.write(f"{PROG}: error: {line}", file=sys.stderr)
+            return {**row, "status": "failed", "error": line}
+    notes = _warnings_of(caught)
+    for note in notes:
+        tqdm.write(f"{PROG}: warning: {_one_line(path, note)}", file=sys.stderr)
+    return {**row, "status": "ok", "k": record["k"], **{n: record[n] for n in SCORE_NAMES}, "warnings": " | ".join(notes)}
+
+
+def _unexpected(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc} ({type(exc).__name__})"
+    return f"unexpected {type(exc).__name__}: {exc} (rerun with --traceback and report it, please)"
+
+
+def write_summary(rows, path) -> None:
+    """Write the summary rows as CSV, one per input, in :data:`SUMMARY_COLUMNS` order."""
+    table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"k": "Int64"})
+    table.to_csv(path, index=False)
+
+
+def main(argv=None) -> int:
+    """Run ``nanosims-cluster`` with ``argv`` (default: the command line); return the exit status.
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +SKIP
+    nanosims-cluster 0.1.0
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.components is not None and args.method != "pca-kmeans":
+        parser.error("--components applies only to --method pca-kmeans")
+    if args.k_max is not None and args.clusters != "auto":
+        parser.error("--k-max applies only to -k auto")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"--out {args.out}: cannot create the folder ({exc.strerror or exc})")
+    paths = collect_inputs(args.inputs)
+    rows = []
+    for path, prefix in zip(tqdm(paths, desc=PROG, unit="image", file=sys.stderr, disable=None), output_prefixes(paths)):
+        rows.append(run_one(path, prefix, args))
+        write_summary(rows, args.out / SUMMARY_NAME)
+    failed = sum(row["status"] == "failed" for row in rows)
+    print(f"{len(rows) - failed} of {len(rows)} image(s) clustered, {failed} failed; see {args.out / SUMMARY_NAME}")
+    return 1 if failed else 0

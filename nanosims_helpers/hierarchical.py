@@ -1,0 +1,469 @@
+"""Ward hierarchical clustering of every pixel of an image, in seconds instead of minutes.
+
+Exact Ward clustering of a 256 x 256 image merges 65,536 pixels one pair at a time: SciPy needs
+about 33 GB of memory for it and fastcluster about 35 s (12 minutes at 512 x 512). The kit does
+it in two steps:
+
+1. group the pixels into about a thousand *micro-clusters* of very similar pixels (KMeans with
+   random initialisation, fitted on a random sample of pixels, then every pixel assigned);
+2. run Ward on the micro-cluster centroids, each weighted by its pixel count
+   (:func:`nanosims_helpers.ward.ward_linkage`): this is exactly Ward on the pixels once the
+   pixels of each micro-cluster have been merged.
+
+Cutting this tree gives the same clusters as exact Ward up to the pixels that the micro-clusters
+put together but exact Ward would have split; :func:`compare_with_exact` measures the agreement.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import adjusted_rand_score
+
+from .clustering import ClusterResult
+from .errors import NanoSIMSError
+from .validation import check_finite_array, check_labels, check_n_clusters
+from .ward import MAX_CENTROIDS, check_weights, cut_linkage, ward_linkage
+
+#: KMeans iterations for the micro-clusters: they only need to be small, not optimal.
+MICRO_MAX_ITER = 20
+
+#: Exact Ward (fastcluster) on 256 x 256 pixels took about 35 s on a 2-core laptop; the time
+#: grows with the square of the number of pixels.
+_EXACT_SECONDS_256 = 35.0
+_EXACT_WARN_PIXELS = 20_000
+
+
+@dataclass(frozen=True)
+class WardTree:
+    """Ward tree of an image's pixels, built on micro-clusters (see :func:`ward_tree`).
+
+    Attributes
+    ----------
+    micro_labels : ndarray of int, shape ``shape``
+        Micro-cluster of every pixel, 0 .. m-1.
+    centroids : ndarray of float, shape (m, n_features)
+        Mean features of each micro-cluster.
+    weights : ndarray of int, shape (m,)
+        Pixel count of each micro-cluster.
+    linkage : ndarray, shape (m - 1, 4)
+        SciPy linkage matrix of the micro-clusters (leaf i is micro-cluster i).
+    shape : tuple of int
+        Shape of the image, (y, x), or (n_pixels,) for a pixel table.
+    """
+
+    micro_labels: np.ndarray
+    centroids: np.ndarray
+    weights: np.ndarray
+    linkage: np.ndarray
+    shape: tuple[int, ...]
+
+    @property
+    def n_micro(self) -> int:
+        """Number of micro-clusters, m (the leaves of the tree)."""
+        return self.centroids.shape[0]
+
+
+class Regrouping(NamedTuple):
+    """Clusters merged into fewer groups by :func:`regroup_clusters`."""
+
+    #: Group of every pixel, 0 .. n_groups-1, largest group first; same shape as the labels given.
+    labels: np.ndarray
+    #: ``mapping[c]`` is the group of original cluster ``c``.
+    mapping: np.ndarray
+    #: SciPy linkage matrix of the original clusters (leaf c is cluster c), for a dendrogram.
+    linkage: np.ndarray
+    #: Pixel count of each original cluster.
+    weights: np.ndarray
+
+
+def ward_tree(features, *, n_micro: int = 1000, random_state=0, fit_sample_size: int = 65536) -> WardTree:
+    """Build the Ward tree of every pixel through micro-clusters.
+
+    Parameters
+    ----------
+    features : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+        Preprocessed channels (see :func:`nanosims_helpers.preprocessing.preprocess`).
+    n_micro : int
+        Number of micro-clusters (leaves of the tree), 2 to ``MAX_CENTROIDS``. More is closer
+        to exact Ward and slower. Images with fewer pixels use one leaf per distinct pixel value
+        (then the tree is exact).
+    random_state : int
+        Seed of the pixel sample and of the KMeans initialisation.
+    fit_sample_size : int
+        The micro-clusters are fitted on this many random pixels (at least ``n_micro``), then
+        every pixel joins its nearest micro-cluster: this keeps 512 x 512 images as fast as
+        256 x 256 ones.
+
+    Returns
+    -------
+    WardTree
+        Cut it with :func:`cut_tree`, draw it with
+        :func:`nanosims_helpers.dendrogram.plot_dendrogram`.
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``features`` is not a finite 2-D or 3-D array, is constant, or an argument is out of range.
+
+    Examples
+    --------
+    >>> features = np.random.default_rng(0).normal(size=(20, 20, 3))
+    >>> tree = ward_tree(features, n_micro=50)
+    >>> tree.n_micro, tree.linkage.shape, int(tree.weights.sum())
+    (50, (49, 4), 400)
+    """
+    values = _check_features(features)
+    table = values.reshape(-1, values.shape[-1])
+    n_micro = _check_count(n_micro, "n_micro", 2, MAX_CENTROIDS, "the Ward step's memory limit")
+    fit_sample_size = _check_count(fit_sample_size, "fit_sample_size", n_micro, None, "n_micro")
+    micro_labels, centroids, weights = _micro_clusters(table, n_micro, fit_sample_size, random_state)
+    return WardTree(
+        micro_labels.reshape(values.shape[:-1]), centroids, weights, ward_linkage(centroids, weights),
+        values.shape[:-1],
+    )
+
+
+def cut_tree(tree: WardTree, n_clusters: int | None = None, height: float | None = None) -> np.ndarray:
+    """Cut a Ward tree into clusters: give either the number of clusters or a height.
+
+    Parameters
+    ----------
+    tree : WardTree
+        From :func:`ward_tree`.
+    n_clusters : int, optional
+        Number of clusters, 2 to the number of micro-clusters.
+    height : float, optional
+        Cut height on the dendrogram's axis: clusters merged below it stay together.
+
+    Returns
+    -------
+    ndarray of int, shape ``tree.shape``
+        Cluster of every pixel, 0 .. k-1, cluster 0 the largest.
+
+    Raises
+    ------
+    NanoSIMSError
+        If both or neither of ``n_clusters`` and ``height`` are given, or the value would not
+        give between 2 and ``tree.n_micro`` clusters.
+
+    Examples
+    --------
+    >>> features = np.zeros((4, 6, 1))
+    >>> features[:, 4:] = 1.0
+    >>> cut_tree(ward_tree(features), n_clusters=2)[0]
+    array([0, 0, 0, 0, 1, 1])
+    """
+    if not isinstance(tree, WardTree):
+        raise NanoSIMSError(f"tree: expected a WardTree from ward_tree(), got {type(tree).__name__}.")
+    if (n_clusters is None) == (height is None):
+        raise NanoSIMSError("cut_tree: give exactly one of n_clusters and height.")
+    if height is not None:
+        n_clusters = _clusters_below(tree.linkage, height)
+    n_clusters = _check_count(
+        n_clusters, "n_clusters", 2, tree.n_micro, "the number of micro-clusters; build the tree with a larger n_micro"
+    )
+    groups = _order_by_size(cut_linkage(tree.linkage, n_clusters), tree.weights)
+    return groups[tree.micro_labels]
+
+
+def hierarchical_map(features, n_clusters: int, *, random_state=0) -> ClusterResult:
+    """Cluster every pixel with Ward's method (fast, through micro-clusters) and return the map.
+
+    Parameters
+    ----------
+    features : array_like, shape (y, x, n_features)
+        Preprocessed channels.
+    n_clusters : int
+        Number of clusters, k >= 2.
+    random_state : int
+        Seed of the micro-clusters: the same seed gives the same labels.
+
+    Returns
+    -------
+    ClusterResult
+        Labels (cluster 0 the largest), centres = mean features of each cluster, ``pca=None``.
+
+    Raises
+    ------
+    NanoSIMSError
+        As :func:`ward_tree` and :func:`cut_tree`; also if ``features`` is not 3-D.
+
+    Examples
+    --------
+    >>> features = np.zeros((4, 6, 2))
+    >>> features[:, 4:] = [1.0, 3.0]
+    >>> result = hierarchical_map(features, 2)
+    >>> result.labels[0], result.centers
+    (array([0, 0, 0, 0, 1, 1]), array([[0., 0.],
+           [1., 3.]]))
+    """
+    values = _check_features(features, ndim=(3,))
+    n_clusters = check_n_clusters(n_clusters, values.shape[0] * values.shape[1])
+    labels = cut_tree(ward_tree(values, random_state=random_state), n_clusters=n_clusters)
+    return ClusterResult(labels, _cluster_means(values, labels, n_clusters), values)
+
+
+def exact_ward_labels(features, n_clusters: int) -> np.ndarray:
+    """Exact Ward clustering of every pixel with fastcluster, to check the fast method.
+
+    Slow: about 35 s for 256 x 256 pixels, 12 minutes for 512 x 512 (the time grows with the
+    square of the number of pixels); memory stays small. Warns above 20,000 pixels.
+
+    Parameters
+    ----------
+    features : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+        Preprocessed channels.
+    n_clusters : int
+        Number of clusters, k >= 2.
+
+    Returns
+    -------
+    ndarray of int, shape (y, x) or (n_pixels,)
+        Cluster of every pixel, 0 .. k-1, cluster 0 the largest.
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``features`` is not a finite 2-D or 3-D array, is constant, or ``n_clusters`` is out of range.
+
+    Examples
+    --------
+    >>> exact_ward_labels([[0.0], [0.1], [5.0], [5.2], [5.1]], 2)
+    array([1, 1, 0, 0, 0])
+    """
+    import fastcluster
+
+    values = _check_features(features)
+    table = values.reshape(-1, values.shape[-1])
+    n_pixels = table.shape[0]
+    n_clusters = check_n_clusters(n_clusters, n_pixels)
+    if n_pixels > _EXACT_WARN_PIXELS:
+        seconds = _EXACT_SECONDS_256 * (n_pixels / 65536) ** 2
+        warnings.warn(
+            f"exact Ward on {n_pixels:,} pixels takes about {seconds:.0f} s on a laptop; "
+            "hierarchical_map() gives nearly the same clusters in a second or two.",
+            UserWarning,
+            stacklevel=2,
+        )
+    linkage = fastcluster.linkage_vector(table, method="ward")
+    groups = cut_linkage(linkage, n_clusters)
+    return _order_by_size(groups, np.ones(n_pixels)).reshape(values.shape[:-1])
+
+
+def agreement(fast_labels, exact_labels) -> float:
+    """Adjusted Rand index between two label maps: 1 for the same clusters, about 0 for chance.
+
+    Cluster numbers do not matter, only which pixels are together.
+
+    Parameters
+    ----------
+    fast_labels, exact_labels : array_like of int, same shape
+        Two clusterings of the same pixels.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    NanoSIMSError
+        If the two do not hold one integer label per pixel each.
+
+    Examples
+    --------
+    >>> agreement([[0, 0, 1, 1]], [[1, 1, 0, 0]])
+    1.0
+    """
+    fast = np.asarray(fast_labels)
+    exact = check_labels(exact_labels, fast.size, name="exact_labels")
+    return float(adjusted_rand_score(exact, check_labels(fast, fast.size, name="fast_labels")))
+
+
+def compare_with_exact(features, n_clusters: int, *, random_state=0) -> dict:
+    """Run the fast and the exact Ward clustering on the same pixels and compare them.
+
+    Parameters
+    ----------
+    features : array_like, shape (y, x, n_features)
+        Preprocessed channels. Keep the image small (e.g. 64 x 64) unless you can wait:
+        the exact method takes about 35 s at 256 x 256.
+    n_clusters : int
+        Number of clusters.
+    random_state : int
+        Seed of the fast method.
+
+    Returns
+    -------
+    dict
+        ``adjusted_rand`` (agreement, 1 = identical), ``fast_seconds``, ``exact_seconds``,
+        ``speedup`` (exact / fast), ``fast_labels``, ``exact_labels``.
+
+    Raises
+    ------
+    NanoSIMSError
+        As :func:`hierarchical_map`.
+
+    Examples
+    --------
+    >>> features = np.random.default_rng(0).normal(size=(16, 16, 2))
+    >>> compare_with_exact(features, 3)["adjusted_rand"]
+    1.0
+    """
+    start = time.perf_counter()
+    fast = hierarchical_map(features, n_clusters, random_state=random_state).labels
+    middle = time.perf_counter()
+    exact = exact_ward_labels(features, n_clusters)
+    end = time.perf_counter()
+    return {
+        "adjusted_rand": agreement(fast, exact),
+        "fast_seconds": middle - start,
+        "exact_seconds": end - middle,
+        "speedup": (end - middle) / max(middle - start, 1e-9),
+        "fast_labels": fast,
+        "exact_labels": exact,
+    }
+
+
+def regroup_clusters(labels, centers, n_groups: int, sizes=None) -> Regrouping:
+    """Merge an over-split clustering (say KMeans with k=12) into fewer groups with Ward.
+
+    Ward on the cluster centres, each weighted by its pixel count, continues the merging where
+    KMeans stopped: it joins first the clusters whose union adds the least spread.
+
+    Parameters
+    ----------
+    labels : array_like of int
+        Cluster of every pixel, 0 .. k-1 (e.g. ``ClusterResult.labels``).
+    centers : array_like, shape (k, n_features)
+        Centre of each cluster (e.g. ``ClusterResult.centers``).
+    n_groups : int
+        Number of groups wanted, 2 to k.
+    sizes : array_like of shape (k,), optional
+        Pixel count of each cluster; counted from ``labels`` by default.
+
+    Returns
+    -------
+    Regrouping
+        ``labels`` (group of every pixel, same shape as given, group 0 the largest),
+        ``mapping`` (group of each original cluster), ``linkage`` and ``weights`` (for
+        :func:`nanosims_helpers.dendrogram.plot_dendrogram`).
+
+    Raises
+    ------
+    NanoSIMSError
+        If labels and centres do not match, a cluster has no pixels, or ``n_groups`` is out of range.
+
+    Examples
+    --------
+    >>> regroup_clusters([0, 1, 2, 2], [[0.0], [0.2], [5.0]], 2).mapping
+    array([1, 1, 0])
+    """
+    centres = check_finite_array(centers, "centers", ndim=(2,))
+    n_old = centres.shape[0]
+    flat = _check_cluster_labels(labels, n_old)
+    if sizes is None:
+        counts = np.bincount(flat, minlength=n_old)
+        if np.any(counts == 0):
+            raise NanoSIMSError(
+                f"labels: cluster(s) {np.flatnonzero(counts == 0).tolist()} have no pixels; "
+                "drop their centres or pass sizes."
+            )
+        sizes = counts
+    weights = check_weights(sizes, n_old, name="sizes")
+    n_groups = _check_count(n_groups, "n_groups", 2, n_old, "the number of clusters")
+    linkage = ward_linkage(centres, weights)
+    mapping = _order_by_size(cut_linkage(linkage, n_groups), weights)
+    return Regrouping(mapping[flat].reshape(np.shape(labels)), mapping, linkage, weights)
+
+
+def _check_features(features, ndim=(2, 3)) -> np.ndarray:
+    values = check_finite_array(features, "features", ndim=ndim)
+    table = values.reshape(-1, values.shape[-1])
+    if np.all(table == table[0]):
+        raise NanoSIMSError(
+            "features: every pixel has the same values (a constant image), so there is nothing to "
+            "cluster. Check that the image holds counts and that the right masses were selected."
+        )
+    return values
+
+
+def _check_count(value, name: str, lower: int, upper: int | None, upper_reason: str) -> int:
+    """Return ``value`` as an int after checking lower <= value <= upper."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise NanoSIMSError(f"{name}: expected a whole number, got {value!r}.")
+    if value < lower:
+        raise NanoSIMSError(f"{name}={value}: must be at least {lower}.")
+    if upper is not None and value > upper:
+        raise NanoSIMSError(f"{name}={value}: must be at most {upper} ({upper_reason}).")
+    return int(value)
+
+
+def _check_cluster_labels(labels, n_clusters: int) -> np.ndarray:
+    flat = check_labels(labels, np.size(labels))
+    if flat.min() < 0 or flat.max() >= n_clusters:
+        raise NanoSIMSError(
+            f"labels: values must be cluster numbers 0 .. {n_clusters - 1} (one per centre), "
+            f"got {flat.min()} .. {flat.max()}."
+        )
+    return flat
+
+
+def _clusters_below(linkage: np.ndarray, height) -> int:
+    """Number of clusters left when the tree is cut at ``height``."""
+    if isinstance(height, bool) or not isinstance(height, (int, float, np.number)) or not np.isfinite(height) \
+            or height < 0:
+        raise NanoSIMSError(f"height: expected a number >= 0, got {height!r}.")
+    n_clusters = linkage.shape[0] + 1 - int(np.count_nonzero(linkage[:, 2] <= height))
+    if n_clusters < 2:
+        raise NanoSIMSError(
+            f"height={height}: at or above the top of the tree ({linkage[-1, 2]:.4g}), every pixel "
+            "is in one cluster; use a lower height."
+        )
+    return n_clusters
+
+
+def _micro_clusters(table: np.ndarray, n_micro: int, fit_sample_size: int, random_state):
+    """Micro-cluster of every pixel, micro-cluster means and pixel counts (empty ones dropped)."""
+    if table.shape[0] <= n_micro:
+        centroids, inverse, counts = np.unique(table, axis=0, return_inverse=True, return_counts=True)
+        return inverse.ravel(), centroids, counts
+    rng = np.random.default_rng(random_state)
+    sample = table
+    if table.shape[0] > fit_sample_size:
+        sample = table[rng.choice(table.shape[0], fit_sample_size, replace=False)]
+    model = KMeans(n_micro, init="random", n_init=1, max_iter=MICRO_MAX_ITER, random_state=random_state)
+    with warnings.catch_warnings():
+        # Fewer distinct pixels than micro-clusters: the empty micro-clusters are dropped below.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels = model.fit(sample).predict(table)
+    counts = np.bincount(labels, minlength=n_micro)
+    kept = np.flatnonzero(counts)
+    renumber = np.zeros(n_micro, dtype=np.intp)
+    renumber[kept] = np.arange(kept.size)
+    labels = renumber[labels]
+    return labels, _cluster_means(table, labels, kept.size), counts[kept]
+
+
+def _cluster_means(values: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Mean of ``values`` (pixels on all but the last axis) over the pixels of each cluster."""
+    table = values.reshape(-1, values.shape[-1])
+    flat = labels.ravel()
+    counts = np.bincount(flat, minlength=n_clusters)
+    sums = np.stack([np.bincount(flat, weights=column, minlength=n_clusters) for column in table.T], axis=1)
+    return sums / counts[:, None]
+
+
+def _order_by_size(groups: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Renumber group labels so that 0 is the heaviest group: returns old label -> new label."""
+    totals = np.bincount(groups, weights=weights)
+    order = np.argsort(-totals, kind="stable")
+    renumber = np.empty_like(order)
+    renumber[order] = np.arange(order.size)
+    return renumber[groups]

@@ -1,0 +1,400 @@
+"""Scores of a clustering: how compact and well separated the clusters are, and how they agree.
+
+Every function takes the clustered ``values``, an image (y, x, feature) or a pixel table
+(pixel, feature), and ``labels``, an image-shaped label map (y, x) or one label per pixel.
+Label names do not matter (0..k-1, or any whole numbers): only which pixels share a label.
+
+============================  ===========  =======================================================
+score                         better when  what it measures
+============================  ===========  =======================================================
+``silhouette``                higher       how much closer each pixel is to its own cluster than
+                                           to the next one, from -1 to 1
+``calinski_harabasz``         higher       spread between clusters over spread within them
+``davies_bouldin``            lower        average worst overlap of a cluster with another, >= 0
+``clustering_entropy``        lower        disorder of the values within the clusters, >= 0
+``adjusted_rand``             higher       agreement with a reference map; 1 = same, ~0 = chance
+============================  ===========  =======================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sklearn
+from scipy.special import xlogy
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+from .errors import NanoSIMSError
+from .validation import check_finite_array, check_labels
+
+#: Pixels drawn for the silhouette unless ``exact=True``: a few seconds and ~200 MiB at most.
+SILHOUETTE_SAMPLE_SIZE = 5000
+#: Bins per feature of :func:`clustering_entropy`.
+ENTROPY_BINS = 10
+#: Memory (MiB) scikit-learn may use for one block of pixel-to-pixel distances, so the exact
+#: silhouette of a whole image fits in a 2 GB Binder session.
+_WORKING_MEMORY_MIB = 256
+
+
+def _pixels(values, name: str = "values") -> np.ndarray:
+    """Return ``values`` as a (pixel, feature) float table."""
+    array = check_finite_array(values, name)
+    return array.reshape(-1, array.shape[-1])
+
+
+def _check_label_shape(values_shape, labels, name: str) -> None:
+    """Catch a label map whose shape cannot belong to ``values``, with a hint what went wrong."""
+    labels_shape = np.shape(labels)
+    if len(values_shape) == 2 and labels_shape == tuple(values_shape):
+        raise NanoSIMSError(
+            f"values of shape {values_shape} are read as {values_shape[0]} pixels x {values_shape[1]} "
+            f"features, but {name} has the same shape. For a one-channel image pass values[..., None]."
+        )
+    if len(values_shape) == 3 and len(labels_shape) == 2 and labels_shape != tuple(values_shape[:2]):
+        raise NanoSIMSError(
+            f"{name}: a map of shape {labels_shape} for an image of {values_shape[0]} x {values_shape[1]} "
+            "pixels; give the label map of this image."
+        )
+
+
+def _label_codes(labels, n_pixels: int, name: str = "labels") -> tuple[np.ndarray, int]:
+    """Return labels renamed 0..k-1 (in sorted order of the names) and k."""
+    names, codes = np.unique(check_labels(labels, n_pixels, name), return_inverse=True)
+    return codes.ravel(), names.size
+
+
+def _pixels_and_codes(values, labels) -> tuple[np.ndarray, np.ndarray, int]:
+    """Validate ``values`` and ``labels`` together; return the pixel table, codes 0..k-1 and k."""
+    pixels = _pixels(values)
+    _check_label_shape(np.shape(values), labels, "labels")
+    codes, n_clusters = _label_codes(labels, pixels.shape[0])
+    return pixels, codes, n_clusters
+
+
+def _require_clusters(n_clusters: int, n_pixels: int, score: str) -> None:
+    """Scores that compare clusters need 2 <= k <= n_pixels - 1."""
+    if n_clusters < 2:
+        raise NanoSIMSError(
+            f"labels: all pixels are in one cluster, but the {score} compares clusters; "
+            "give labels with at least 2 clusters."
+        )
+    if n_clusters >= n_pixels:
+        raise NanoSIMSError(
+            f"labels: {n_clusters} clusters for {n_pixels} pixels (every pixel its own cluster); "
+            f"the {score} needs fewer clusters than pixels."
+        )
+
+
+def _check_whole_number(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise NanoSIMSError(f"{name}={value!r}: give a whole number, {minimum} or more.")
+    return int(value)
+
+
+def _centroids(pixels: np.ndarray, codes: np.ndarray, n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the mean of each cluster (k, feature) and the cluster sizes (k,)."""
+    n_features = pixels.shape[1]
+    cells = codes[:, None] * n_features + np.arange(n_features)
+    sums = np.bincount(cells.ravel(), weights=pixels.ravel(), minlength=n_clusters * n_features)
+    sizes = np.bincount(codes, minlength=n_clusters)
+    return sums.reshape(n_clusters, n_features) / sizes[:, None], sizes
+
+
+def _dispersion_scores(pixels: np.ndarray, codes: np.ndarray, n_clusters: int) -> dict[str, float]:
+    """Inertia, Calinski-Harabasz and Davies-Bouldin from one pass over the pixels.
+
+    Same definitions and edge cases as ``sklearn.metrics``; about 5x faster, which matters when
+    :func:`nanosims_helpers.choosing_k.sweep_k` scores 30 clusterings.
+    """
+    centroids, sizes = _centroids(pixels, codes, n_clusters)
+    offsets = pixels - centroids[codes]
+    squared = np.einsum("ij,ij->i", offsets, offsets)
+    inertia = float(squared.sum())
+    between = float(sizes @ ((centroids - pixels.mean(axis=0)) ** 2).sum(axis=1))
+    n_pixels = pixels.shape[0]
+    if inertia == 0.0:
+        calinski = 1.0  # scikit-learn's convention when every cluster is a single point
+    else:
+        calinski = between * (n_pixels - n_clusters) / (inertia * (n_clusters - 1))
+    spread = np.bincount(codes, weights=np.sqrt(squared), minlength=n_clusters) / sizes
+    return {"inertia": inertia, "calinski_harabasz": calinski, "davies_bouldin": _davies_bouldin(centroids, spread)}
+
+
+def _davies_bouldin(centroids: np.ndarray, spread: np.ndarray) -> float:
+    separation = np.sqrt(((centroids[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=-1))
+    if np.allclose(spread, 0) or np.allclose(separation, 0):
+        return 0.0
+    separation[separation == 0] = np.inf
+    return float(np.mean(np.max((spread[:, None] + spread[None, :]) / separation, axis=1)))
+
+
+def calinski_harabasz(values, labels) -> float:
+    """Calinski-Harabasz index: spread between clusters over spread within them (higher is better).
+
+    Equal to ``sklearn.metrics.calinski_harabasz_score`` (including its value 1.0 when all
+    pixels of each cluster are identical).
+
+    Parameters
+    ----------
+    values : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+        What was clustered.
+    labels : array_like of int, shape (y, x) or (n_pixels,)
+        Cluster of each pixel.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``values`` holds NaN or infinite values, ``labels`` do not hold one whole number per
+        pixel, or there are fewer than 2 clusters.
+
+    Examples
+    --------
+    >>> calinski_harabasz([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1])
+    200.0
+    """
+    pixels, codes, n_clusters = _pixels_and_codes(values, labels)
+    _require_clusters(n_clusters, pixels.shape[0], "Calinski-Harabasz index")
+    return _dispersion_scores(pixels, codes, n_clusters)["calinski_harabasz"]
+
+
+def davies_bouldin(values, labels) -> float:
+    """Davies-Bouldin index: average worst overlap of each cluster with another (lower is better).
+
+    Equal to ``sklearn.metrics.davies_bouldin_score``. Parameters and errors as in
+    :func:`calinski_harabasz`.
+
+    Examples
+    --------
+    >>> davies_bouldin([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1])
+    0.1
+    """
+    pixels, codes, n_clusters = _pixels_and_codes(values, labels)
+    _require_clusters(n_clusters, pixels.shape[0], "Davies-Bouldin index")
+    return _dispersion_scores(pixels, codes, n_clusters)["davies_bouldin"]
+
+
+def _sample_indices(n_pixels: int, sample_size: int, random_state) -> np.ndarray:
+    """Sorted indices of ``sample_size`` distinct pixels, the same for the same seed."""
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n_pixels, size=sample_size, replace=False))
+
+
+def _silhouette(pixels, codes, *, sample_size: int, exact: bool, random_state) -> float:
+    if not exact and pixels.shape[0] > sample_size:
+        chosen = _sample_indices(pixels.shape[0], sample_size, random_state)
+        pixels, codes = pixels[chosen], codes[chosen]
+        if np.unique(codes).size < 2:
+            raise NanoSIMSError(
+                f"silhouette: the {sample_size} sampled pixels all fall in one cluster; "
+                "use a larger sample_size or exact=True."
+            )
+    with sklearn.config_context(working_memory=_WORKING_MEMORY_MIB):
+        return float(silhouette_score(pixels, codes))
+
+
+def silhouette(values, labels, *, sample_size: int = SILHOUETTE_SAMPLE_SIZE, exact: bool = False, random_state=0) -> float:
+    """Mean silhouette coefficient, from -1 to 1 (higher is better), on a random sample of pixels.
+
+    For each pixel, a = mean distance to the other pixels of its cluster and b = mean distance
+    to the pixels of the nearest other cluster; its silhouette is (b - a) / max(a, b). The exact
+    score compares every pair of pixels: on one 256 x 256 image that takes about a minute. By
+    default it is computed on ``sample_size`` pixels drawn at random (the same pixels for the same
+    ``random_state``), which takes well under a second and is within about 0.01 of the exact value.
+
+    Parameters
+    ----------
+    values : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+        What was clustered.
+    labels : array_like of int, shape (y, x) or (n_pixels,)
+        Cluster of each pixel.
+    sample_size : int
+        Number of pixels drawn when there are more; at least 3.
+    exact : bool
+        If True, use every pixel (slow: minutes on a 256 x 256 image; memory stays near 300 MiB).
+    random_state : int
+        Seed of the sample.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    NanoSIMSError
+        As :func:`calinski_harabasz`; also if ``sample_size`` is not a whole number >= 3 or the
+        sample holds a single cluster.
+
+    Examples
+    --------
+    >>> round(silhouette([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1]), 3)
+    0.9
+    """
+    sample_size = _check_whole_number(sample_size, "sample_size", 3)
+    pixels, codes, n_clusters = _pixels_and_codes(values, labels)
+    _require_clusters(n_clusters, pixels.shape[0], "silhouette")
+    return _silhouette(pixels, codes, sample_size=sample_size, exact=exact, random_state=random_state)
+
+
+def adjusted_rand(labels, reference) -> float:
+    """Adjusted Rand index of two label maps: 1 when they group the pixels identically, ~0 by chance.
+
+    Label names do not matter, only which pixels are grouped together, so a clustering can be
+    compared with a map of known phases. Equal to ``sklearn.metrics.adjusted_rand_score``.
+
+    Parameters
+    ----------
+    labels, reference : array_like of int, shape (y, x) or (n_pixels,)
+        Two label maps of the same pixels.
+
+    Returns
+    -------
+    float
+        At most 1; can be slightly negative.
+
+    Raises
+    ------
+    NanoSIMSError
+        If the maps differ in shape or size, or do not hold whole numbers.
+
+    Examples
+    --------
+    >>> adjusted_rand([0, 0, 1, 1], [5, 5, 2, 2])
+    1.0
+    """
+    labels_array = np.asarray(labels)
+    _check_same_map(labels_array.shape, np.shape(reference))
+    flat = check_labels(labels_array, labels_array.size, "labels")
+    return float(adjusted_rand_score(check_labels(reference, flat.size, "reference"), flat))
+
+
+def _check_same_map(labels_shape, reference_shape) -> None:
+    if len(labels_shape) == len(reference_shape) == 2 and labels_shape != reference_shape:
+        raise NanoSIMSError(
+            f"reference: a map of shape {reference_shape} for labels of shape {labels_shape}; "
+            "compare label maps of the same image."
+        )
+
+
+def _feature_bins(pixels: np.ndarray, bins: int) -> np.ndarray:
+    """Bin of every value: ``bins`` equal-width bins from each feature's minimum to its maximum.
+
+    Same edges as ``numpy.histogram(feature, bins)``; a constant feature falls in bin 0.
+    """
+    low, high = pixels.min(axis=0), pixels.max(axis=0)
+    width = high - low
+    scale = np.divide(bins, width, out=np.zeros_like(width), where=width > 0)
+    index = ((pixels - low) * scale).astype(np.intp)
+    return np.minimum(index, bins - 1, out=index)
+
+
+def _entropy_of_bins(bin_index: np.ndarray, codes: np.ndarray, n_clusters: int, bins: int) -> float:
+    """Size-weighted mean over clusters of the summed per-feature histogram entropies (nats)."""
+    n_pixels, n_features = bin_index.shape
+    cells = (codes[:, None] * n_features + np.arange(n_features)) * bins + bin_index
+    counts = np.bincount(cells.ravel(), minlength=n_clusters * n_features * bins)
+    counts = counts.reshape(n_clusters, n_features, bins).astype(float)
+    sizes = counts[:, 0, :].sum(axis=1)
+    # sum_c n_c * sum_bins p log p, with n_c * p = count, divided by all pixels: the weighted mean
+    return float(-xlogy(counts, counts / sizes[:, None, None]).sum() / n_pixels)
+
+
+def clustering_entropy(values, labels, bins: int = ENTROPY_BINS) -> float:
+    """Entropy of the values inside the clusters, in nats (lower means more uniform clusters).
+
+    Definition:
+
+    1. Each feature is binned once over the whole image: ``bins`` equal-width bins from that
+       feature's minimum to its maximum over all pixels (the edges of ``numpy.histogram``).
+    2. For each cluster, the Shannon entropy (natural logarithm, so in nats) of the histogram of
+       each feature over the cluster's pixels is computed, and summed over the features.
+    3. The result is the mean of these per-cluster sums, weighted by cluster size (pixel count).
+
+    Properties that follow: it is 0 when every feature is constant inside every cluster; it
+    never rises when a cluster is split in two (so it falls as k grows, and its knee rather than
+    its minimum suggests k); adding a feature never lowers it, so compare values only between
+    clusterings of the same features (7 channels give larger values than 2 principal
+    components); it is at most ``n_features * log(bins)``. A single cluster is allowed: its
+    entropy is that of the whole image, the starting point of the curve.
+
+    Parameters
+    ----------
+    values : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+        What was clustered.
+    labels : array_like of int, shape (y, x) or (n_pixels,)
+        Cluster of each pixel.
+    bins : int
+        Number of bins per feature, 1 or more.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``values`` holds NaN or infinite values, ``labels`` do not hold one whole number per
+        pixel, or ``bins`` is not a whole number >= 1.
+
+    Examples
+    --------
+    Two clusters; the feature is constant inside the first and spread over two bins inside the
+    second, so the entropy is (2 * 0 + 2 * log 2) / 4:
+
+    >>> values = [[0.0], [0.0], [0.25], [1.0]]
+    >>> round(clustering_entropy(values, [0, 0, 1, 1], bins=2), 4)
+    0.3466
+    """
+    bins = _check_whole_number(bins, "bins", 1)
+    pixels, codes, n_clusters = _pixels_and_codes(values, labels)
+    return _entropy_of_bins(_feature_bins(pixels, bins), codes, n_clusters, bins)
+
+
+def score_table(values, labels, *, reference=None, random_state=0) -> dict[str, float]:
+    """All scores of one clustering, as a dict (ready for ``pandas.DataFrame([...])``).
+
+    Parameters
+    ----------
+    values : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+        What was clustered.
+    labels : array_like of int, shape (y, x) or (n_pixels,)
+        Cluster of each pixel, at least 2 clusters.
+    reference : array_like of int, optional
+        A map to compare with (e.g. the true phases of a simulated image).
+    random_state : int
+        Seed of the silhouette's pixel sample.
+
+    Returns
+    -------
+    dict
+        Keys ``"silhouette"`` (on a sample of :data:`SILHOUETTE_SAMPLE_SIZE` pixels),
+        ``"calinski_harabasz"``, ``"davies_bouldin"``, ``"entropy"`` (``bins=10``), and
+        ``"adjusted_rand"`` when ``reference`` is given.
+
+    Raises
+    ------
+    NanoSIMSError
+        As the individual scores.
+
+    Examples
+    --------
+    >>> scores = score_table([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1], reference=[1, 1, 0, 0])
+    >>> sorted(scores)
+    ['adjusted_rand', 'calinski_harabasz', 'davies_bouldin', 'entropy', 'silhouette']
+    """
+    pixels, codes, n_clusters = _pixels_and_codes(values, labels)
+    _require_clusters(n_clusters, pixels.shape[0], "score table")
+    dispersion = _dispersion_scores(pixels, codes, n_clusters)
+    scores = {
+        "silhouette": _silhouette(
+            pixels, codes, sample_size=SILHOUETTE_SAMPLE_SIZE, exact=False, random_state=random_state
+        ),
+        "calinski_harabasz": dispersion["calinski_harabasz"],
+        "davies_bouldin": dispersion["davies_bouldin"],
+        "entropy": _entropy_of_bins(_feature_bins(pixels, ENTROPY_BINS), codes, n_clusters, ENTROPY_BINS),
+    }
+    if reference is not None:
+        scores["adjusted_rand"] = adjusted_rand(labels, reference)
+    return scores

@@ -1,0 +1,138 @@
+"""One call from an image to a cluster map: select masses, preprocess, cluster.
+
+:func:`cluster_image` is what the command line, the widgets and the notebooks use.
+:func:`reference_pipeline` repeats the reference notebook (max scaling, KMeans on the channels)
+so that the two can be compared on the same image.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .clustering import ClusterResult, kmeans_map, pca_kmeans_map
+from .errors import NanoSIMSError
+from .image import NanoSIMSImage
+from .preprocessing import RECOMMENDED_PREPROCESSING, preprocess
+
+__all__ = ["METHODS", "RECOMMENDED_PREPROCESSING", "cluster_image", "reference_pipeline"]
+
+#: Clustering methods :func:`cluster_image` knows.
+METHODS = ("kmeans", "pca-kmeans", "hierarchical")
+
+
+def _as_image(image) -> NanoSIMSImage:
+    """Accept a NanoSIMSImage, or a (y, x, mass) array whose masses are named "mass 1", ..."""
+    if isinstance(image, NanoSIMSImage):
+        return image
+    counts = np.asarray(image)
+    n_masses = counts.shape[2] if counts.ndim == 3 else 0
+    return NanoSIMSImage(counts, tuple(f"mass {i + 1}" for i in range(n_masses)))
+
+
+def cluster_image(
+    image,
+    n_clusters: int,
+    *,
+    method: str = "kmeans",
+    preprocessing: str = RECOMMENDED_PREPROCESSING,
+    masses=None,
+    n_components: int = 2,
+    random_state=0,
+) -> ClusterResult:
+    """Preprocess the counts of ``image`` and cluster its pixels into ``n_clusters`` groups.
+
+    The default preprocessing, ``"asinh"`` (``arcsinh(counts / 5)``), is chosen for ion counts.
+    Counts are Poisson (a pixel's variance equals its mean) and topography multiplies all counts
+    of a pixel, so raw counts let the bright masses dominate KMeans' distances, and dividing by
+    the channel maximum (the reference notebook) lets single hot pixels set the scale. asinh is
+    logarithmic for bright masses (a factor between phases counts the same in every mass) and
+    linear for a few counts (a nearly empty mass adds little noise); a z-score on top would blow
+    that noise up again. On the kit's sample "soil_256" KMeans on it recovers the phases far
+    better than the reference pipeline (``tests/test_recommended_pipeline.py``); the
+    :mod:`nanosims_helpers.preprocessing` docstring compares the choices.
+
+    Parameters
+    ----------
+    image : NanoSIMSImage or array_like, shape (y, x, mass)
+        Counts; an array's masses are called "mass 1", "mass 2", ...
+    n_clusters : int
+        Number of clusters, k >= 2.
+    method : str
+        ``"kmeans"`` (KMeans on the preprocessed channels), ``"pca-kmeans"`` (KMeans on the first
+        ``n_components`` principal components) or ``"hierarchical"`` (Ward clustering, see
+        :func:`nanosims_helpers.hierarchical.hierarchical_map`).
+    preprocessing : str
+        A key of :data:`nanosims_helpers.preprocessing.PREPROCESSING`.
+    masses : sequence of str, optional
+        Masses to cluster on (spaces ignored); all by default.
+    n_components : int
+        Principal components for ``"pca-kmeans"``; ignored by the other methods.
+    random_state : int
+        Seed: the same seed gives the same labels.
+
+    Returns
+    -------
+    ClusterResult
+        ``labels`` (y, x), ``centers``, ``features`` (what was clustered) and ``pca``.
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``method`` or ``preprocessing`` is unknown, a mass is not in the image, or the
+        clustering cannot be done (see :func:`nanosims_helpers.clustering.kmeans_map`).
+
+    Examples
+    --------
+    >>> counts = np.zeros((4, 4, 2))
+    >>> counts[:, 2:] = [30.0, 5.0]
+    >>> counts[:, :2] = [2.0, 40.0]
+    >>> cluster_image(counts, 2).labels.shape
+    (4, 4)
+    """
+    if method not in METHODS:
+        raise NanoSIMSError(f"method={method!r}: unknown; use one of {list(METHODS)}.")
+    image = _as_image(image)
+    if masses is not None:
+        image = image.select(masses)
+    features = preprocess(image.counts, preprocessing, masses=image.masses)
+    if method == "kmeans":
+        return kmeans_map(features, n_clusters, random_state=random_state)
+    if method == "pca-kmeans":
+        return pca_kmeans_map(features, n_clusters, n_components=n_components, random_state=random_state)
+    from .hierarchical import hierarchical_map
+
+    return hierarchical_map(features, n_clusters, random_state=random_state)
+
+
+def reference_pipeline(image, n_clusters: int = 3, random_state=0) -> ClusterResult:
+    """Cluster ``image`` as the reference notebook did: max scaling, then KMeans on the channels.
+
+    Kept to compare with :func:`cluster_image`'s recommended pipeline on the same image.
+
+    Parameters
+    ----------
+    image : NanoSIMSImage or array_like, shape (y, x, mass)
+        Counts.
+    n_clusters : int
+        Number of clusters; the notebook used 3.
+    random_state : int
+        Seed for KMeans (the notebook set none, so its results changed from run to run).
+
+    Returns
+    -------
+    ClusterResult
+
+    Raises
+    ------
+    NanoSIMSError
+        As :func:`cluster_image`.
+
+    Examples
+    --------
+    >>> counts = np.zeros((4, 4, 2))
+    >>> counts[:, 2:] = [30.0, 5.0]
+    >>> counts[:, :2] = [2.0, 40.0]
+    >>> reference_pipeline(counts, 2).n_clusters
+    2
+    """
+    return cluster_image(image, n_clusters, method="kmeans", preprocessing="max", random_state=random_state)

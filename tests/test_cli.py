@@ -1,0 +1,235 @@
+"""The nanosims-cluster command: outputs per image, summary, bad inputs, exit statuses, help."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+from nanosims_helpers.cli import collect_inputs, main, output_prefixes
+from nanosims_helpers.image import NanoSIMSImage
+from nanosims_helpers.loading import save_image_tiff
+from nanosims_helpers.outputs import display_image, write_label_tiff, write_scores_json
+from nanosims_helpers.synthetic import simulate_soil_image
+
+REPO = Path(__file__).resolve().parents[1]
+JSON_KEYS = {
+    "input", "k", "k_chosen", "method", "n_components", "preprocessing", "seed", "masses", "shape",
+    "pixel_size_um", "silhouette", "calinski_harabasz", "davies_bouldin", "entropy", "kit_version",
+}
+SUFFIXES = ("_labels.tif", "_profiles.csv", "_scores.json", "_overview.png")
+
+
+@pytest.fixture(scope="module")
+def image():
+    return simulate_soil_image((40, 48), random_state=3)[0]
+
+
+@pytest.fixture(scope="module")
+def soil_tif(image, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("inputs") / "soil.tif"
+    save_image_tiff(image, path)
+    return path
+
+
+def run(capsys, *argv):
+    """Run the command in-process; return exit status, stdout and stderr."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def outputs(out: Path, prefix: str) -> list[Path]:
+    return [out / f"{prefix}{suffix}" for suffix in SUFFIXES]
+
+
+def test_writes_every_output_and_they_agree(capsys, tmp_path, image, soil_tif):
+    code, out, err = run(capsys, soil_tif, "--out", tmp_path, "-k", 3)
+    assert (code, err) == (0, "")
+    assert "1 of 1" in out
+    labels = tifffile.imread(tmp_path / "soil_labels.tif")
+    assert labels.shape == image.shape[:2] and labels.dtype == np.uint8
+    assert set(np.unique(labels)) == {0, 1, 2}
+
+    profiles = pd.read_csv(tmp_path / "soil_profiles.csv")
+    assert len(profiles) == 3 * len(image.masses)
+    assert list(profiles["mass"].unique()) == list(image.masses)
+    one = profiles[(profiles["cluster"] == 1) & (profiles["mass"] == "16O")].iloc[0]
+    in_cluster = labels == 1
+    assert one["pixels"] == in_cluster.sum()
+    assert one["area_fraction"] == pytest.approx(in_cluster.mean())
+    assert one["mean_counts"] == pytest.approx(image.channel("16O")[in_cluster].mean())
+
+    scores = json.loads((tmp_path / "soil_scores.json").read_text())
+    assert JSON_KEYS <= set(scores)
+    assert (scores["k"], scores["method"], scores["seed"]) == (3, "kmeans", 0)
+    assert scores["masses"] == list(image.masses) and scores["shape"] == [40, 48]
+    assert scores["input"] == str(soil_tif)
+    assert -1 <= scores["silhouette"] <= 1 and scores["calinski_harabasz"] > 0
+
+    png = (tmp_path / "soil_overview.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary[["file", "status", "k"]].values.tolist() == [[str(soil_tif), "ok", 3]]
+    assert summary.loc[0, "entropy"] == pytest.approx(scores["entropy"])
+
+
+def test_auto_k_picks_a_number_of_clusters(capsys, tmp_path, soil_tif):
+    assert run(capsys, soil_tif, "--out", tmp_path, "--k-max", 10)[0] == 0
+    scores = json.loads((tmp_path / "soil_scores.json").read_text())
+    assert 2 <= scores["k"] <= 10 and scores["k_chosen"].startswith("auto")
+    assert len(np.unique(tifffile.imread(tmp_path / "soil_labels.tif"))) == scores["k"]
+
+
+@pytest.mark.parametrize("method, extra", [("pca-kmeans", ["--components", 3]), ("hierarchical", [])])
+def test_each_method_runs(capsys, tmp_path, soil_tif, method, extra):
+    assert run(capsys, soil_tif, "--out", tmp_path, "-k", 4, "--method", method, *extra)[0] == 0
+    scores = json.loads((tmp_path / "soil_scores.json").read_text())
+    assert scores["method"] == method and scores["k"] == 4
+    assert scores["n_components"] == (3 if method == "pca-kmeans" else None)
+    assert len(np.unique(tifffile.imread(tmp_path / "soil_labels.tif"))) == 4
+
+
+def test_masses_subset(capsys, tmp_path, soil_tif):
+    code, _, err = run(capsys, soil_tif, "--out", tmp_path, "-k", 2, "--masses", "12C, 27Al16O", "--seed", 5)
+    assert (code, err) == (0, "")
+    scores = json.loads((tmp_path / "soil_scores.json").read_text())
+    assert scores["masses"] == ["12C", "27Al16O"] and scores["seed"] == 5
+    assert len(pd.read_csv(tmp_path / "soil_profiles.csv")) == 2 * 2
+
+
+def test_unknown_mass_fails_that_input(capsys, tmp_path, soil_tif):
+    code, _, err = run(capsys, soil_tif, "--out", tmp_path, "-k", 2, "--masses", "99Xx")
+    assert code == 1
+    assert err.count("\n") == 1 and str(soil_tif) in err and "99Xx" in err
+
+
+def test_bad_inputs_are_reported_in_one_line_and_the_others_run(capsys, tmp_path, soil_tif):
+    not_tiff = tmp_path / "notes.tif"
+    not_tiff.write_text("this is not an image\n")
+    missing = tmp_path / "missing.im"
+    out = tmp_path / "out"
+    code, _, err = run(capsys, not_tiff, soil_tif, missing, "--out", out, "-k", 3)
+    assert code == 1
+    lines = err.splitlines()
+    assert len(lines) == 2 and "Traceback" not in err
+    assert str(not_tiff) in lines[0] and str(missing) in lines[1]
+    assert all(path.stat().st_size > 0 for path in outputs(out, "soil"))
+    assert not list(out.glob("notes_*")) and not list(out.glob("missing_*"))
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["status"].tolist() == ["failed", "ok", "failed"]
+    assert summary["error"].notna().tolist() == [True, False, True]
+
+
+def test_folders_and_repeated_stems(capsys, tmp_path, image):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        save_image_tiff(image, tmp_path / folder / "Soil.tif")
+    (tmp_path / "a" / "readme.txt").write_text("not an image")
+    out = tmp_path / "out"
+    code, _, err = run(capsys, tmp_path / "a", tmp_path / "b" / "Soil.tif", "--out", out, "-k", 2)
+    assert (code, err) == (0, "")
+    assert all(path.exists() for path in outputs(out, "Soil") + outputs(out, "Soil_2"))
+    assert len(pd.read_csv(out / "summary.csv")) == 2
+
+
+def test_empty_folder_is_a_failed_input(capsys, tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, tmp_path / "empty", "--out", tmp_path / "out", "-k", 2)
+    assert code == 1 and "empty" in err and err.count("\n") == 1
+
+
+def test_constant_channel_warns_once_and_still_clusters(capsys, tmp_path, image):
+    counts = image.counts.copy()
+    counts[:, :, 1] = 0.0
+    path = tmp_path / "dark13C.tif"
+    save_image_tiff(NanoSIMSImage(counts, image.masses), path)
+    code, _, err = run(capsys, path, "--out", tmp_path / "out", "-k", 3)
+    assert code == 0
+    assert err.count("\n") == 1 and "warning" in err and str(path) in err
+    assert "13C" in pd.read_csv(tmp_path / "out" / "summary.csv").loc[0, "warnings"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-k", "1"],
+        ["-k", "many"],
+        ["--method", "dbscan"],
+        ["--preprocessing", "log"],
+        ["--components", "3"],
+        ["-k", "3", "--k-max", "9"],
+        ["--k-max", "auto"],
+        ["--masses", "12C,,16O"],
+    ],
+)
+def test_usage_errors_exit_2(capsys, tmp_path, soil_tif, argv):
+    with pytest.raises(SystemExit) as stop:
+        main([str(soil_tif), "--out", str(tmp_path), *argv])
+    assert stop.value.code == 2
+    assert "usage: nanosims-cluster" in capsys.readouterr().err
+
+
+def test_missing_out_is_a_usage_error(capsys, soil_tif):
+    with pytest.raises(SystemExit) as stop:
+        main([str(soil_tif)])
+    assert stop.value.code == 2 and "--out" in capsys.readouterr().err
+
+
+def test_output_prefixes_ignore_case_and_never_collide():
+    prefixes = output_prefixes(["x/Soil.tif", "y/soil.im", "soil_2.tif", "z/SOIL.tiff"])
+    assert prefixes == ["Soil", "soil_2", "soil_2_2", "SOIL_3"]
+    assert len({p.lower() for p in prefixes}) == 4
+
+
+def test_collect_inputs_expands_folders_and_drops_repeats(tmp_path):
+    for name in ("b.TIF", "a.im", "c.tiff", "notes.txt"):
+        (tmp_path / name).write_text("")
+    found = collect_inputs([tmp_path, tmp_path / "a.im", tmp_path / "gone.tif"])
+    assert [p.name for p in found] == ["a.im", "b.TIF", "c.tiff", "gone.tif"]
+
+
+def test_label_tiff_switches_to_uint16_above_255_clusters(tmp_path):
+    labels = np.arange(300).reshape(15, 20)
+    write_label_tiff(labels, tmp_path / "l.tif", pixel_size_um=0.1)
+    read = tifffile.imread(tmp_path / "l.tif")
+    assert read.dtype == np.uint16 and np.array_equal(read, labels)
+
+
+def test_scores_json_writes_nan_as_null(tmp_path):
+    write_scores_json({"silhouette": np.float64("nan"), "k": np.int64(3), "path": tmp_path}, tmp_path / "s.json")
+    assert json.loads((tmp_path / "s.json").read_text()) == {"silhouette": None, "k": 3, "path": str(tmp_path)}
+
+
+def test_display_image_sums_whole_blocks_and_fits_the_size():
+    counts = np.arange(10 * 9 * 2, dtype=float).reshape(10, 9, 2)
+    labels = np.arange(90).reshape(10, 9)
+    small, small_labels = display_image(NanoSIMSImage(counts, ("12C", "16O")), labels, size=4)
+    assert small.shape == (3, 3, 2) and small.masses == ("12C", "16O")
+    assert small.counts[1, 2, 0] == counts[3:6, 6:9, 0].sum()
+    assert small.counts.sum() == counts[:9, :9].sum()
+    assert np.array_equal(small_labels, labels[:9:3, :9:3])
+
+
+def test_real_cameca_files_go_through(capsys, tmp_path, cameca_files):
+    code, _, err = run(capsys, *cameca_files, "--out", tmp_path, "-k", 3)
+    assert (code, err) == (0, "")
+    for path in cameca_files:
+        assert all(p.stat().st_size > 0 for p in outputs(tmp_path, path.stem))
+        scores = json.loads((tmp_path / f"{path.stem}_scores.json").read_text())
+        assert scores["pixel_size_um"] is None or scores["pixel_size_um"] > 0
+        assert tifffile.imread(tmp_path / f"{path.stem}_labels.tif").shape == tuple(scores["shape"])
+
+
+def test_module_help_runs_in_a_subprocess():
+    done = subprocess.run(
+        [sys.executable, "-m", "nanosims_helpers", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: nanosims-cluster")
+    assert "examples:" in done.stdout and "--method hierarchical" in done.stdout

@@ -1,0 +1,54 @@
+"""environment.yml (conda, Binder) and pyproject.toml (pip) must list the same dependencies."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _requirement(text: str) -> tuple[str, str]:
+    """Split 'name>=1.2' into ('name', '>=1.2'), with the name in lower case."""
+    match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*(.*?)\s*", text)
+    return match.group(1).lower(), match.group(2).replace(" ", "")
+
+
+def _pyproject_requirements() -> dict[str, str]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    return dict(_requirement(r) for r in wanted)
+
+
+def _environment() -> dict:
+    return yaml.safe_load((REPO / "environment.yml").read_text())
+
+
+def _environment_requirements() -> dict[str, str]:
+    found = {}
+    for entry in _environment()["dependencies"]:
+        if isinstance(entry, dict):
+            found.update(_requirement(r) for r in entry["pip"] if not r.startswith("-e"))
+        elif not entry.startswith(("python=", "pip")):
+            found.update([_requirement(entry)])
+    return found
+
+
+def test_same_packages_and_lower_bounds():
+    assert _environment_requirements() == _pyproject_requirements()
+
+
+def test_python_minor_version_is_pinned_and_allowed():
+    pins = [e for e in _environment()["dependencies"] if isinstance(e, str) and e.startswith("python=")]
+    assert len(pins) == 1
+    major, minor = re.fullmatch(r"python=(\d+)\.(\d+)", pins[0]).groups()
+    floor = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    floor_minor = int(re.search(r">=\s*3\.(\d+)", floor).group(1))
+    assert (int(major), int(minor)) >= (3, floor_minor)
+
+
+def test_the_kit_itself_is_installed_from_the_repository():
+    pip_entries = [e for e in _environment()["dependencies"] if isinstance(e, dict)][0]["pip"]
+    assert "-e ." in pip_entries
+    assert _environment()["channels"] == ["conda-forge"]

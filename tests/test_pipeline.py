@@ -1,0 +1,126 @@
+"""Tests of nanosims_helpers.pipeline: cluster_image's options and errors, reference_pipeline."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from nanosims_helpers.clustering import ClusterResult, kmeans_map
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NanoSIMSImage
+from nanosims_helpers.pipeline import METHODS, RECOMMENDED_PREPROCESSING, cluster_image, reference_pipeline
+from nanosims_helpers.preprocessing import PREPROCESSING, preprocess, scale_max
+
+MASSES = ("12C", "16O", "12C 14N", "27Al 16O")
+# Mean counts per phase (rows) and mass (columns): resin, organic matter, mineral.
+PHASE_MEANS = np.array([[2000.0, 200.0, 10.0, 1.0], [2500.0, 300.0, 1200.0, 3.0], [100.0, 2500.0, 20.0, 600.0]])
+
+
+@pytest.fixture(scope="module")
+def soil():
+    """Poisson counts of three phases in bands, 40 x 48 pixels, with their truth map."""
+    truth = np.broadcast_to(np.arange(48) * 3 // 48, (40, 48))
+    counts = np.random.default_rng(0).poisson(PHASE_MEANS[truth]).astype(float)
+    return NanoSIMSImage(counts, MASSES), truth
+
+
+def ari(truth, result):
+    return adjusted_rand_score(truth.ravel(), result.labels.ravel())
+
+
+def test_methods_and_recommended_preprocessing():
+    assert METHODS == ("kmeans", "pca-kmeans", "hierarchical")
+    assert RECOMMENDED_PREPROCESSING in PREPROCESSING
+
+
+@pytest.mark.parametrize("preprocessing", sorted(PREPROCESSING))
+def test_cluster_image_kmeans_recovers_the_phases(soil, preprocessing):
+    image, truth = soil
+    result = cluster_image(image, 3, preprocessing=preprocessing)
+    assert ari(truth, result) == 1.0
+    np.testing.assert_allclose(result.features, preprocess(image.counts, preprocessing))
+    assert result.pca is None
+
+
+def test_cluster_image_pca_kmeans(soil):
+    image, truth = soil
+    result = cluster_image(image, 3, method="pca-kmeans", n_components=3)
+    assert ari(truth, result) == 1.0
+    assert result.features.shape == (40, 48, 3)
+    assert result.pca.n_components_ == 3
+
+
+def test_cluster_image_selects_masses_ignoring_spaces(soil):
+    image, truth = soil
+    result = cluster_image(image, 3, masses=["12C14N", "27Al16O", "16O"])
+    assert result.features.shape == (40, 48, 3)
+    np.testing.assert_allclose(result.features, preprocess(image.counts[:, :, [2, 3, 1]]))
+    assert ari(truth, result) == 1.0
+
+
+def test_cluster_image_accepts_a_plain_array(soil):
+    image, _ = soil
+    from_array = cluster_image(image.counts, 3, masses=["mass 1", "mass 3"])
+    from_image = cluster_image(image, 3, masses=["12C", "12C14N"])
+    np.testing.assert_array_equal(from_array.labels, from_image.labels)
+
+
+def test_cluster_image_is_deterministic_for_a_random_state():
+    counts = np.random.default_rng(5).poisson(20.0, size=(24, 24, 3)).astype(float)
+    first = cluster_image(counts, 4, random_state=3)
+    second = cluster_image(counts, 4, random_state=3)
+    np.testing.assert_array_equal(first.labels, second.labels)
+
+
+def test_constant_channel_warning_names_the_mass(soil):
+    image, truth = soil
+    counts = image.counts.copy()
+    counts[:, :, 1] = 0.0
+    with pytest.warns(UserWarning, match=r"channel 1 \(16O\)"):
+        result = cluster_image(NanoSIMSImage(counts, MASSES), 3)
+    assert np.all(result.features[:, :, 1] == 0.0)
+
+
+def test_unknown_method_lists_the_methods(soil):
+    with pytest.raises(NanoSIMSError, match="pca-kmeans"):
+        cluster_image(soil[0], 3, method="dbscan")
+
+
+def test_unknown_preprocessing_lists_the_names(soil):
+    with pytest.raises(NanoSIMSError, match="anscombe"):
+        cluster_image(soil[0], 3, preprocessing="log")
+
+
+def test_unknown_mass_lists_the_masses(soil):
+    with pytest.raises(NanoSIMSError, match="27Al 16O"):
+        cluster_image(soil[0], 3, masses=["13C"])
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 4)), np.full((4, 4, 2), np.inf)])
+def test_bad_arrays_raise(bad):
+    with pytest.raises(NanoSIMSError):
+        cluster_image(bad, 2)
+
+
+def test_clustering_errors_reach_the_caller(soil):
+    with pytest.raises(NanoSIMSError, match="at least 2"):
+        cluster_image(soil[0], 1)
+    with pytest.raises(NanoSIMSError, match="constant image"):
+        cluster_image(np.ones((6, 6, 2)), 2, preprocessing="none")
+
+
+def test_hierarchical_method_calls_hierarchical_map(soil):
+    pytest.importorskip("nanosims_helpers.hierarchical")
+    image, truth = soil
+    result = cluster_image(image, 3, method="hierarchical")
+    assert isinstance(result, ClusterResult)
+    assert result.labels.shape == truth.shape
+    assert ari(truth, result) == 1.0
+
+
+def test_reference_pipeline_is_max_scaling_then_kmeans(soil):
+    image, _ = soil
+    result = reference_pipeline(image, random_state=2)
+    expected = kmeans_map(scale_max(image.counts), 3, random_state=2)
+    np.testing.assert_array_equal(result.labels, expected.labels)
+    np.testing.assert_allclose(result.features.max(axis=(0, 1)), 1.0)
+    assert result.n_clusters == 3
