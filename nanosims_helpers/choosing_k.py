@@ -23,7 +23,7 @@ import pandas as pd
 from kneed import KneeLocator
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import pairwise_distances, silhouette_score
+from sklearn.metrics import euclidean_distances, pairwise_distances, silhouette_score
 from tqdm.auto import tqdm
 
 from .clustering import KMEANS_N_INIT
@@ -94,12 +94,12 @@ def _plain_labels(pixels: np.ndarray, k_values: list[int], random_state):
 
 def _add_centres(centres: np.ndarray, sample: np.ndarray, n_new: int, rng) -> np.ndarray:
     """Append ``n_new`` centres drawn from ``sample`` with probability ~ squared distance (k-means++)."""
-    nearest = ((sample[:, None, :] - centres[None, :, :]) ** 2).sum(axis=-1).min(axis=1)
+    nearest = euclidean_distances(sample, centres, squared=True).min(axis=1)
     for _ in range(n_new):
         total = nearest.sum()
         pick = rng.choice(sample.shape[0], p=nearest / total) if total > 0 else rng.integers(sample.shape[0])
         centres = np.vstack([centres, sample[pick]])
-        nearest = np.minimum(nearest, ((sample - sample[pick]) ** 2).sum(axis=1))
+        nearest = np.minimum(nearest, euclidean_distances(sample, sample[pick : pick + 1], squared=True)[:, 0])
     return centres
 
 

@@ -217,9 +217,8 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     if args.masses:
         image = image.select(args.masses)
     scaled = preprocess(image.counts, args.preprocessing, masses=image.masses)
-    auto = args.clusters == "auto"
     k_max = args.k_max or DEFAULT_K_MAX
-    k = choose_k(scaled, k_max, args.seed) if auto else args.clusters
+    k = choose_k(scaled, k_max, args.seed) if args.clusters == "auto" else args.clusters
     result = cluster_image(
         image, k, method=args.method, preprocessing=args.preprocessing,
         n_components=args.components or DEFAULT_COMPONENTS, random_state=args.seed,
@@ -228,20 +227,22 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     record = {
         "input": str(path),
         "k": result.n_clusters,
-        "k_chosen": f"auto (knee of the k-means entropy curve, k = 2..{k_max})" if auto else "given",
-        "method": args.method,
-        "n_components": (args.components or DEFAULT_COMPONENTS) if args.method == "pca-kmeans" else None,
-        "preprocessing": args.preprocessing,
-        "seed": args.seed,
+        "k_chosen": f"auto (knee of the k-means entropy curve, k = 2..{k_max})" if args.clusters == "auto" else "given",
+        **_settings(args),
         "masses": list(image.masses),
         "shape": list(image.shape[:2]),
         "pixel_size_um": image.pixel_size_um,
         **{name: scores[name] for name in SCORE_NAMES},
-        "scores_computed_on": f"the {args.preprocessing} scaled intensities of all clustered masses",
+        "scores_computed_on": f"the {args.preprocessing} scaled intensities of the clustered masses",
         "kit_version": kit_version(),
     }
     write_outputs(image, scaled, result.labels, record, args.out, prefix)
     return record
+
+
+def _settings(args: argparse.Namespace) -> dict:
+    components = (args.components or DEFAULT_COMPONENTS) if args.method == "pca-kmeans" else None
+    return {"method": args.method, "n_components": components, "preprocessing": args.preprocessing, "seed": args.seed}
 
 
 def _one_line(path: Path, message: str) -> str:
@@ -295,8 +296,8 @@ def main(argv=None) -> int:
 
     Examples
     --------
-    >>> main(["--version"])  # doctest: +SKIP
-    nanosims-cluster 0.1.0
+    From the shell, ``nanosims-cluster image.im --out results -k 5`` is, from Python,
+    ``main(["image.im", "--out", "results", "-k", "5"])``.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -310,9 +311,13 @@ def main(argv=None) -> int:
         parser.error(f"--out {args.out}: cannot create the folder ({exc.strerror or exc})")
     paths = collect_inputs(args.inputs)
     rows = []
-    for path, prefix in zip(tqdm(paths, desc=PROG, unit="image", file=sys.stderr, disable=None), output_prefixes(paths)):
-        rows.append(run_one(path, prefix, args))
-        write_summary(rows, args.out / SUMMARY_NAME)
+    try:
+        for path, prefix in zip(tqdm(paths, desc=PROG, unit="image", file=sys.stderr, disable=None), output_prefixes(paths)):
+            rows.append(run_one(path, prefix, args))
+            write_summary(rows, args.out / SUMMARY_NAME)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted after {len(rows)} of {len(paths)} image(s); see {args.out / SUMMARY_NAME}", file=sys.stderr)
+        return 130
     failed = sum(row["status"] == "failed" for row in rows)
     print(f"{len(rows) - failed} of {len(rows)} image(s) clustered, {failed} failed; see {args.out / SUMMARY_NAME}")
     return 1 if failed else 0

@@ -20,8 +20,8 @@ from .errors import NanoSIMSError
 from .validation import check_finite_array, check_n_clusters
 
 #: KMeans restarts from different k-means++ starts; the best is kept. A single start (the
-#: reference notebook's ``n_init="auto"``) ends in a poor local optimum on about one sample image
-#: in three (adjusted Rand index 0.6 instead of 0.98 against the true phases).
+#: reference notebook's ``n_init="auto"``) ended in a poor local optimum on several simulated
+#: soil images (adjusted Rand index 0.6-0.7 instead of 0.98 against the true phases).
 KMEANS_N_INIT = 4
 
 
@@ -104,8 +104,8 @@ def kmeans_map(features, n_clusters: int, *, random_state=0) -> ClusterResult:
     table = values.reshape(-1, values.shape[2])
     n_clusters = check_n_clusters(n_clusters, table.shape[0])
     model = KMeans(n_clusters=n_clusters, n_init=KMEANS_N_INIT, random_state=random_state)
-    # One thread: KMeans' OpenMP threads wait on each other on a busy 2-core machine (CI, Binder),
-    # up to 10 times slower than one thread on 256 x 256 images (benchmarks/bench_kmeans_threads.py).
+    # One thread: on a busy 2-core machine (CI, Binder) KMeans' OpenMP threads wait on each other;
+    # one thread was 7 times faster on 256 x 256 x 7 there (benchmarks/bench_kmeans_threads.py).
     with threadpool_limits(limits=1), warnings.catch_warnings():
         # Raised when there are fewer distinct pixels than clusters; reported as an error below.
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -139,7 +139,7 @@ def display_image(image: NanoSIMSImage, labels, size: int = DISPLAY_SIZE):
     --------
     >>> image = NanoSIMSImage(np.ones((8, 8, 1)), ("12C",))
     >>> small, labels = display_image(image, np.zeros((8, 8), int), size=4)
-    >>> small.shape, labels.shape, small.counts[0, 0, 0]
+    >>> small.shape, labels.shape, small.counts[0, 0, 0].item()
     ((4, 4, 1), (4, 4), 4.0)
     """
     factor = math.ceil(max(image.shape[:2]) / size)

@@ -27,7 +27,14 @@ from matplotlib.ticker import MaxNLocator
 
 from .errors import NanoSIMSError
 from .image import NanoSIMSImage
-from .profiles import check_masses, cluster_labels, cluster_profiles, pixels_and_labels, profile_matrix, split_by_cluster
+from .profiles import (
+    check_masses,
+    cluster_labels,
+    cluster_profiles,
+    pixels_and_labels,
+    profile_matrix,
+    split_by_cluster,
+)
 from .validation import check_finite_array
 
 PROJECTOR_STYLE = {
@@ -149,16 +156,23 @@ def cluster_colors(n_clusters, cmap="tab10") -> np.ndarray:
     return colormap(np.linspace(0.05, 0.95, n_clusters))
 
 
+def _check_names(names, n_clusters, *, allow_more=False):
+    """``names`` as a list of str, one per cluster (or more, for maps of named classes)."""
+    names = [str(name) for name in names]
+    if len(names) < n_clusters or (len(names) > n_clusters and not allow_more):
+        raise NanoSIMSError(
+            f"names: {len(names)} name(s) {names} for cluster numbers 0..{n_clusters - 1}; "
+            "give one name per cluster."
+        )
+    return names
+
+
 def _legend_labels(fractions, names):
     """``"cluster 0 (35.2 %)"`` or, with names, ``"0: organic matter (35.2 %)"``, from area fractions."""
-    n_clusters = len(fractions)
     if names is None:
-        names = [f"cluster {i}" for i in range(n_clusters)]
+        names = [f"cluster {i}" for i in range(len(fractions))]
     else:
-        names = [str(name) for name in names]
-        if len(names) != n_clusters:
-            raise NanoSIMSError(f"names: {len(names)} name(s) {names} for {n_clusters} clusters; give one per cluster.")
-        names = [f"{i}: {name}" for i, name in enumerate(names)]
+        names = [f"{i}: {name}" for i, name in enumerate(_check_names(names, len(fractions)))]
     return [f"{name} ({100 * fraction:.1f} %)" for name, fraction in zip(names, fractions)]
 
 
@@ -168,7 +182,10 @@ def _area_fractions(flat, n_clusters):
 
 def _cluster_legend(ax, colors, labels):
     """One colour swatch per cluster, outside the axes on the right."""
-    handles = [Patch(facecolor=color, edgecolor="black", linewidth=0.5, label=label) for color, label in zip(colors, labels)]
+    handles = [
+        Patch(facecolor=color, edgecolor="black", linewidth=0.5, label=label)
+        for color, label in zip(colors, labels)
+    ]
     ax.legend(
         handles=handles,
         loc="upper left",
@@ -247,7 +264,7 @@ def plot_channels(image, *, cmap="viridis", percentile=(1, 99), ncols=4, fig=Non
         shown = ax.imshow(channel, cmap=cmap, vmin=vmin, vmax=max(vmax, vmin + 1.0), interpolation="nearest")
         ax.set(title=image.masses[index], xticks=[], yticks=[])
         fig.colorbar(shown, ax=ax, label="counts", extend="both", shrink=0.9)
-    field = "" if image.pixel_size_um is None else f", {image.shape[1] * image.pixel_size_um:g} µm wide"
+    field = "" if image.pixel_size_um is None else f", {image.shape[1] * image.pixel_size_um:.3g} µm wide"
     fig.suptitle(f"{image.name}{field}; colour scale per channel: percentiles {lower:g} to {upper:g}")
     return fig
 
@@ -260,8 +277,11 @@ def plot_cluster_map(labels, *, names=None, ax=None, cmap="tab10"):
     ----------
     labels : array_like of int, shape (y, x)
         Cluster number 0..k-1 of each pixel.
+        A cluster number may have no pixels (a true phase absent from this image): it is listed
+        with 0.0 %.
     names : sequence of str, optional
-        A name for each cluster (``"organic matter"`` ...), shown in the legend.
+        A name for each cluster number (``"organic matter"`` ...), shown in the legend; the
+        names fix k, so ``names=PHASES`` lists every phase even if the map lacks the last ones.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure by default.
     cmap : str or Colormap
@@ -274,7 +294,8 @@ def plot_cluster_map(labels, *, names=None, ax=None, cmap="tab10"):
     Raises
     ------
     NanoSIMSError
-        If ``labels`` is not a (y, x) map of cluster numbers 0..k-1, or ``names`` has the wrong length.
+        If ``labels`` is not a (y, x) map of whole numbers from 0, or there are fewer ``names``
+        than cluster numbers.
 
     Examples
     --------
@@ -288,13 +309,17 @@ def plot_cluster_map(labels, *, names=None, ax=None, cmap="tab10"):
             f"labels: expected a (y, x) label map, got shape {label_map.shape}; "
             "reshape flat labels with labels.reshape(image.shape[:2])."
         )
-    flat, n_clusters = cluster_labels(label_map, label_map.shape)
+    flat, n_clusters = cluster_labels(label_map, label_map.shape, allow_empty=True)
+    if names is not None:
+        names = _check_names(names, n_clusters, allow_more=True)
+        n_clusters = len(names)
     colors = cluster_colors(n_clusters, cmap)
+    legend = _legend_labels(_area_fractions(flat, n_clusters), names)
     ax = ax if ax is not None else _new_axes((7.5, 5.5))
     norm = BoundaryNorm(np.arange(n_clusters + 1) - 0.5, n_clusters)
     ax.imshow(label_map, cmap=ListedColormap(colors), norm=norm, interpolation="nearest")
     ax.set(title=f"{n_clusters} clusters", xticks=[], yticks=[])
-    _cluster_legend(ax, colors, _legend_labels(_area_fractions(flat, n_clusters), names))
+    _cluster_legend(ax, colors, legend)
     return ax
 
 
@@ -347,6 +372,7 @@ def plot_cluster_profiles(values, labels, masses, *, spread="iqr", names=None, a
     masses = list(table["mass"].cat.categories)
     n_clusters = int(table["cluster"].max()) + 1
     colors = cluster_colors(n_clusters, cmap)
+    legend = _legend_labels(table.groupby("cluster")["area_fraction"].first().to_numpy(), names)
     ax = ax if ax is not None else _new_axes((max(7.0, 1.2 * len(masses) + 4.0), 5.0))
     positions = np.arange(len(masses))
     step = min(0.12, 0.7 / n_clusters)
@@ -358,8 +384,7 @@ def plot_cluster_profiles(values, labels, masses, *, spread="iqr", names=None, a
     ax.set_xticks(positions, masses)
     ax.set(xlabel="mass", ylabel="scaled intensity", title=f"Cluster profiles: {description}")
     ax.grid(axis="y", alpha=0.4)
-    fractions = table.groupby("cluster")["area_fraction"].first().to_numpy()
-    _cluster_legend(ax, colors, _legend_labels(fractions, names))
+    _cluster_legend(ax, colors, legend)
     return ax
 
 
@@ -412,6 +437,7 @@ def plot_parallel_coordinates(values, labels, masses, *, n_samples=1000, random_
     masses = check_masses(masses, table.shape[1])
     rows = _stratified_sample(flat, n_clusters, _check_positive_int(n_samples, "n_samples"), random_state)
     colors = cluster_colors(n_clusters, cmap)
+    legend = _legend_labels(_area_fractions(flat, n_clusters), names)
     positions = np.arange(len(masses))
     ax = ax if ax is not None else _new_axes((max(7.0, 1.2 * len(masses) + 4.0), 5.0))
     segments = np.stack([np.broadcast_to(positions, (rows.size, positions.size)), table[rows]], axis=-1)
@@ -425,7 +451,7 @@ def plot_parallel_coordinates(values, labels, masses, *, n_samples=1000, random_
     ax.grid(axis="x", color="0.3")
     ax.set(xlabel="mass", ylabel="scaled intensity",
            title=f"{rows.size:,} of {flat.size:,} pixels; bold: cluster means")
-    _cluster_legend(ax, colors, _legend_labels(_area_fractions(flat, n_clusters), names))
+    _cluster_legend(ax, colors, legend)
     return ax
 
 
@@ -488,29 +514,32 @@ def plot_pca_scatter(components, labels, centers, *, n_samples=5000, random_stat
     """
     table, flat, n_clusters = pixels_and_labels(components, labels, "components")
     if table.shape[1] < 2:
-        raise NanoSIMSError("components: need at least 2 components to draw a scatter plot; use n_components=2.")
+        raise NanoSIMSError("components: a scatter plot needs at least 2 components; use n_components=2.")
     centers = check_finite_array(centers, "centers", ndim=(2,))
     if centers.shape != (n_clusters, table.shape[1]):
         raise NanoSIMSError(
             f"centers: shape {centers.shape} for {n_clusters} clusters of {table.shape[1]}-component points; "
-            f"expected {(n_clusters, table.shape[1])}: pass the centres of the clustering that gave these labels."
+            f"expected {(n_clusters, table.shape[1])}: "
+            "pass the centres of the clustering that gave the labels."
         )
     if not 0 < radius_percentile <= 100:
-        raise NanoSIMSError(f"radius_percentile={radius_percentile!r}: choose a value in (0, 100], for example 95.")
+        raise NanoSIMSError(f"radius_percentile={radius_percentile!r}: choose a value in (0, 100], e.g. 95.")
     points, centers = table[:, :2], centers[:, :2]
     radii = _circle_radii(points, flat, centers, n_clusters, radius_percentile)
     rows = _stratified_sample(flat, n_clusters, _check_positive_int(n_samples, "n_samples"), random_state)
     colors = cluster_colors(n_clusters, cmap)
+    legend = _legend_labels(_area_fractions(flat, n_clusters), names)
     ax = ax if ax is not None else _new_axes((8.0, 6.0))
     ax.scatter(points[rows, 0], points[rows, 1], c=colors[flat[rows]], s=6, alpha=0.5, linewidths=0, zorder=2)
     for color, center, radius in zip(colors, centers, radii):
-        ax.add_patch(Circle(center, radius, facecolor=(*color[:3], 0.12), edgecolor=color, linewidth=2.5, zorder=3))
+        face = (*color[:3], 0.12)
+        ax.add_patch(Circle(center, radius, facecolor=face, edgecolor=color, linewidth=2.5, zorder=3))
     ax.scatter(centers[:, 0], centers[:, 1], c=colors, marker="X", s=160, edgecolors="black", zorder=4)
     ax.set_aspect("equal", adjustable="datalim")
     ax.autoscale_view()
     ax.set(xlabel="principal component 1", ylabel="principal component 2",
            title=f"k-means centres; circles hold {radius_percentile:g} % of each cluster")
-    _cluster_legend(ax, colors, _legend_labels(_area_fractions(flat, n_clusters), names))
+    _cluster_legend(ax, colors, legend)
     return ax
 
 
@@ -548,13 +577,17 @@ def plot_sweep(table, column="entropy", *, knee=None, ax=None):
     frame = pd.DataFrame(table)
     missing = [name for name in ("k", column) if name not in frame.columns]
     if missing:
-        raise NanoSIMSError(f"table: no column(s) {missing}; it has {list(frame.columns)}. Use the table of sweep_k.")
+        raise NanoSIMSError(
+            f"table: no column(s) {missing}; it has {list(frame.columns)}. Use the table of sweep_k."
+        )
     ks, scores = frame["k"].to_numpy(), frame[column].to_numpy(dtype=float)
     ax = ax if ax is not None else _new_axes((7.5, 4.8))
     ax.plot(ks, scores, "o-", color="C0", linewidth=2, markersize=5)
     if knee is not None:
         if knee not in set(ks.tolist()):
-            raise NanoSIMSError(f"knee={knee!r}: not one of the table's k ({ks.min()}..{ks.max()}); pass a k it holds.")
+            raise NanoSIMSError(
+                f"knee={knee!r}: not one of the table's k ({ks.min()}..{ks.max()}); pass a k it holds."
+            )
         score = scores[ks == knee][0]
         ax.axvline(knee, color="0.4", linestyle="--", linewidth=1.5)
         ax.plot([knee], [score], "o", markersize=15, markerfacecolor="none", markeredgecolor="C3",
@@ -562,7 +595,8 @@ def plot_sweep(table, column="entropy", *, knee=None, ax=None):
         ax.annotate(f"knee: k = {knee}", (knee, score), xytext=(14, 14), textcoords="offset points",
                     color="C3", fontweight="bold")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="number of clusters k", ylabel=column.replace("_", " "), title=f"{column.replace('_', ' ')} over k")
+    score_name = column.replace("_", " ")
+    ax.set(xlabel="number of clusters k", ylabel=score_name, title=f"{score_name} over k")
     ax.grid(alpha=0.4)
     return ax
 
@@ -602,7 +636,7 @@ def plot_comparison(maps, *, ncols=3, cmap="tab10", fig=None):
     ['k-means', 'PCA + k-means']
     """
     if not isinstance(maps, dict) or not maps:
-        raise NanoSIMSError("maps: expected a non-empty dict of title -> label map, e.g. {'k-means': labels}.")
+        raise NanoSIMSError("maps: expected a non-empty dict of title -> label map: {'k-means': labels}.")
     fig, axes = _axes_grid(len(maps), ncols, fig, panel_size=(6.0, 4.5))
     for ax, (title, labels) in zip(axes, maps.items()):
         plot_cluster_map(getattr(labels, "labels", labels), ax=ax, cmap=cmap)

@@ -20,11 +20,15 @@ variance-stabilizing transform puts the masses on comparable, noise-normalized s
 A z-score after either transform gives every mass the same spread, including masses that hold
 only noise: on low-count images KMeans then spends a cluster on the few pixels where a nearly
 empty mass has one count. The ``+zscore`` variants do help where the signal sits in dim masses,
-e.g. small 13C/15N-labelled hotspots in a bright image. On the kit's simulated soils (4 phases, 256 x 256), KMeans on
-``"asinh"`` reached an adjusted Rand index of 0.97-0.99 against the true phases at every count
-level tried, ``"anscombe"`` 0.98-0.99, ``"asinh+zscore"`` and ``"anscombe+zscore"`` 0.72 at the
-lowest counts, and the reference pipeline 0.5-0.75.
+e.g. small 13C/15N-labelled hotspots in a bright image.
+
+Measured by ``benchmarks/bench_preprocessing_ari.py`` (adjusted Rand index of KMeans against the
+true phases of simulated soils): ``"asinh"`` 0.97-0.99 on 4-phase images at every count level
+tried and 0.90 with labelled hotspots (5 phases); ``"anscombe"`` 0.97-0.99 and 0.80;
+``"asinh+zscore"`` and ``"anscombe+zscore"`` down to 0.72 at the lowest counts; the reference
+pipeline 0.3-0.75.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -76,7 +80,13 @@ def _apply(transform, counts, masses=None) -> np.ndarray:
 
 
 def _max(values):
-    return values / values.max(axis=tuple(range(values.ndim - 1)))
+    maxima = values.max(axis=tuple(range(values.ndim - 1)))
+    if (maxima <= 0).any():
+        raise NanoSIMSError(
+            "counts: max scaling needs a positive maximum in every channel, but some channel's "
+            "values are all <= 0; use the percentile or zscore scaling for such data."
+        )
+    return values / maxima
 
 
 def _zscore(values):
@@ -118,7 +128,7 @@ def scale_max(counts, *, masses=None) -> np.ndarray:
     Raises
     ------
     NanoSIMSError
-        If ``counts`` is not a finite 2-D or 3-D array.
+        If ``counts`` is not a finite 2-D or 3-D array, or a channel's maximum is <= 0 (not counts).
 
     Examples
     --------

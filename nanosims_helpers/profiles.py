@@ -15,12 +15,15 @@ from .validation import check_finite_array, check_labels
 PROFILE_COLUMNS = ("cluster", "mass", "mean", "std", "q25", "median", "q75", "pixels", "area_fraction")
 
 
-def cluster_labels(labels, pixel_shape, name: str = "labels") -> tuple[np.ndarray, int]:
+def cluster_labels(
+    labels, pixel_shape, name: str = "labels", *, allow_empty: bool = False
+) -> tuple[np.ndarray, int]:
     """Check cluster labels against a pixel grid and return them flat, with the number of clusters.
 
-    Labels must be whole numbers 0..k-1, one per pixel, each cluster holding at least one pixel.
-    This is what k-means and the kit's other clusterings return; the cluster number is also the
-    colour index in every plot, so cluster ``i`` has the same colour everywhere.
+    Labels must be whole numbers 0..k-1, one per pixel, each cluster holding at least one pixel
+    unless ``allow_empty``. This is what k-means and the kit's other clusterings return; the
+    cluster number is also the colour index in every plot, so cluster ``i`` has the same colour
+    everywhere.
 
     Parameters
     ----------
@@ -31,6 +34,9 @@ def cluster_labels(labels, pixel_shape, name: str = "labels") -> tuple[np.ndarra
         image of features or (pixel,) for a pixel table.
     name : str
         What the caller calls the argument, for error messages.
+    allow_empty : bool
+        Accept cluster numbers without pixels, as in a map of true phases where one phase is
+        absent (fine to draw, but it has no statistics).
 
     Returns
     -------
@@ -61,7 +67,7 @@ def cluster_labels(labels, pixel_shape, name: str = "labels") -> tuple[np.ndarra
         raise NanoSIMSError(f"{name}: negative cluster number {flat.min()}; number clusters 0..k-1.")
     counts = np.bincount(flat)
     empty = np.flatnonzero(counts == 0)
-    if empty.size:
+    if empty.size and not allow_empty:
         raise NanoSIMSError(
             f"{name}: cluster(s) {empty.tolist()} have no pixels; number clusters 0..k-1 without gaps, "
             "for example with np.unique(labels, return_inverse=True)[1]."

@@ -48,11 +48,10 @@ _MAJOR_COLUMNS = (0, 2, 3, 5, 6)  # where the columns above go in SOIL_MASSES
 # ratios stay put: 13C follows 12C, 12C15N follows 12C14N.
 _FIELD_OF_MASS = (0, 0, 1, 2, 2, 3, 4)
 
+_RESIN, _ORGANIC, _ALUMINOSILICATE, _IRON_OXIDE, _HOTSPOT = range(len(PHASES))
 # Phases laid down one after another as thresholded smooth noise: (phase, area fraction,
 # smoothing in pixels). Pixels left over are aluminosilicate (about 37 %).
-_LAYERS = ((3, 0.15, 4.0), (0, 0.18, 7.0), (1, 0.30, 5.0))
-_BACKGROUND_PHASE = 2
-_ORGANIC, _HOTSPOT = 1, 4
+_LAYERS = ((_IRON_OXIDE, 0.15, 4.0), (_RESIN, 0.18, 7.0), (_ORGANIC, 0.30, 5.0))
 _HOTSPOT_RADIUS_PX = (1.5, 4.0)
 
 _TOPOGRAPHY_SIGMA, _TOPOGRAPHY_SMOOTHING_PX = 0.2, 40.0
@@ -81,8 +80,8 @@ def simulate_soil_image(
     n_planes : int
         Number of planes (scans) summed into the image; each has its own counting noise.
     count_scale : float
-        Factor on all mean counts. At 1 the median 12C count is in the thousands; lower values
-        mean fewer counts and noisier images.
+        Factor on all mean counts. At 1, organic matter has about 3000 12C and 1500 12C14N
+        counts per pixel; lower values mean fewer counts and noisier images.
     n_hotspots : int
         Number of small 13C/15N-labelled blobs placed inside organic matter.
     enrichment : float
@@ -164,7 +163,7 @@ def _smooth_noise(shape, smoothing_px: float, rng) -> np.ndarray:
 
 def _phase_map(shape, rng) -> np.ndarray:
     """Lay down the phases of ``_LAYERS`` on an aluminosilicate background."""
-    truth = np.full(shape, _BACKGROUND_PHASE, dtype=np.intp)
+    truth = np.full(shape, _ALUMINOSILICATE, dtype=np.intp)
     free = np.ones(shape, dtype=bool)
     for phase, fraction, smoothing_px in _LAYERS:
         field = _smooth_noise(shape, smoothing_px, rng)

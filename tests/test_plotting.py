@@ -24,6 +24,7 @@ from nanosims_helpers.plotting import (
 
 MASSES = ("12C", "13C", "16O", "12C 14N", "27Al16O")
 SHAPE = (32, 40)
+N_PIXELS = SHAPE[0] * SHAPE[1]
 
 
 @pytest.fixture
@@ -143,6 +144,15 @@ def test_cluster_map_names_and_given_axes(labels):
     fig, ax = plt.subplots()
     assert plot_cluster_map(labels, names=["soil", "resin", "hotspot"], ax=ax) is ax
     assert legend_texts(ax)[2] == "2: hotspot (1.2 %)"
+
+
+def test_cluster_map_of_true_phases_with_an_absent_phase(labels):
+    truth = np.where(labels == 2, 4, labels)  # phases 2 and 3 absent, as in a map of true phases
+    phases = ["pore", "organic", "clay", "iron oxide", "hotspot"]
+    ax = plot_cluster_map(truth, names=phases)
+    assert legend_texts(ax)[2:] == ["2: clay (0.0 %)", "3: iron oxide (0.0 %)", "4: hotspot (1.2 %)"]
+    np.testing.assert_allclose(ax.images[0].cmap.colors, cluster_colors(5))
+    assert len(plot_cluster_map(truth).get_legend().get_texts()) == 5
 
 
 @pytest.mark.parametrize(
@@ -272,7 +282,7 @@ def test_pca_scatter_uses_the_first_two_of_more_components(components, labels):
     "change, match",
     [
         ({"centers": np.zeros((2, 2))}, "centers"),
-        ({"points": np.zeros((SHAPE[0] * SHAPE[1], 1)), "centers": np.zeros((3, 1))}, "at least 2"),
+        ({"points": np.zeros((N_PIXELS, 1)), "centers": np.zeros((3, 1))}, "at least 2 components"),
         ({"radius_percentile": 0}, "radius_percentile"),
     ],
 )
@@ -309,7 +319,9 @@ def test_sweep_without_knee_draws_only_the_curve(sweep_table):
     np.testing.assert_allclose(ax.lines[0].get_ydata(), sweep_table["inertia"])
 
 
-@pytest.mark.parametrize("kwargs, match", [({"column": "silhouette"}, "silhouette"), ({"knee": 40}, "knee=40")])
+@pytest.mark.parametrize(
+    "kwargs, match", [({"column": "silhouette"}, "silhouette"), ({"knee": 40}, "knee=40")]
+)
 def test_sweep_errors(sweep_table, kwargs, match):
     with pytest.raises(NanoSIMSError, match=match):
         plot_sweep(sweep_table, **kwargs)
@@ -326,7 +338,8 @@ class Result:
 
 
 def test_comparison_titles_and_one_map_per_entry(labels):
-    fig = plot_comparison({"k-means": labels, "PCA + k-means": Result(labels.T[:, :32]), "other": labels}, ncols=2)
+    maps = {"k-means": labels, "PCA + k-means": Result(labels.T[:, :32]), "other": labels}
+    fig = plot_comparison(maps, ncols=2)
     shown = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in shown] == ["k-means", "PCA + k-means", "other"]
     assert all(len(ax.images) == 1 for ax in shown)

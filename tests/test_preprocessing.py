@@ -38,6 +38,11 @@ def test_scale_max_gives_channel_maximum_one(counts):
     np.testing.assert_allclose(scaled * counts.max(axis=(0, 1)), counts)
 
 
+def test_scale_max_rejects_channels_without_positive_values():
+    with pytest.raises(NanoSIMSError, match="positive maximum"):
+        scale_max([[1.0, -2.0], [3.0, 0.0]])
+
+
 def test_scale_max_is_driven_by_one_hot_pixel(counts):
     # The hot pixel (100 times the channel mean) squeezes every other pixel of channel 1 below 0.02.
     scaled = scale_max(counts)

@@ -65,7 +65,8 @@ def test_profile_matrix_is_the_mean_of_each_cluster(values_and_labels):
     expected = np.array([values[labels == c].mean(axis=0) for c in range(4)])
     np.testing.assert_allclose(matrix, expected)
     table = cluster_profiles(values, labels, MASSES)
-    np.testing.assert_allclose(table.pivot(index="cluster", columns="mass", values="mean").to_numpy(), expected)
+    pivot = table.pivot(index="cluster", columns="mass", values="mean")
+    np.testing.assert_allclose(pivot.to_numpy(), expected)
 
 
 def test_split_by_cluster_keeps_pixel_order():
