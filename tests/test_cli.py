@@ -21,6 +21,8 @@ JSON_KEYS = {
     "input", "k", "k_chosen", "method", "n_components", "preprocessing", "seed", "masses", "shape",
     "pixel_size_um", "silhouette", "calinski_harabasz", "davies_bouldin", "entropy", "kit_version",
 }
+#: Three masses: enough to cluster on, and a quicker overview figure than all seven.
+FEW = "12C,16O,27Al16O"
 SUFFIXES = ("_labels.tif", "_profiles.csv", "_scores.json", "_overview.png")
 
 
@@ -80,7 +82,7 @@ def test_writes_every_output_and_they_agree(capsys, tmp_path, image, soil_tif):
 
 
 def test_auto_k_picks_a_number_of_clusters(capsys, tmp_path, soil_tif):
-    assert run(capsys, soil_tif, "--out", tmp_path, "--k-max", 10)[0] == 0
+    assert run(capsys, soil_tif, "--out", tmp_path, "--k-max", 10, "--masses", FEW)[0] == 0
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
     assert 2 <= scores["k"] <= 10 and scores["k_chosen"].startswith("auto")
     assert len(np.unique(tifffile.imread(tmp_path / "soil_labels.tif"))) == scores["k"]
@@ -88,7 +90,7 @@ def test_auto_k_picks_a_number_of_clusters(capsys, tmp_path, soil_tif):
 
 @pytest.mark.parametrize("method, extra", [("pca-kmeans", ["--components", 3]), ("hierarchical", [])])
 def test_each_method_runs(capsys, tmp_path, soil_tif, method, extra):
-    assert run(capsys, soil_tif, "--out", tmp_path, "-k", 4, "--method", method, *extra)[0] == 0
+    assert run(capsys, soil_tif, "--out", tmp_path, "-k", 4, "--method", method, "--masses", FEW, *extra)[0] == 0
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
     assert scores["method"] == method and scores["k"] == 4
     assert scores["n_components"] == (3 if method == "pca-kmeans" else None)
@@ -114,7 +116,7 @@ def test_bad_inputs_are_reported_in_one_line_and_the_others_run(capsys, tmp_path
     not_tiff.write_text("this is not an image\n")
     missing = tmp_path / "missing.im"
     out = tmp_path / "out"
-    code, _, err = run(capsys, not_tiff, soil_tif, missing, "--out", out, "-k", 3)
+    code, _, err = run(capsys, not_tiff, soil_tif, missing, "--out", out, "-k", 3, "--masses", FEW)
     assert code == 1
     lines = err.splitlines()
     assert len(lines) == 2 and "Traceback" not in err
@@ -132,7 +134,7 @@ def test_folders_and_repeated_stems(capsys, tmp_path, image):
         save_image_tiff(image, tmp_path / folder / "Soil.tif")
     (tmp_path / "a" / "readme.txt").write_text("not an image")
     out = tmp_path / "out"
-    code, _, err = run(capsys, tmp_path / "a", tmp_path / "b" / "Soil.tif", "--out", out, "-k", 2)
+    code, _, err = run(capsys, tmp_path / "a", tmp_path / "b" / "Soil.tif", "--out", out, "-k", 2, "--masses", FEW)
     assert (code, err) == (0, "")
     assert all(path.exists() for path in outputs(out, "Soil") + outputs(out, "Soil_2"))
     assert len(pd.read_csv(out / "summary.csv")) == 2
@@ -149,7 +151,7 @@ def test_constant_channel_warns_once_and_still_clusters(capsys, tmp_path, image)
     counts[:, :, 1] = 0.0
     path = tmp_path / "dark13C.tif"
     save_image_tiff(NanoSIMSImage(counts, image.masses), path)
-    code, _, err = run(capsys, path, "--out", tmp_path / "out", "-k", 3)
+    code, _, err = run(capsys, path, "--out", tmp_path / "out", "-k", 3, "--masses", "13C," + FEW)
     assert code == 0
     assert err.count("\n") == 1 and "warning" in err and str(path) in err
     assert "13C" in pd.read_csv(tmp_path / "out" / "summary.csv").loc[0, "warnings"]
