@@ -1,28 +1,28 @@
 """Scale check of ``nanosims-cluster``: one simulated 1024 x 1024 x 7 image, k-means and hierarchical.
 
-Run from the repository root: ``python benchmarks/bench_cli_scale.py [--size 1024] [--repeats 1]``.
+Run from the repository root: ``python -m benchmarks.bench_cli_scale [--size 1024] [--repeat 1]``.
 
-1. End to end: each run is a fresh ``python -m nanosims_helpers IMAGE --out DIR -k 5 --method M``
-   subprocess, timed from start to exit (imports included), with its peak resident memory.
-   Targets: 60 s and 2 GiB each (Binder: 2 GB RAM, 1-2 cores).
-2. Where the time goes: the same steps as the command, timed one by one in one subprocess, with
-   the process's peak resident memory after each step (a step that raises it shows up there).
-3. The overview figure drawn at the image's full resolution (naive) versus block-summed to
-   ``outputs.DISPLAY_SIZE`` pixels a side (the kit), as a ratio.
+1. The command, ``nanosims-cluster IMAGE --out DIR -k 5 --method M``, run by
+   :func:`nanosims_helpers.cli.main` in a fresh process (see :mod:`benchmarks._measure`): time
+   after the imports, the import time of a fresh process, and the process's peak memory.
+   Targets: 60 s and 2 GiB each, imports included (Binder: 2 GB RAM, 1-2 cores).
+2. Where the time goes: the command's steps timed one by one in one process, with the
+   process's peak resident memory after each step (a step that raises it shows up there).
+3. The overview figure drawn at the image's full resolution (naive) against block-summed to
+   ``outputs.DISPLAY_SIZE`` pixels a side (the kit).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks._measure import measure, print_table, ratio
 
 TARGET_SECONDS = 60.0
 TARGET_MIB = 2048.0
@@ -30,29 +30,60 @@ METHODS = ("kmeans", "hierarchical")
 N_CLUSTERS = 5
 
 
-def peak_mib_of_children() -> float:
-    """Peak resident memory of this process's waited-for children, in MiB (Linux: KiB, macOS: bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+def import_case():
+    """Time ``import nanosims_helpers.cli`` in a fresh process (what the shell command pays first)."""
+    import importlib
+
+    return lambda: bool(importlib.import_module("nanosims_helpers.cli"))
 
 
-def peak_mib_of_self() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+def cli_case(path: str, out: str, method: str):
+    """The command on one image: the imports are set-up, ``main`` is timed; returns the exit status."""
+    from nanosims_helpers.cli import main
+
+    return lambda: main([path, "--out", out, "-k", str(N_CLUSTERS), "--method", method])
 
 
-def measured(command: list[str]) -> dict:
-    """Run ``command`` inside a fresh Python that reports its wall time and peak memory as JSON."""
-    probe = (
-        "import json, subprocess, sys, time\n"
-        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
-        "from bench_cli_scale import peak_mib_of_children\n"
-        "start = time.perf_counter()\n"
-        "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
-        "print(json.dumps({'seconds': time.perf_counter() - start, 'peak_mib': peak_mib_of_children(), 'code': code}))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def stages_case(path: str, out: str, method: str):
+    """The command's steps one by one; returns (step, seconds, peak MiB so far) rows."""
+    from nanosims_helpers import metrics, outputs
+    from nanosims_helpers.loading import load_image
+    from nanosims_helpers.pipeline import cluster_image
+    from nanosims_helpers.preprocessing import preprocess
+
+    def run():
+        rows = []
+
+        def step(name, function):
+            start = time.perf_counter()
+            result = function()
+            rows.append((name, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+            return result
+
+        image = step("load_image", lambda: load_image(path))
+        scaled = step("preprocess", lambda: preprocess(image.counts))
+        labels = step("cluster_image", lambda: cluster_image(image, N_CLUSTERS, method=method).labels)
+        step("silhouette (sampled)", lambda: metrics.silhouette(scaled, labels))
+        step("calinski_harabasz", lambda: metrics.calinski_harabasz(scaled, labels))
+        step("davies_bouldin", lambda: metrics.davies_bouldin(scaled, labels))
+        step("clustering_entropy", lambda: metrics.clustering_entropy(scaled, labels))
+        step("profiles_table", lambda: outputs.profiles_table(image.counts, scaled, labels, image.masses))
+        step("write_label_tiff", lambda: outputs.write_label_tiff(labels, Path(out) / "labels.tif"))
+        step("write_overview_png", lambda: outputs.write_overview_png(image, labels, Path(out) / "overview.png"))
+        return rows
+
+    return run
+
+
+def overview_case(path: str, out: str, display_size: int):
+    """Draw and save the overview of the image at ``display_size``; returns the PNG size in KiB."""
+    from nanosims_helpers.loading import load_image
+    from nanosims_helpers.outputs import write_overview_png
+
+    image = load_image(path)
+    labels = (image.counts[:, :, 0] > np.median(image.counts[:, :, 0])).astype(int)
+    png = Path(out) / f"overview_{display_size}.png"
+    return lambda: write_overview_png(image, labels, png, display_size=display_size).stat().st_size / 1024
 
 
 def make_image(size: int, folder: Path) -> Path:
@@ -64,110 +95,70 @@ def make_image(size: int, folder: Path) -> Path:
     return path
 
 
-def end_to_end(path: Path, out: Path, repeats: int) -> None:
-    print(f"\n## 1. End to end, `nanosims-cluster {path.name} -k {N_CLUSTERS} --method M` (median of {repeats})")
-    print("| method | wall s | peak MiB | within 60 s | within 2 GiB |")
-    print("|---|---|---|---|---|")
-    for method in METHODS:
-        command = [sys.executable, "-m", "nanosims_helpers", str(path), "--out", str(out / method),
-                   "-k", str(N_CLUSTERS), "--method", method]
-        runs = [measured(command) for _ in range(repeats)]
-        if any(run["code"] != 0 for run in runs):
-            raise SystemExit(f"{method}: nanosims-cluster exited with {[run['code'] for run in runs]}")
-        seconds = float(np.median([run["seconds"] for run in runs]))
-        peak = max(run["peak_mib"] for run in runs)
-        print(f"| {method} | {seconds:.1f} | {peak:.0f} | {_yes(seconds <= TARGET_SECONDS)} | {_yes(peak <= TARGET_MIB)} |")
-
-
 def _yes(ok: bool) -> str:
     return "yes" if ok else "**NO**"
 
 
-def stage_times(path: str, method: str, out: str) -> list[tuple[str, float, float]]:
-    """The command's steps one by one: (step, seconds, peak MiB of the process so far)."""
-    start = time.perf_counter()
-    from nanosims_helpers import metrics, outputs
-    from nanosims_helpers.cli import kit_version
-    from nanosims_helpers.loading import load_image
-    from nanosims_helpers.pipeline import cluster_image
-    from nanosims_helpers.preprocessing import preprocess
-
-    rows = [("import the kit (numpy already loaded)", time.perf_counter() - start, peak_mib_of_self())]
-
-    def step(name, function):
-        start = time.perf_counter()
-        result = function()
-        rows.append((name, time.perf_counter() - start, peak_mib_of_self()))
-        return result
-
-    image = step("load_image", lambda: load_image(path))
-    scaled = step("preprocess", lambda: preprocess(image.counts))
-    result = step(f"cluster_image ({method})", lambda: cluster_image(image, N_CLUSTERS, method=method))
-    step("silhouette (sampled)", lambda: metrics.silhouette(scaled, result.labels))
-    step("calinski_harabasz", lambda: metrics.calinski_harabasz(scaled, result.labels))
-    step("davies_bouldin", lambda: metrics.davies_bouldin(scaled, result.labels))
-    step("clustering_entropy", lambda: metrics.clustering_entropy(scaled, result.labels))
-    step("profiles_table", lambda: outputs.profiles_table(image.counts, scaled, result.labels, image.masses))
-    step("write_label_tiff", lambda: outputs.write_label_tiff(result.labels, Path(out) / "l.tif"))
-    step("write_scores_json", lambda: outputs.write_scores_json({"kit_version": kit_version()}, Path(out) / "s.json"))
-    step("write_overview_png", lambda: outputs.write_overview_png(image, result.labels, Path(out) / "o.png"))
-    return rows
-
-
-def stages(path: Path, out: Path) -> None:
-    print("\n## 2. Where the time goes (one process per method; peak = resident MiB after the step)")
-    print("| step | " + " | ".join(f"{m} s | {m} peak MiB" for m in METHODS) + " |")
-    print("|---|" + "---|---|" * len(METHODS))
-    tables = {}
+def end_to_end(path: Path, folder: Path, repeat: int) -> None:
+    imports = measure("benchmarks.bench_cli_scale:import_case", repeat=repeat)
+    rows = []
     for method in METHODS:
-        done = subprocess.run(
-            [sys.executable, __file__, "--stages", str(path), method, str(out)],
-            capture_output=True, text=True, check=True,
-        )
-        tables[method] = json.loads(done.stdout.strip().splitlines()[-1])
-    for index, (name, *_) in enumerate(tables[METHODS[0]]):
-        cells = " | ".join(f"{tables[m][index][1]:.2f} | {tables[m][index][2]:.0f}" for m in METHODS)
-        print(f"| {name.replace(METHODS[0], 'method')} | {cells} |")
+        m = measure("benchmarks.bench_cli_scale:cli_case", str(path), str(folder / method), method, repeat=repeat)
+        if m.result != 0:
+            raise SystemExit(f"{method}: nanosims-cluster exited with status {m.result}")
+        total = imports.seconds + m.seconds
+        rows.append([method, f"{imports.seconds:.1f}", f"{m.seconds:.1f}", f"{total:.1f}", f"{m.peak_mib:.0f}",
+                     _yes(total <= TARGET_SECONDS), _yes(m.peak_mib <= TARGET_MIB)])
+    print_table(
+        f"nanosims-cluster {path.name} -k {N_CLUSTERS} --method M (median of {repeat})",
+        ["method", "import s", "run s", "total s", "peak MiB", "within 60 s", "within 2 GiB"],
+        rows,
+        [f"peak = the process's maximum resident memory, Python and libraries included "
+         f"({m.setup_mib:.0f} MiB after the imports)."],
+    )
 
 
-def overview_ratio(path: Path, out: Path, repeats: int) -> None:
-    from nanosims_helpers import outputs
-    from nanosims_helpers.loading import load_image
-
-    image = load_image(path)
-    labels = (image.counts[:, :, 0] > np.median(image.counts[:, :, 0])).astype(int)
-    sizes = {"full resolution (naive)": max(image.shape[:2]), f"block-summed to {outputs.DISPLAY_SIZE} (kit)": outputs.DISPLAY_SIZE}
-    times = {name: [] for name in sizes}
-    for _ in range(repeats):
-        for name, size in sizes.items():
-            start = time.perf_counter()
-            outputs.write_overview_png(image, labels, out / f"overview_{size}.png", display_size=size)
-            times[name].append(time.perf_counter() - start)
-    naive, kit = (float(np.median(t)) for t in times.values())
-    print(f"\n## 3. Overview PNG of a {image.shape[0]} x {image.shape[1]} x {image.shape[2]} image (median of {repeats})")
-    print("| drawn at | s | PNG KiB |")
-    print("|---|---|---|")
-    for (name, size), seconds in zip(sizes.items(), (naive, kit)):
-        print(f"| {name} | {seconds:.2f} | {(out / f'overview_{size}.png').stat().st_size / 1024:.0f} |")
-    print(f"naive / kit: {naive / kit:.1f}x")
+def stages(path: Path, folder: Path) -> None:
+    tables = {method: measure("benchmarks.bench_cli_scale:stages_case", str(path), str(folder), method).result
+              for method in METHODS}
+    rows = [[name, *(f"{value:.{digits}f}" for m in METHODS for value, digits in zip(tables[m][i][1:], (2, 0)))]
+            for i, (name, *_) in enumerate(tables[METHODS[0]])]
+    print_table(
+        "Where the time goes: each step of the command, one process per method",
+        ["step", *(f"{m} {unit}" for m in METHODS for unit in ("s", "peak MiB"))],
+        rows,
+        ["peak MiB = the process's maximum resident memory after the step."],
+    )
 
 
-def main() -> None:
-    if sys.argv[1:2] == ["--stages"]:
-        print(json.dumps(stage_times(*sys.argv[2:5])))
-        return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1024, help="image side in pixels (default 1024)")
-    parser.add_argument("--repeats", type=int, default=1, help="runs per measurement (median; default 1)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
-        path = make_image(args.size, folder)
-        print(f"{args.size} x {args.size} x 7 simulated image ({path.stat().st_size / 2**20:.0f} MiB TIFF), k = {N_CLUSTERS}")
-        end_to_end(path, folder, args.repeats)
+def overview_ratio(path: Path, folder: Path, size: int, repeat: int) -> None:
+    from nanosims_helpers.outputs import DISPLAY_SIZE
+
+    naive = measure("benchmarks.bench_cli_scale:overview_case", str(path), str(folder), size, repeat=repeat)
+    kit = measure("benchmarks.bench_cli_scale:overview_case", str(path), str(folder), DISPLAY_SIZE, repeat=repeat)
+    print_table(
+        f"Overview PNG of the {size} x {size} x 7 image (median of {repeat})",
+        ["drawn at", "s", "peak MiB", "PNG KiB"],
+        [[f"full resolution, {size} px (naive)", f"{naive.seconds:.2f}", f"{naive.peak_mib:.0f}", f"{naive.result:.0f}"],
+         [f"block-summed to {DISPLAY_SIZE} px (kit)", f"{kit.seconds:.2f}", f"{kit.peak_mib:.0f}", f"{kit.result:.0f}"]],
+        [f"naive / kit: {ratio(naive.seconds, kit.seconds)}"],
+    )
+
+
+def main(size: int = 1024, repeat: int = 1) -> None:
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        path = make_image(size, folder)
+        print(f"\n## nanosims-cluster at scale: {size} x {size} x 7 simulated image "
+              f"({path.stat().st_size / 2**20:.0f} MiB TIFF), k = {N_CLUSTERS}")
+        end_to_end(path, folder, repeat)
         stages(path, folder)
-        overview_ratio(path, folder, args.repeats)
+        overview_ratio(path, folder, size, repeat)
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1024, help="image side in pixels (default 1024)")
+    parser.add_argument("--repeat", type=int, default=1, help="processes per measurement, median taken (default 1)")
+    arguments = parser.parse_args()
+    main(arguments.size, arguments.repeat)

@@ -24,6 +24,11 @@ from .outputs import write_outputs
 from .pipeline import METHODS, cluster_image
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
 
+__all__ = [
+    "SUMMARY_NAME", "build_parser", "choose_k", "cluster_file", "collect_inputs", "kit_version", "main",
+    "output_prefixes", "run_all", "run_one", "write_summary",
+]
+
 PROG = "nanosims-cluster"
 
 #: The file written over all inputs, one row per input.
@@ -122,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"largest k tried by -k auto (default: {DEFAULT_K_MAX})",
     )
     parser.add_argument(
-        "--preprocessing", choices=sorted(PREPROCESSING), default=RECOMMENDED_PREPROCESSING,
-        help=f"scaling of the counts before clustering (default: {RECOMMENDED_PREPROCESSING})",
+        "--preprocessing", choices=sorted(PREPROCESSING), default=RECOMMENDED_PREPROCESSING, metavar="NAME",
+        help=f"scaling of the counts before clustering: {', '.join(sorted(PREPROCESSING))} "
+        f"(default: {RECOMMENDED_PREPROCESSING})",
     )
     parser.add_argument(
         "--masses", type=_mass_list, metavar="M1,M2,...",
@@ -291,6 +297,19 @@ def write_summary(rows, path) -> None:
     table.to_csv(path, index=False)
 
 
+def run_all(paths, args: argparse.Namespace, rows: list) -> None:
+    """Cluster every input in turn, with a progress bar on a terminal; append one summary row each.
+
+    The summary file is rewritten after each input, so it is up to date if the run is stopped.
+    """
+    with tqdm(total=len(paths), desc=PROG, unit="image", file=sys.stderr, disable=None) as bar:
+        for path, prefix in zip(paths, output_prefixes(paths)):
+            bar.set_postfix_str(path.name)
+            rows.append(run_one(path, prefix, args))
+            write_summary(rows, args.out / SUMMARY_NAME)
+            bar.update()
+
+
 def main(argv=None) -> int:
     """Run ``nanosims-cluster`` with ``argv`` (default: the command line); return the exit status.
 
@@ -312,9 +331,7 @@ def main(argv=None) -> int:
     paths = collect_inputs(args.inputs)
     rows = []
     try:
-        for path, prefix in zip(tqdm(paths, desc=PROG, unit="image", file=sys.stderr, disable=None), output_prefixes(paths)):
-            rows.append(run_one(path, prefix, args))
-            write_summary(rows, args.out / SUMMARY_NAME)
+        run_all(paths, args, rows)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted after {len(rows)} of {len(paths)} image(s); see {args.out / SUMMARY_NAME}", file=sys.stderr)
         return 130

@@ -124,6 +124,11 @@ def ward_tree(features, *, n_micro: int = 1000, random_state=0, fit_sample_size:
     n_micro = _check_count(n_micro, "n_micro", 2, MAX_CENTROIDS, "the Ward step's memory limit")
     fit_sample_size = _check_count(fit_sample_size, "fit_sample_size", n_micro, None, "n_micro")
     micro_labels, centroids, weights = _micro_clusters(table, n_micro, fit_sample_size, random_state)
+    if weights.size < 2:
+        raise NanoSIMSError(
+            f"features: the {fit_sample_size} pixels sampled to build micro-clusters all have the same "
+            "values; use a larger fit_sample_size."
+        )
     return WardTree(
         micro_labels.reshape(values.shape[:-1]), centroids, weights, ward_linkage(centroids, weights),
         values.shape[:-1],
@@ -206,7 +211,13 @@ def hierarchical_map(features, n_clusters: int, *, random_state=0) -> ClusterRes
     """
     values = _check_features(features, ndim=(3,))
     n_clusters = check_n_clusters(n_clusters, values.shape[0] * values.shape[1])
-    labels = cut_tree(ward_tree(values, random_state=random_state), n_clusters=n_clusters)
+    tree = ward_tree(values, random_state=random_state)
+    if n_clusters > tree.n_micro:
+        raise NanoSIMSError(
+            f"n_clusters={n_clusters}: the pixels take only {tree.n_micro} distinct values; "
+            f"use at most {tree.n_micro} clusters."
+        )
+    labels = cut_tree(tree, n_clusters=n_clusters)
     return ClusterResult(labels, _cluster_means(values, labels, n_clusters), values)
 
 
@@ -362,7 +373,7 @@ def regroup_clusters(labels, centers, n_groups: int, sizes=None) -> Regrouping:
 
     Examples
     --------
-    >>> regroup_clusters([0, 1, 2, 2], [[0.0], [0.2], [5.0]], 2).mapping
+    >>> regroup_clusters([0, 1, 2, 2, 2], [[0.0], [0.2], [5.0]], 2).mapping
     array([1, 1, 0])
     """
     centres = check_finite_array(centers, "centers", ndim=(2,))
@@ -461,7 +472,7 @@ def _cluster_means(values: np.ndarray, labels: np.ndarray, n_clusters: int) -> n
 
 
 def _order_by_size(groups: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Renumber group labels so that 0 is the heaviest group: returns old label -> new label."""
+    """Renumber ``groups`` (one label per item) so that group 0 has the largest total weight."""
     totals = np.bincount(groups, weights=weights)
     order = np.argsort(-totals, kind="stable")
     renumber = np.empty_like(order)

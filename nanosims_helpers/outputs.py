@@ -20,6 +20,18 @@ from .image import NanoSIMSImage
 from .plotting import plot_channels, plot_cluster_map
 from .profiles import cluster_profiles, profile_matrix
 
+__all__ = [
+    "DISPLAY_SIZE",
+    "SUFFIXES",
+    "display_image",
+    "output_paths",
+    "profiles_table",
+    "write_label_tiff",
+    "write_outputs",
+    "write_overview_png",
+    "write_scores_json",
+]
+
 #: Largest side, in pixels, of the images drawn in the overview; bigger images are block-summed.
 DISPLAY_SIZE = 512
 OVERVIEW_COLUMNS = 4
@@ -222,16 +234,3 @@ def _overview_title(image: NanoSIMSImage, record: dict) -> str:
     """``"soil.tif: kmeans, k = 5, anscombe+zscore"``, from the settings the record holds."""
     parts = [f"k = {record[key]}" if key == "k" else str(record[key]) for key in TITLE_KEYS if key in record]
     return f"{image.name}: {', '.join(parts)}" if parts else image.name
-
-
-__all__ = [
-    "DISPLAY_SIZE",
-    "SUFFIXES",
-    "display_image",
-    "output_paths",
-    "profiles_table",
-    "write_label_tiff",
-    "write_outputs",
-    "write_overview_png",
-    "write_scores_json",
-]

@@ -55,9 +55,11 @@ def test_merging_two_phases_lowers_the_score_and_their_f1():
 
 
 def test_best_match_f1_by_hand():
-    # phase 0: pixels 0-3, phase 1: pixels 4-5; the cluster {2, 3, 4, 5} matches phase 1 with F1 2*2/(2+4).
+    # phase 0 = pixels 0-3, phase 1 = pixels 4-5; cluster 0 = pixels 0-1, cluster 1 = pixels 2-5.
+    # Phase 0: cluster 0 gives 2*2/(4+2), cluster 1 gives 2*2/(4+4); the best is cluster 0.
+    # Phase 1: cluster 1 gives 2*2/(2+4).
     f1 = challenge.best_match_f1([0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 1])
-    assert f1[0] == pytest.approx(2 * 2 / (4 + 4)) and f1[1] == pytest.approx(2 * 2 / (2 + 4))
+    assert f1[0] == pytest.approx(4 / 6) and f1[1] == pytest.approx(4 / 6)
     assert np.isnan(f1[2:]).all()
 
 

@@ -235,3 +235,15 @@ def test_module_help_runs_in_a_subprocess():
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: nanosims-cluster")
     assert "examples:" in done.stdout and "--method hierarchical" in done.stdout
+
+
+def test_unexpected_error_is_one_line_and_traceback_flag_shows_it(capsys, tmp_path, soil_tif, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("nanosims_helpers.cli.cluster_image", broken)
+    code, _, err = run(capsys, soil_tif, "--out", tmp_path, "-k", 2)
+    assert code == 1 and err.count("\n") == 1
+    assert str(soil_tif) in err and "RuntimeError: boom" in err and "--traceback" in err
+    with pytest.raises(RuntimeError, match="boom"):
+        main([str(soil_tif), "--out", str(tmp_path), "-k", "2", "--traceback"])

@@ -125,8 +125,15 @@ def test_few_distinct_values_give_few_leaves():
     tree = ward_tree(features, n_micro=100)
     assert tree.n_micro == 3
     assert np.bincount(cut_tree(tree, n_clusters=3).ravel()).tolist() == [1000, 1000, 500]
-    with pytest.raises(NanoSIMSError, match="at most 3"):
+    with pytest.raises(NanoSIMSError, match="only 3 distinct values"):
         hierarchical_map(features, 4)
+
+
+def test_a_sample_of_identical_pixels_is_explained():
+    features = np.zeros((64, 64, 1))
+    features[0, 0] = 1.0
+    with pytest.raises(NanoSIMSError, match="larger fit_sample_size"):
+        ward_tree(features, n_micro=10, fit_sample_size=10)
 
 
 def test_hierarchical_map_returns_a_cluster_result(soil_64):

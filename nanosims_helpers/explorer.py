@@ -1,0 +1,286 @@
+"""Interactive explorer of one NanoSIMS image: sliders and lists instead of code.
+
+:func:`explorer` returns a widget with three tabs:
+
+* **Clusters**: choose the preprocessing, the masses, PCA, the method and k; see the cluster
+  map, the cluster profiles and the scores. Changing k reuses the preprocessing, the PCA and
+  the Ward tree (see :mod:`nanosims_helpers.explorer_state`), so the map follows the slider.
+* **Channels**: one mass (or the ratio of two) with a colormap and a contrast by percentiles.
+* **Compare**: two settings side by side and their adjusted Rand index.
+
+The widgets only read their controls and call the plain functions of
+:mod:`nanosims_helpers.explorer_views`; they run in JupyterLab and as a Voila app
+(``voila notebooks/07_explorer.ipynb``).
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+
+from .explorer_state import EXPLORER_METHODS, ExplorerState, Settings
+from .explorer_views import channel_view, cluster_view, comparison_view
+from .image import NanoSIMSImage
+from .preprocessing import PREPROCESSING
+
+__all__ = ["ChannelViewer", "ClusterExplorer", "ComparisonPanel", "SettingsControls", "explorer"]
+
+#: Largest k the slider offers.
+MAX_CLUSTERS = 15
+
+#: Colormaps offered by the channel viewer: perceptually uniform ones first.
+COLORMAPS = ("viridis", "magma", "cividis", "inferno", "gray", "turbo")
+
+_WIDE = {"description_width": "95px"}
+
+
+def _style() -> widgets.HTML:
+    """Page style of the explorer: cluster maps drawn with sharp pixels, messages in red."""
+    return widgets.HTML(
+        "<style>img.nanosims-map { image-rendering: pixelated; } .nanosims-message { color: #a40000; }</style>"
+    )
+
+
+def _show(image_widget: widgets.Image, png: bytes) -> None:
+    """Show ``png`` in ``image_widget``, or hide the widget when there is nothing to show."""
+    if png:
+        image_widget.value = png
+    image_widget.layout.display = None if png else "none"
+
+
+def _message(text: str) -> str:
+    return f'<div class="nanosims-message">{text}</div>' if text else ""
+
+
+class SettingsControls:
+    """The controls of one clustering setting; :meth:`settings` reads them.
+
+    Parameters
+    ----------
+    image : NanoSIMSImage
+        Its masses fill the mass list.
+    settings : Settings
+        Initial values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = NanoSIMSImage(np.ones((2, 2, 2)), ("12C", "16O"))
+    >>> SettingsControls(image, Settings(n_clusters=3)).settings().n_clusters
+    3
+    """
+
+    def __init__(self, image: NanoSIMSImage, settings: Settings = Settings()):
+        masses = image.masses if settings.masses is None else settings.masses
+        self.preprocessing = widgets.Dropdown(
+            options=list(PREPROCESSING), value=settings.preprocessing, description="preprocessing", style=_WIDE
+        )
+        self.masses = widgets.SelectMultiple(
+            options=list(image.masses), value=list(masses), rows=min(len(image.masses), 7),
+            description="masses", style=_WIDE,
+        )
+        self.pca = widgets.Checkbox(value=settings.pca, description="PCA first", style=_WIDE)
+        self.n_components = widgets.IntSlider(
+            value=settings.n_components, min=1, max=max(len(image.masses), 2), description="components",
+            disabled=not settings.pca, continuous_update=False, style=_WIDE,
+        )
+        self.method = widgets.Dropdown(options=list(EXPLORER_METHODS), value=settings.method, description="method",
+                                       style=_WIDE)
+        self.k = widgets.IntSlider(
+            value=settings.n_clusters, min=2, max=MAX_CLUSTERS, description="k (clusters)",
+            continuous_update=False, style=_WIDE,
+        )
+        self.k.add_class("nanosims-k")
+        self.pca.observe(lambda change: setattr(self.n_components, "disabled", not change["new"]), names="value")
+        self.box = widgets.VBox(
+            [self.preprocessing, self.masses, self.pca, self.n_components, self.method, self.k],
+            layout=widgets.Layout(width="330px"),
+        )
+
+    def settings(self) -> Settings:
+        """The setting the controls show now."""
+        return Settings(self.k.value, self.method.value, self.preprocessing.value, tuple(self.masses.value),
+                        self.pca.value, self.n_components.value)
+
+    def observe(self, callback) -> None:
+        """Call ``callback()`` whenever any control changes."""
+        for control in (self.preprocessing, self.masses, self.pca, self.n_components, self.method, self.k):
+            control.observe(lambda change: callback(), names="value")
+
+
+class ClusterExplorer:
+    """Controls on the left; cluster map, legend, profiles and scores on the right.
+
+    Parameters
+    ----------
+    state : ExplorerState
+        The image and its caches (shared with the other tabs of :func:`explorer`).
+    settings : Settings
+        Initial setting.
+
+    Attributes
+    ----------
+    widget : ipywidgets.Widget
+        What to display.
+    view : ClusterView
+        What is shown now.
+    """
+
+    def __init__(self, state: ExplorerState, settings: Settings = Settings()):
+        self.state = state
+        self.controls = SettingsControls(state.image, settings)
+        self.map = widgets.Image(format="png", layout=widgets.Layout(width="320px"))
+        self.map.add_class("nanosims-map")
+        self.legend = widgets.HTML()
+        self.profiles = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.scores = widgets.HTML()
+        self.scores.add_class("nanosims-scores")
+        self.message = widgets.HTML()
+        results = widgets.VBox([widgets.HBox([self.map, self.legend]), self.scores, self.profiles])
+        self.widget = widgets.HBox([self.controls.box, widgets.VBox([_style(), self.message, results])])
+        self.view = None
+        self.controls.observe(self.update)
+        self.update()
+
+    def update(self) -> None:
+        """Recompute (from the caches where possible) and show the current setting."""
+        self.message.value = "<i>computing ...</i>"
+        self.view = cluster_view(self.state, self.controls.settings())
+        _show(self.map, self.view.map_png)
+        _show(self.profiles, self.view.profiles_png)
+        self.legend.value = self.view.legend
+        self.scores.value = "" if self.view.scores is None else self.view.scores.to_html()
+        self.message.value = _message(self.view.message)
+
+
+class ChannelViewer:
+    """One mass, or the ratio of two masses, with a colormap and a contrast slider.
+
+    Parameters
+    ----------
+    image : NanoSIMSImage
+        The image.
+
+    Attributes
+    ----------
+    widget : ipywidgets.Widget
+        What to display.
+    """
+
+    def __init__(self, image: NanoSIMSImage):
+        self.image = image
+        self.mass = widgets.Dropdown(options=list(image.masses), description="mass", style=_WIDE)
+        self.ratio_to = widgets.Dropdown(options=[("(no ratio)", None)] + [(m, m) for m in image.masses],
+                                         description="divided by", style=_WIDE)
+        self.cmap = widgets.Dropdown(options=list(COLORMAPS), description="colormap", style=_WIDE)
+        self.contrast = widgets.FloatRangeSlider(
+            value=(1.0, 99.0), min=0.0, max=100.0, step=0.5, description="contrast %",
+            continuous_update=False, style=_WIDE,
+        )
+        self.picture = widgets.Image(format="png")
+        self.message = widgets.HTML()
+        controls = widgets.VBox([self.mass, self.ratio_to, self.cmap, self.contrast],
+                                layout=widgets.Layout(width="330px"))
+        self.widget = widgets.HBox([controls, widgets.VBox([self.message, self.picture])])
+        for control in (self.mass, self.ratio_to, self.cmap, self.contrast):
+            control.observe(lambda change: self.update(), names="value")
+        self.update()
+
+    def update(self) -> None:
+        """Draw the current channel or ratio."""
+        view = channel_view(self.image, self.mass.value, cmap=self.cmap.value, percentile=self.contrast.value,
+                            ratio_to=self.ratio_to.value)
+        _show(self.picture, view.png)
+        self.message.value = _message(view.message)
+
+
+class ComparisonPanel:
+    """Two settings side by side, with the adjusted Rand index of their cluster maps.
+
+    Parameters
+    ----------
+    state : ExplorerState
+        The image and its caches.
+    left, right : Settings
+        Initial settings; by default the kit's recommended preprocessing against the reference
+        notebook's (``"max"``).
+
+    Attributes
+    ----------
+    widget : ipywidgets.Widget
+        What to display.
+    """
+
+    def __init__(self, state: ExplorerState, left: Settings = Settings(),
+                 right: Settings = Settings(preprocessing="max")):
+        self.state = state
+        self.sides = [_ComparisonSide(state.image, settings) for settings in (left, right)]
+        self.agreement = widgets.HTML()
+        self.widget = widgets.VBox([_style(), self.agreement, widgets.HBox([side.box for side in self.sides])])
+        for side in self.sides:
+            side.controls.observe(self.update)
+        self.update()
+
+    def update(self) -> None:
+        """Cluster both settings (from the caches where possible) and compare them."""
+        self.agreement.value = "<i>computing ...</i>"
+        left, right = self.sides
+        view = comparison_view(self.state, left.controls.settings(), right.controls.settings())
+        left.show(view.left_png, view.left_legend)
+        right.show(view.right_png, view.right_legend)
+        self.agreement.value = _message(view.message) or (
+            f"<b>adjusted Rand index: {view.adjusted_rand:.3f}</b> "
+            "(1 = the same clusters, about 0 = no more alike than chance)"
+        )
+
+
+class _ComparisonSide:
+    """Controls, map and legend of one side of a :class:`ComparisonPanel`."""
+
+    def __init__(self, image: NanoSIMSImage, settings: Settings):
+        self.controls = SettingsControls(image, settings)
+        self.map = widgets.Image(format="png", layout=widgets.Layout(width="300px"))
+        self.map.add_class("nanosims-map")
+        self.legend = widgets.HTML()
+        self.box = widgets.VBox([self.controls.box, self.map, self.legend], layout=widgets.Layout(width="360px"))
+
+    def show(self, png: bytes, legend: str) -> None:
+        _show(self.map, png)
+        self.legend.value = legend
+
+
+def explorer(image: NanoSIMSImage, *, reference=None, random_state=0) -> widgets.Tab:
+    """The explorer of one image: tabs Clusters, Channels and Compare.
+
+    Parameters
+    ----------
+    image : NanoSIMSImage
+        The image, e.g. ``load_sample("soil_256")[0]`` or ``load_image("file.im")``.
+    reference : array_like of int, shape (y, x), optional
+        A map to score every clustering against (the true phases of a sample image).
+    random_state : int
+        Seed of the clusterings and of the silhouette's sample.
+
+    Returns
+    -------
+    ipywidgets.Tab
+        Display it (last line of a cell).
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``image`` is not a NanoSIMSImage or ``reference`` does not match it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counts = np.zeros((4, 6, 2))
+    >>> counts[:, 3:] = [30.0, 2.0]
+    >>> counts[:, :3] = [1.0, 25.0]
+    >>> explorer(NanoSIMSImage(counts, ("12C", "16O"))).titles
+    ('Clusters', 'Channels', 'Compare')
+    """
+    state = ExplorerState(image, reference=reference, random_state=random_state)
+    tabs = [ClusterExplorer(state), ChannelViewer(image), ComparisonPanel(state)]
+    tab = widgets.Tab(children=[part.widget for part in tabs])
+    tab.titles = ("Clusters", "Channels", "Compare")
+    return tab
