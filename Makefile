@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test exercises bench present clean
+.PHONY: lab test check-env exercises bench present clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ lab: $(STAMP)  ## Start JupyterLab on the lessons, at notebook 00
 test: $(STAMP)  ## The whole suite: package tests, doctests, browser tests, every notebook
 	MPLBACKEND=Agg $(BIN)/python -m pytest --doctest-modules nanosims_helpers tests \
 		--nbval-lax --nbval-current-env notebooks solutions exercises
+
+check-env: $(STAMP)  ## One OK/FAIL line per requirement
+	$(BIN)/python -m nanosims_helpers.environment_check
 
 exercises: $(STAMP)  ## Regenerate exercises/ from solutions/
 	$(BIN)/python tools/make_exercises.py

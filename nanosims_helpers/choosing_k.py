@@ -8,7 +8,7 @@ k, and finds the same knee on the kit's sample images:
 
 * KMeans is fitted on a fixed random sample of :data:`FIT_SAMPLE_SIZE` pixels, then every pixel
   gets the nearest centre;
-* each k starts from the centres found for the previous k plus one new centre, drawn with the
+* each k starts from the centres found for the previous k plus one new centre, chosen with the
   k-means++ rule (far from the existing centres), instead of starting from scratch;
 * every score is computed on the label map of all pixels (the silhouette on a fixed sample of
   :data:`SWEEP_SILHOUETTE_SAMPLE_SIZE` pixels).
@@ -23,16 +23,26 @@ import pandas as pd
 from kneed import KneeLocator
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import euclidean_distances, pairwise_distances, silhouette_score
+from sklearn.metrics import euclidean_distances, pairwise_distances
 from tqdm.auto import tqdm
 
 from .clustering import KMEANS_N_INIT
 from .errors import NanoSIMSError
-from .metrics import ENTROPY_BINS, _dispersion_scores, _entropy_of_bins, _feature_bins, _pixels, _sample_indices
+from .metrics import (
+    ENTROPY_BINS,
+    _dispersion_scores,
+    _entropy_of_bins,
+    _feature_bins,
+    _pixels,
+    _sample_indices,
+    _silhouette_of_distances,
+)
 from .validation import check_n_clusters
 
 #: Columns of the table returned by :func:`sweep_k`.
 SWEEP_COLUMNS = ("k", "inertia", "entropy", "calinski_harabasz", "davies_bouldin", "silhouette")
+#: Degree of the polynomial :func:`find_knee` fits to the curve before looking for the knee.
+KNEE_POLYNOMIAL_DEGREE = 7
 #: Pixels KMeans is fitted on in the fast sweep.
 FIT_SAMPLE_SIZE = 10_000
 #: Pixels the silhouette is computed on in a sweep (small, so 30 silhouettes take well under 1 s).
@@ -50,27 +60,33 @@ def _check_k_values(k_values, n_pixels: int) -> list[int]:
     return sorted({check_n_clusters(k, n_pixels, name="k_values") for k in values})
 
 
+def _compact_codes(labels: np.ndarray, n_clusters: int) -> tuple[np.ndarray, int]:
+    """Renumber KMeans labels 0..k'-1 should a centre have received no pixel."""
+    present = np.bincount(labels, minlength=n_clusters) > 0
+    return (np.cumsum(present) - 1)[labels], int(present.sum())
+
+
 class _SweepScorer:
     """Scores label maps of one set of pixels, reusing what does not depend on the labels."""
 
     def __init__(self, pixels: np.ndarray, random_state):
-        self.pixels = pixels
-        self.bins = _feature_bins(pixels, ENTROPY_BINS)
+        self.pixels = np.asfortranarray(pixels)  # the scores run feature by feature
+        self.cells = _feature_bins(pixels, ENTROPY_BINS)
         size = min(SWEEP_SILHOUETTE_SAMPLE_SIZE, pixels.shape[0])
-        self.silhouette_sample = _sample_indices(pixels.shape[0], size, random_state)
-        self.silhouette_distances = pairwise_distances(pixels[self.silhouette_sample])
+        self.sample = _sample_indices(pixels.shape[0], size, random_state)
+        # float32 halves the time of the matrix products; the scores change by < 1e-6
+        self.distances = pairwise_distances(pixels[self.sample]).astype(np.float32)
 
     def score(self, k: int, labels: np.ndarray) -> dict[str, float]:
-        names, codes = np.unique(labels, return_inverse=True)
-        row = {"k": k, **_dispersion_scores(self.pixels, codes, names.size)}
-        row["entropy"] = _entropy_of_bins(self.bins, codes, names.size, ENTROPY_BINS)
-        row["silhouette"] = self._silhouette(codes[self.silhouette_sample])
+        codes, n_clusters = _compact_codes(labels, k)
+        row = {"k": k, **_dispersion_scores(self.pixels, codes, n_clusters)}
+        row["entropy"] = _entropy_of_bins(self.cells, codes, n_clusters, ENTROPY_BINS)
+        sample_codes = codes[self.sample]
+        if 2 <= np.unique(sample_codes).size < sample_codes.size:
+            row["silhouette"] = _silhouette_of_distances(self.distances, sample_codes, n_clusters)
+        else:  # the sample holds a single cluster: no silhouette, marked missing
+            row["silhouette"] = np.nan
         return row
-
-    def _silhouette(self, codes: np.ndarray) -> float:
-        if not 2 <= np.unique(codes).size < codes.size:
-            return np.nan  # the sample holds a single cluster: no silhouette, marked missing
-        return float(silhouette_score(self.silhouette_distances, codes, metric="precomputed"))
 
 
 def _fit(model: KMeans, pixels: np.ndarray) -> KMeans:
@@ -92,30 +108,29 @@ def _plain_labels(pixels: np.ndarray, k_values: list[int], random_state):
         yield _fit(KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=random_state), pixels).labels_
 
 
-def _add_centres(centres: np.ndarray, sample: np.ndarray, n_new: int, rng) -> np.ndarray:
-    """Append ``n_new`` centres drawn from ``sample`` with probability ~ squared distance (k-means++)."""
+def _add_centre(centres: np.ndarray, sample: np.ndarray, rng) -> np.ndarray:
+    """Append one centre as k-means++ does: of a few pixels drawn with probability proportional to
+    the squared distance to their nearest centre, the one that lowers the total squared distance most."""
     nearest = euclidean_distances(sample, centres, squared=True).min(axis=1)
-    for _ in range(n_new):
-        total = nearest.sum()
-        pick = rng.choice(sample.shape[0], p=nearest / total) if total > 0 else rng.integers(sample.shape[0])
-        centres = np.vstack([centres, sample[pick]])
-        nearest = np.minimum(nearest, euclidean_distances(sample, sample[pick : pick + 1], squared=True)[:, 0])
-    return centres
+    total = nearest.sum()
+    n_trials = 2 + int(np.log(centres.shape[0] + 1))
+    candidates = rng.choice(sample.shape[0], size=n_trials, p=nearest / total if total > 0 else None)
+    potential = np.minimum(nearest, euclidean_distances(sample[candidates], sample, squared=True)).sum(axis=1)
+    return np.vstack([centres, sample[candidates[np.argmin(potential)]]])
 
 
 def _fast_labels(pixels: np.ndarray, k_values: list[int], random_state):
     """KMeans on a pixel sample, warm-started from the previous k; every pixel gets the nearest centre."""
     rng = np.random.default_rng(random_state)
     sample = pixels[_sample_indices(pixels.shape[0], min(FIT_SAMPLE_SIZE, pixels.shape[0]), rng)]
-    centres = None
+    model = KMeans(n_clusters=k_values[0], n_init=KMEANS_N_INIT, random_state=random_state)
     for k in k_values:
-        if centres is None:
-            model = KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=random_state)
-        else:
-            init = _add_centres(centres, sample, k - centres.shape[0], rng)
+        if k > model.n_clusters:
+            init = model.cluster_centers_
+            while init.shape[0] < k:
+                init = _add_centre(init, sample, rng)
             model = KMeans(n_clusters=k, init=init, n_init=1, random_state=random_state)
-        centres = _fit(model, sample).cluster_centers_
-        yield model.predict(pixels)
+        yield _fit(model, sample).predict(pixels)
 
 
 def sweep_k(values, k_values=range(2, 32), *, random_state=0, fast: bool = True, progress: bool = True) -> pd.DataFrame:
@@ -196,8 +211,12 @@ def _farthest_from_chord(k: np.ndarray, y: np.ndarray, curve: str) -> int | None
 def find_knee(table, column: str = "entropy", *, curve: str = "convex", direction: str = "decreasing") -> int:
     """Return the k at the knee of a sweep curve: where adding clusters stops paying off.
 
-    Uses the Kneedle method (``kneed.KneeLocator``), which assumes a convex or concave curve;
-    real curves can be bumpy, so look at the curve too (``plot_sweep``). If kneed finds no knee,
+    Uses the Kneedle method (``kneed.KneeLocator``) on a polynomial fitted to the curve (degree
+    :data:`KNEE_POLYNOMIAL_DEGREE`, as in the reference notebook), which irons out the bumps that
+    KMeans' local optima leave: on the kit's soil sample, the inertia knee is then the same for
+    every seed and for the fast and plain sweeps. The entropy curve bends more gradually and
+    its knee can move by one or two k between seeds; look at the curve too (``plot_sweep``).
+    If kneed finds no knee,
     a ``UserWarning`` says so and the k farthest from the straight line through the first and
     last points is returned, or the smallest k if the curve is a straight line.
 
@@ -237,7 +256,9 @@ def find_knee(table, column: str = "entropy", *, curve: str = "convex", directio
     k, y = _knee_curve(table, column)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # kneed's own "no knee" warning is replaced by ours
-        knee = KneeLocator(k, y, curve=curve, direction=direction).knee
+        knee = KneeLocator(
+            k, y, curve=curve, direction=direction, interp_method="polynomial", polynomial_degree=min(KNEE_POLYNOMIAL_DEGREE, k.size - 1)
+        ).knee
     if knee is not None:
         return int(knee)
     fallback = _farthest_from_chord(k, y, curve)

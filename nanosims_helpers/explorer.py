@@ -30,7 +30,14 @@ MAX_CLUSTERS = 15
 #: Colormaps offered by the channel viewer: perceptually uniform ones first.
 COLORMAPS = ("viridis", "magma", "cividis", "inferno", "gray", "turbo")
 
-_WIDE = {"description_width": "95px"}
+def _sized() -> dict:
+    """Keyword arguments of every control: same description width and overall width."""
+    return {"style": {"description_width": "95px"}, "layout": widgets.Layout(width="310px")}
+
+
+def _column_layout() -> widgets.Layout:
+    """A column of controls that keeps its width when the results beside it are wide."""
+    return widgets.Layout(width="330px", min_width="330px", flex="0 0 auto")
 
 
 def _style() -> widgets.HTML:
@@ -72,28 +79,28 @@ class SettingsControls:
     def __init__(self, image: NanoSIMSImage, settings: Settings = Settings()):
         masses = image.masses if settings.masses is None else settings.masses
         self.preprocessing = widgets.Dropdown(
-            options=list(PREPROCESSING), value=settings.preprocessing, description="preprocessing", style=_WIDE
+            options=list(PREPROCESSING), value=settings.preprocessing, description="preprocessing", **_sized()
         )
         self.masses = widgets.SelectMultiple(
             options=list(image.masses), value=list(masses), rows=min(len(image.masses), 7),
-            description="masses", style=_WIDE,
+            description="masses", **_sized(),
         )
-        self.pca = widgets.Checkbox(value=settings.pca, description="PCA first", style=_WIDE)
+        self.pca = widgets.Checkbox(value=settings.pca, description="PCA first", **_sized())
         self.n_components = widgets.IntSlider(
             value=settings.n_components, min=1, max=max(len(image.masses), 2), description="components",
-            disabled=not settings.pca, continuous_update=False, style=_WIDE,
+            disabled=not settings.pca, continuous_update=False, **_sized(),
         )
         self.method = widgets.Dropdown(options=list(EXPLORER_METHODS), value=settings.method, description="method",
-                                       style=_WIDE)
+                                       **_sized())
         self.k = widgets.IntSlider(
             value=settings.n_clusters, min=2, max=MAX_CLUSTERS, description="k (clusters)",
-            continuous_update=False, style=_WIDE,
+            continuous_update=False, **_sized(),
         )
         self.k.add_class("nanosims-k")
         self.pca.observe(lambda change: setattr(self.n_components, "disabled", not change["new"]), names="value")
         self.box = widgets.VBox(
             [self.preprocessing, self.masses, self.pca, self.n_components, self.method, self.k],
-            layout=widgets.Layout(width="330px"),
+            layout=_column_layout(),
         )
 
     def settings(self) -> Settings:
@@ -148,7 +155,7 @@ class ClusterExplorer:
         _show(self.map, self.view.map_png)
         _show(self.profiles, self.view.profiles_png)
         self.legend.value = self.view.legend
-        self.scores.value = "" if self.view.scores is None else self.view.scores.to_html()
+        self.scores.value = "" if self.view.scores is None else self.view.scores.to_html(border=0, index_names=False)
         self.message.value = _message(self.view.message)
 
 
@@ -168,18 +175,17 @@ class ChannelViewer:
 
     def __init__(self, image: NanoSIMSImage):
         self.image = image
-        self.mass = widgets.Dropdown(options=list(image.masses), description="mass", style=_WIDE)
+        self.mass = widgets.Dropdown(options=list(image.masses), description="mass", **_sized())
         self.ratio_to = widgets.Dropdown(options=[("(no ratio)", None)] + [(m, m) for m in image.masses],
-                                         description="divided by", style=_WIDE)
-        self.cmap = widgets.Dropdown(options=list(COLORMAPS), description="colormap", style=_WIDE)
+                                         description="divided by", **_sized())
+        self.cmap = widgets.Dropdown(options=list(COLORMAPS), description="colormap", **_sized())
         self.contrast = widgets.FloatRangeSlider(
             value=(1.0, 99.0), min=0.0, max=100.0, step=0.5, description="contrast %",
-            continuous_update=False, style=_WIDE,
+            continuous_update=False, **_sized(),
         )
         self.picture = widgets.Image(format="png")
         self.message = widgets.HTML()
-        controls = widgets.VBox([self.mass, self.ratio_to, self.cmap, self.contrast],
-                                layout=widgets.Layout(width="330px"))
+        controls = widgets.VBox([self.mass, self.ratio_to, self.cmap, self.contrast], layout=_column_layout())
         self.widget = widgets.HBox([controls, widgets.VBox([self.message, self.picture])])
         for control in (self.mass, self.ratio_to, self.cmap, self.contrast):
             control.observe(lambda change: self.update(), names="value")

@@ -106,6 +106,9 @@ class ExplorerState:
     computed : collections.Counter
         Step name (``"preprocess"``, ``"pca"``, ``"ward_tree"``, ``"cluster"``, ``"scores"``)
         -> how many times it was computed rather than taken from the cache.
+    preprocessed, clustered_values, ward : callable
+        The cached steps (:func:`functools.lru_cache`, so ``.cache_info()`` tells hits and
+        misses). Arrays they return are read-only, as they are shared by every later call.
 
     Raises
     ------
@@ -137,8 +140,8 @@ class ExplorerState:
         self.preprocessed = functools.lru_cache(maxsize=8)(self._preprocessed)
         self.clustered_values = functools.lru_cache(maxsize=8)(self._clustered_values)
         self.ward = functools.lru_cache(maxsize=4)(self._ward)
-        self._labels = functools.lru_cache(maxsize=64)(self._compute_labels)
-        self._scores = functools.lru_cache(maxsize=64)(self._compute_scores)
+        self._labels = functools.lru_cache(maxsize=32)(self._compute_labels)
+        self._scores = functools.lru_cache(maxsize=32)(self._compute_scores)
 
     def check(self, settings: Settings) -> Settings:
         """Return ``settings`` with ``masses`` filled in, or raise a message the user can act on."""
@@ -168,7 +171,7 @@ class ExplorerState:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
             features = preprocess(selected.counts, preprocessing, masses=selected.masses)
-        return features, tuple(str(warning.message) for warning in caught)
+        return _read_only(features), tuple(str(warning.message) for warning in caught)
 
     def _clustered_values(self, preprocessing: str, masses: tuple, n_components: int | None) -> np.ndarray:
         """What is clustered: the preprocessed channels, or their first ``n_components`` components."""
@@ -176,7 +179,7 @@ class ExplorerState:
         if n_components is None:
             return features
         self.computed["pca"] += 1
-        return pca_components(features, n_components, random_state=self.random_state)[0]
+        return _read_only(pca_components(features, n_components, random_state=self.random_state)[0])
 
     def _ward(self, space: tuple):
         self.computed["ward_tree"] += 1
@@ -203,9 +206,9 @@ class ExplorerState:
     def _compute_labels(self, settings: Settings) -> np.ndarray:
         self.computed["cluster"] += 1
         if settings.method == "hierarchical":
-            return cut_tree(self.ward(_space(settings)), n_clusters=settings.n_clusters)
+            return _read_only(cut_tree(self.ward(_space(settings)), n_clusters=settings.n_clusters))
         values = self.clustered_values(*_space(settings))
-        return kmeans_map(values, settings.n_clusters, random_state=self.random_state).labels
+        return _read_only(kmeans_map(values, settings.n_clusters, random_state=self.random_state).labels)
 
     def _compute_scores(self, settings: Settings) -> dict[str, float]:
         """The scores of :func:`nanosims_helpers.metrics.score_table`, silhouette on a smaller sample."""
@@ -226,6 +229,12 @@ class ExplorerState:
         """Preprocessed channels of the selected masses, and any preprocessing warnings as text."""
         settings = self.check(settings)
         return self.preprocessed(settings.preprocessing, settings.masses)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """Protect a cached array: a caller writing into it would change what later calls get."""
+    array.flags.writeable = False
+    return array
 
 
 def _space(settings: Settings) -> tuple:

@@ -92,25 +92,24 @@ def _check_whole_number(value, name: str, minimum: int) -> int:
 
 def _centroids(pixels: np.ndarray, codes: np.ndarray, n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the mean of each cluster (k, feature) and the cluster sizes (k,)."""
-    n_features = pixels.shape[1]
-    cells = codes[:, None] * n_features + np.arange(n_features)
-    sums = np.bincount(cells.ravel(), weights=pixels.ravel(), minlength=n_clusters * n_features)
     sizes = np.bincount(codes, minlength=n_clusters)
-    return sums.reshape(n_clusters, n_features) / sizes[:, None], sizes
+    sums = np.stack([np.bincount(codes, weights=column, minlength=n_clusters) for column in pixels.T], axis=1)
+    return sums / sizes[:, None], sizes
 
 
 def _dispersion_scores(pixels: np.ndarray, codes: np.ndarray, n_clusters: int) -> dict[str, float]:
     """Inertia, Calinski-Harabasz and Davies-Bouldin from one pass over the pixels.
 
-    Same definitions and edge cases as ``sklearn.metrics``; about 5x faster, which matters when
+    Same definitions and edge cases as ``sklearn.metrics``, computed feature by feature (fastest
+    on a column-major ``pixels``), about 5x faster, which matters when
     :func:`nanosims_helpers.choosing_k.sweep_k` scores 30 clusterings.
     """
     centroids, sizes = _centroids(pixels, codes, n_clusters)
-    offsets = pixels - centroids[codes]
-    squared = np.einsum("ij,ij->i", offsets, offsets)
+    squared = sum((column - centre[codes]) ** 2 for column, centre in zip(pixels.T, centroids.T))
     inertia = float(squared.sum())
-    between = float(sizes @ ((centroids - pixels.mean(axis=0)) ** 2).sum(axis=1))
     n_pixels = pixels.shape[0]
+    grand_mean = sizes @ centroids / n_pixels
+    between = float(sizes @ ((centroids - grand_mean) ** 2).sum(axis=1))
     if inertia == 0.0:
         calinski = 1.0  # scikit-learn's convention when every cluster is a single point
     else:
@@ -193,6 +192,29 @@ def _silhouette(pixels, codes, *, sample_size: int, exact: bool, random_state) -
             )
     with sklearn.config_context(working_memory=_WORKING_MEMORY_MIB):
         return float(silhouette_score(pixels, codes))
+
+
+def _silhouette_of_distances(distances: np.ndarray, codes: np.ndarray, n_clusters: int) -> float:
+    """Mean silhouette from a precomputed (m, m) distance matrix, as ``sklearn.metrics.silhouette_score``.
+
+    Faster than scikit-learn when the same pixels are scored for many label maps (as in a k
+    sweep): one matrix product per map. Clusters numbered 0..n_clusters-1 may be absent from
+    ``codes``; at least 2 must be present.
+    """
+    rows = np.arange(codes.size)
+    membership = np.zeros((codes.size, n_clusters), dtype=distances.dtype)
+    membership[rows, codes] = 1
+    totals = (distances @ membership).astype(float)  # summed distance of each pixel to each cluster
+    sizes = np.bincount(codes, minlength=n_clusters)
+    own_size = sizes[codes]
+    within = totals[rows, codes] / np.maximum(own_size - 1, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_to = np.where(sizes > 0, totals / sizes, np.inf)
+    mean_to[rows, codes] = np.inf
+    nearest = mean_to.min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(own_size > 1, (nearest - within) / np.maximum(within, nearest), 0.0)
+    return float(np.nan_to_num(scores).mean())
 
 
 def silhouette(values, labels, *, sample_size: int = SILHOUETTE_SAMPLE_SIZE, exact: bool = False, random_state=0) -> float:
@@ -279,22 +301,27 @@ def _check_same_map(labels_shape, reference_shape) -> None:
 
 
 def _feature_bins(pixels: np.ndarray, bins: int) -> np.ndarray:
-    """Bin of every value: ``bins`` equal-width bins from each feature's minimum to its maximum.
+    """Histogram cell of every value, ``feature * bins + bin``, shape (pixel, feature).
 
-    Same edges as ``numpy.histogram(feature, bins)``; a constant feature falls in bin 0.
+    ``bins`` equal-width bins from each feature's minimum to its maximum over all pixels (the
+    edges of ``numpy.histogram(feature, bins)``); a constant feature falls in its bin 0.
     """
     low, high = pixels.min(axis=0), pixels.max(axis=0)
     width = high - low
     scale = np.divide(bins, width, out=np.zeros_like(width), where=width > 0)
     index = ((pixels - low) * scale).astype(np.intp)
-    return np.minimum(index, bins - 1, out=index)
+    np.minimum(index, bins - 1, out=index)
+    return index + np.arange(pixels.shape[1]) * bins
 
 
-def _entropy_of_bins(bin_index: np.ndarray, codes: np.ndarray, n_clusters: int, bins: int) -> float:
-    """Size-weighted mean over clusters of the summed per-feature histogram entropies (nats)."""
-    n_pixels, n_features = bin_index.shape
-    cells = (codes[:, None] * n_features + np.arange(n_features)) * bins + bin_index
-    counts = np.bincount(cells.ravel(), minlength=n_clusters * n_features * bins)
+def _entropy_of_bins(cells: np.ndarray, codes: np.ndarray, n_clusters: int, bins: int) -> float:
+    """Size-weighted mean over clusters of the summed per-feature histogram entropies (nats).
+
+    ``cells`` comes from :func:`_feature_bins`; ``codes`` are cluster numbers 0..k-1.
+    """
+    n_pixels, n_features = cells.shape
+    n_cells = n_features * bins
+    counts = np.bincount((codes[:, None] * n_cells + cells).ravel(), minlength=n_clusters * n_cells)
     counts = counts.reshape(n_clusters, n_features, bins).astype(float)
     sizes = counts[:, 0, :].sum(axis=1)
     # sum_c n_c * sum_bins p log p, with n_c * p = count, divided by all pixels: the weighted mean

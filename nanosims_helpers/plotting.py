@@ -12,6 +12,7 @@ of a teaching room (``PROJECTOR_STYLE``, applied while each function draws).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
@@ -65,7 +66,7 @@ def _projector_readable(function):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        with matplotlib.rc_context(PROJECTOR_STYLE):
+        with _projector_style():
             drawn = function(*args, **kwargs)
             figure = getattr(drawn, "figure", drawn)
             own_figure = kwargs.get("ax") is None and kwargs.get("fig") is None
@@ -74,6 +75,22 @@ def _projector_readable(function):
         return drawn
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _projector_style():
+    """Apply ``PROJECTOR_STYLE`` and restore only those settings afterwards.
+
+    ``matplotlib.rc_context`` would restore every setting, including the ``interactive`` flag
+    that Jupyter's inline backend turns on when the first figure of a session is made, which
+    would stop all later figures from showing.
+    """
+    saved = {key: matplotlib.rcParams[key] for key in PROJECTOR_STYLE}
+    matplotlib.rcParams.update(PROJECTOR_STYLE)
+    try:
+        yield
+    finally:
+        matplotlib.rcParams.update(saved)
 
 
 def _new_axes(figsize):

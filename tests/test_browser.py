@@ -119,7 +119,9 @@ def artifacts_folder():
 def test_explorer_runs_in_jupyterlab(page, jupyter_lab):
     committed = NOTEBOOK.read_bytes()
     page.goto(f"{jupyter_lab.url}/lab/tree/{NOTEBOOK.name}")
+    # The execution indicator reads idle before the kernel is connected: wait for the status bar.
     expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status=idle]").first).to_be_visible()
+    expect(page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"\| Idle$")).first).to_be_visible()
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     prompts = page.locator(".jp-CodeCell .jp-InputPrompt")

@@ -74,6 +74,13 @@ def test_a_new_k_only_recuts_the_ward_tree(state):
     assert state.computed["cluster"] == 3
 
 
+def test_cached_arrays_cannot_be_changed_by_a_caller(state):
+    labels = state.labels(Settings(n_clusters=3))
+    with pytest.raises(ValueError, match="read-only"):
+        labels[0, 0] = 99
+    assert state.labels(Settings(n_clusters=3)) is labels
+
+
 def test_pca_is_cached_per_number_of_components(state):
     for k, n_components in ((2, 2), (3, 2), (3, 3)):
         state.labels(Settings(n_clusters=k, pca=True, n_components=n_components))

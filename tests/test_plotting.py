@@ -383,3 +383,18 @@ def test_projector_fonts_do_not_leak_into_user_settings(labels):
     ax = plot_cluster_map(labels)
     assert ax.title.get_fontsize() >= 14
     assert matplotlib.rcParams["font.size"] == before
+
+
+def test_settings_changed_while_drawing_are_kept(monkeypatch):
+    """Jupyter's inline backend turns `interactive` on with the first figure; it must stay on."""
+    from nanosims_helpers import plotting
+
+    monkeypatch.setitem(matplotlib.rcParams, "interactive", False)
+
+    @plotting._projector_readable
+    def draw_first_figure(ax=None):
+        matplotlib.rcParams["interactive"] = True
+        return plt.subplots()[1]
+
+    draw_first_figure()
+    assert matplotlib.rcParams["interactive"] is True
