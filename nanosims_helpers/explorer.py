@@ -155,7 +155,8 @@ class ClusterExplorer:
         _show(self.map, self.view.map_png)
         _show(self.profiles, self.view.profiles_png)
         self.legend.value = self.view.legend
-        self.scores.value = "" if self.view.scores is None else self.view.scores.to_html(border=0, index_names=False)
+        scores = self.view.scores
+        self.scores.value = "" if scores is None else scores.to_html(border=0, index_names=False, justify="left")
         self.message.value = _message(self.view.message)
 
 

@@ -179,7 +179,8 @@ def cluster_view(state: ExplorerState, settings: Settings) -> ClusterView:
         return ClusterView(message=str(error))
     profiles = _figure(1.0 * len(checked.masses) + 3.6)
     plot_cluster_profiles(features, labels, list(checked.masses), ax=profiles.add_subplot())
-    return ClusterView(map_png(labels), _png(profiles), legend_html(labels, checked.describe()), scores, " ".join(notes))
+    legend = legend_html(labels, checked.describe())
+    return ClusterView(map_png(labels), _png(profiles), legend, scores, " ".join(notes))
 
 
 def channel_view(image: NanoSIMSImage, mass: str, *, cmap: str = "viridis", percentile=(1.0, 99.0),

@@ -308,8 +308,8 @@ def _feature_bins(pixels: np.ndarray, bins: int) -> np.ndarray:
     """
     low, high = pixels.min(axis=0), pixels.max(axis=0)
     width = high - low
-    scale = np.divide(bins, width, out=np.zeros_like(width), where=width > 0)
-    index = ((pixels - low) * scale).astype(np.intp)
+    fraction = np.divide(pixels - low, width, out=np.zeros_like(pixels), where=width > 0)
+    index = (fraction * bins).astype(np.intp)
     np.minimum(index, bins - 1, out=index)
     return index + np.arange(pixels.shape[1]) * bins
 

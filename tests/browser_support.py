@@ -91,7 +91,8 @@ def start_server(command: list[str], port: int, ready_path: str, log: Path, runt
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{command[2]} exited with code {process.returncode}; see {log}:\n{log.read_text()[-3000:]}")
+            tail = log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{command[2]} exited with code {process.returncode}; see {log}:\n{tail}")
         try:
             with urllib.request.urlopen(server.url + ready_path, timeout=5):
                 return server
