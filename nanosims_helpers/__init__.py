@@ -1,1 +1,50 @@
-"""Helpers for clustering NanoSIMS ion images: loading, preprocessing, clustering, metrics, plots."""
+"""Helpers for clustering NanoSIMS ion images: loading, preprocessing, clustering, metrics, plots.
+
+The names most lessons need are importable from the package itself; the widgets live in
+:mod:`nanosims_helpers.explorer` and the command line in :mod:`nanosims_helpers.cli`.
+"""
+
+from types import ModuleType as _ModuleType
+
+from .challenge import challenge_image, results_table, score_submission
+from .choosing_k import find_knee, sweep_k
+from .clustering import ClusterResult, kmeans_map, pca_components, pca_kmeans_map
+from .dendrogram import plot_dendrogram
+from .environment_check import check_environment
+from .errors import NanoSIMSError
+from .hierarchical import (
+    compare_with_exact,
+    cut_tree,
+    exact_ward_labels,
+    hierarchical_map,
+    regroup_clusters,
+    ward_tree,
+)
+from .image import NanoSIMSImage, normalize_mass_name
+from .loading import load_image, save_image_tiff
+from .metrics import (
+    adjusted_rand,
+    calinski_harabasz,
+    clustering_entropy,
+    davies_bouldin,
+    score_table,
+    silhouette,
+)
+from .pipeline import METHODS, cluster_image, reference_pipeline
+from .plotting import (
+    cluster_colors,
+    plot_channels,
+    plot_cluster_map,
+    plot_cluster_profiles,
+    plot_comparison,
+    plot_parallel_coordinates,
+    plot_pca_scatter,
+    plot_sweep,
+)
+from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess, ratio_image
+from .profiles import cluster_profiles, profile_matrix
+from .real_data import cameca_files, cameca_folder
+from .samples import list_samples, load_sample
+from .synthetic import PHASES, SOIL_MASSES, simulate_soil_image
+
+__all__ = [name for name, value in globals().items() if not name.startswith("_") and not isinstance(value, _ModuleType)]
