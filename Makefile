@@ -25,11 +25,12 @@ check-env: $(STAMP)  ## One OK/FAIL line per requirement
 exercises: $(STAMP)  ## Regenerate exercises/ from solutions/
 	$(BIN)/python tools/make_exercises.py
 
-bench: $(STAMP)  ## Benchmarks of the hot paths (not part of the tests)
-	MPLBACKEND=Agg $(BIN)/python benchmarks/run_all.py
+bench: $(STAMP)  ## Benchmarks of the hot paths, not part of the tests (ARGS=--quick for the short run)
+	MPLBACKEND=Agg $(BIN)/python -m benchmarks.run_all $(ARGS)
 
 present: $(STAMP)  ## Notebook 07 as a Voila app for instructors
-	$(BIN)/voila notebooks/07_explorer.ipynb
+	$(BIN)/voila notebooks/07_explorer.ipynb \
+		--MappingKernelManager.cull_idle_timeout=600 --MappingKernelManager.cull_interval=60
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

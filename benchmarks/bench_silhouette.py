@@ -79,7 +79,7 @@ def run_image(size: str, seeds: int, run_exact: bool) -> list[list]:
          f"{sub.peak_mib:.0f}", ratio(sub.seconds, kit_seconds), f"{sub.result:.4f}"],
         [f"kit: metrics.silhouette, {SILHOUETTE_SAMPLE_SIZE:,} pixels ({seeds} seeds)", SILHOUETTE_SAMPLE_SIZE,
          f"{kit_seconds:.2f}", f"{max(m.peak_mib for m in kit):.0f}", "1.0x",
-         f"{spread} (max |error| {largest_error:.4f})"],
+         f"{spread} (max abs. error {largest_error:.4f})"],
     ]
 
 
@@ -88,7 +88,7 @@ def main(quick: bool = False, seeds: int = 5) -> None:
     header = ["method", "pixels used", "time (s)", "peak MiB", "time / kit", "silhouette"]
     for size in IMAGES:
         run_exact = size == "256x256" and not quick
-        notes = [f"max |error| of the kit's estimates against the {'exact value' if run_exact else 'subsample value'}"]
+        notes = [f"max abs. error of the kit's estimates against the {'exact value' if run_exact else 'subsample value'}"]
         print_table(f"Silhouette of KMeans, k={N_CLUSTERS}, {size} ({IMAGES[size]})", header,
                     run_image(size, seeds, run_exact), notes)
 

@@ -1,9 +1,12 @@
 """Time the k sweep: plain loop (KMeans from scratch on every pixel per k) versus the kit's fast sweep.
 
-Run from the repository root: ``python benchmarks/bench_sweep_k.py [--repeats 3] [--sample soil_256]``.
+Run from the repository root:
+``python benchmarks/bench_sweep_k.py [--repeats 3] [--sample soil_256] [--threads N]``.
 Prints, for each feature set of the sample image, the median time of each sweep (k = 2..31),
 their ratio, the peak memory of one sweep, and the knee each finds on the entropy and inertia
 curves. Both sweeps are timed in the same run, alternating, as the machine's load varies.
+``--threads N`` limits the OpenMP/BLAS threads (threadpoolctl); on a CPU shared with other
+processes, KMeans with 2 OpenMP threads can be several times slower than with 1.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import time
 import tracemalloc
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from nanosims_helpers.choosing_k import find_knee, sweep_k
 from nanosims_helpers.clustering import pca_components
@@ -45,8 +49,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sample", default="soil_256")
+    parser.add_argument("--threads", type=int, default=None, help="thread limit (default: the libraries' own)")
     args = parser.parse_args()
-    print(f"sample {args.sample}, k = 2..31, median of {args.repeats} runs, times in s, peak = NumPy memory (tracemalloc)")
+    with threadpool_limits(args.threads):
+        report(args)
+
+
+def report(args) -> None:
+    threads = "default threads" if args.threads is None else f"{args.threads} thread(s)"
+    print(f"sample {args.sample}, k = 2..31, {threads}, median of {args.repeats} runs, times in s, "
+          "peak = memory allocated through NumPy (tracemalloc)")
     print("| features | plain s | fast s | plain / fast | plain peak MiB | fast peak MiB | knee entropy plain / fast | knee inertia plain / fast |")
     print("|---|---|---|---|---|---|---|---|")
     for name, features in feature_sets(args.sample).items():

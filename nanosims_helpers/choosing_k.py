@@ -1,29 +1,34 @@
 """Choosing the number of clusters k: score KMeans for a range of k, then find the knee of a curve.
 
 :func:`sweep_k` clusters the pixels for every k and scores each clustering; :func:`find_knee`
-reads the k where a curve (entropy or inertia by default) stops falling steeply.
+reads the k where a curve (entropy or inertia) stops falling steeply.
 
-The fast sweep (the default) is about 4-5x quicker than running KMeans on every pixel for every
-k, and finds the same knee on the kit's sample images:
+The fast sweep (the default) is 4-5x quicker than running KMeans on every pixel for every k
+(``benchmarks/bench_sweep_k.py``), and its knees agree with the plain loop's on the kit's soil
+sample (see :func:`find_knee` for how much knees move anyway):
 
-* KMeans is fitted on a fixed random sample of :data:`FIT_SAMPLE_SIZE` pixels, then every pixel
-  gets the nearest centre;
-* each k starts from the centres found for the previous k plus one new centre, chosen with the
-  k-means++ rule (far from the existing centres), instead of starting from scratch;
-* every score is computed on the label map of all pixels (the silhouette on a fixed sample of
-  :data:`SWEEP_SILHOUETTE_SAMPLE_SIZE` pixels).
+* KMeans (one k-means++ start, as :func:`~nanosims_helpers.clustering.kmeans_map`) is fitted
+  on a fixed random sample of :data:`FIT_SAMPLE_SIZE` pixels, then every pixel gets the nearest
+  centre. (Warm starts, each k starting from the previous centres plus one, were tried: as fast,
+  but on 7 channels they shifted the entropy knee by about one k on average.)
+* It runs on one thread: a fit on 10,000 pixels gains little from threads, and when other
+  programs share the CPU, KMeans with 2 threads was measured 7-18x slower than with 1.
+* Every score is computed on the label map of all pixels (the silhouette on a fixed sample of
+  :data:`SWEEP_SILHOUETTE_SAMPLE_SIZE` pixels), reusing what does not depend on the labels.
 """
 
 from __future__ import annotations
 
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
 from kneed import KneeLocator
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import euclidean_distances, pairwise_distances
+from sklearn.metrics import pairwise_distances
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from .clustering import KMEANS_N_INIT
@@ -108,29 +113,11 @@ def _plain_labels(pixels: np.ndarray, k_values: list[int], random_state):
         yield _fit(KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=random_state), pixels).labels_
 
 
-def _add_centre(centres: np.ndarray, sample: np.ndarray, rng) -> np.ndarray:
-    """Append one centre as k-means++ does: of a few pixels drawn with probability proportional to
-    the squared distance to their nearest centre, the one that lowers the total squared distance most."""
-    nearest = euclidean_distances(sample, centres, squared=True).min(axis=1)
-    total = nearest.sum()
-    n_trials = 2 + int(np.log(centres.shape[0] + 1))
-    candidates = rng.choice(sample.shape[0], size=n_trials, p=nearest / total if total > 0 else None)
-    potential = np.minimum(nearest, euclidean_distances(sample[candidates], sample, squared=True)).sum(axis=1)
-    return np.vstack([centres, sample[candidates[np.argmin(potential)]]])
-
-
-def _fast_labels(pixels: np.ndarray, k_values: list[int], random_state):
-    """KMeans on a pixel sample, warm-started from the previous k; every pixel gets the nearest centre."""
-    rng = np.random.default_rng(random_state)
-    sample = pixels[_sample_indices(pixels.shape[0], min(FIT_SAMPLE_SIZE, pixels.shape[0]), rng)]
-    model = KMeans(n_clusters=k_values[0], n_init=KMEANS_N_INIT, random_state=random_state)
+def _sample_fit_labels(pixels: np.ndarray, k_values: list[int], random_state):
+    """KMeans fitted on a fixed pixel sample for each k; every pixel gets the nearest centre."""
+    sample = pixels[_sample_indices(pixels.shape[0], min(FIT_SAMPLE_SIZE, pixels.shape[0]), random_state)]
     for k in k_values:
-        if k > model.n_clusters:
-            init = model.cluster_centers_
-            while init.shape[0] < k:
-                init = _add_centre(init, sample, rng)
-            model = KMeans(n_clusters=k, init=init, n_init=1, random_state=random_state)
-        yield _fit(model, sample).predict(pixels)
+        yield _fit(KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=random_state), sample).predict(pixels)
 
 
 def sweep_k(values, k_values=range(2, 32), *, random_state=0, fast: bool = True, progress: bool = True) -> pd.DataFrame:
@@ -145,9 +132,9 @@ def sweep_k(values, k_values=range(2, 32), *, random_state=0, fast: bool = True,
     random_state : int
         Seed of KMeans and of the pixel samples: the same seed gives the same table.
     fast : bool
-        True: fit on a sample of :data:`FIT_SAMPLE_SIZE` pixels, warm-starting each k from the
-        previous one (a few times faster; see the module description). False: KMeans from
-        scratch on every pixel for each k, as in a plain loop.
+        True: fit KMeans on a sample of :data:`FIT_SAMPLE_SIZE` pixels, on one thread (4-5x
+        faster; see the module description). False: KMeans on every pixel for each k, as in a
+        plain loop, with the libraries' default threads.
     progress : bool
         Show a progress bar.
 
@@ -175,10 +162,12 @@ def sweep_k(values, k_values=range(2, 32), *, random_state=0, fast: bool = True,
     """
     pixels = _pixels(values)
     k_list = _check_k_values(k_values, pixels.shape[0])
-    scorer = _SweepScorer(pixels, random_state)
-    labels = (_fast_labels if fast else _plain_labels)(pixels, k_list, random_state)
-    steps = tqdm(zip(k_list, labels), total=len(k_list), desc="KMeans for each k", disable=not progress)
-    return pd.DataFrame([scorer.score(k, k_labels) for k, k_labels in steps], columns=list(SWEEP_COLUMNS))
+    with threadpool_limits(limits=1) if fast else nullcontext():
+        scorer = _SweepScorer(pixels, random_state)
+        labels = (_sample_fit_labels if fast else _plain_labels)(pixels, k_list, random_state)
+        steps = tqdm(zip(k_list, labels), total=len(k_list), desc="KMeans for each k", disable=not progress)
+        rows = [scorer.score(k, k_labels) for k, k_labels in steps]
+    return pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
 
 
 def _knee_curve(table, column: str) -> tuple[np.ndarray, np.ndarray]:
