@@ -2,7 +2,7 @@
 
 Every case runs in a fresh process (see :mod:`benchmarks._measure`); the machine should be
 otherwise idle, as timings on a busy machine vary several-fold. The full run takes about
-20 minutes on 2 cores, most of it exact Ward on 512 x 512 pixels; ``--quick`` (about 3 minutes)
+17 minutes on 2 cores, most of it exact Ward on 512 x 512 pixels; ``--quick`` (about 5 minutes)
 skips the exact runs that take minutes and extrapolates them instead.
 """
 

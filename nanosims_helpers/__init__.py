@@ -13,6 +13,9 @@ from .dendrogram import plot_dendrogram
 from .environment_check import check_environment
 from .errors import NanoSIMSError
 from .hierarchical import (
+    Regrouping,
+    WardTree,
+    agreement,
     compare_with_exact,
     cut_tree,
     exact_ward_labels,

@@ -66,7 +66,7 @@ def _check_k_values(k_values, n_pixels: int) -> list[int]:
 
 
 def _compact_codes(labels: np.ndarray, n_clusters: int) -> tuple[np.ndarray, int]:
-    """Renumber KMeans labels 0..k'-1 should a centre have received no pixel."""
+    """Renumber KMeans labels 0..k'-1, in case a centre received no pixel."""
     present = np.bincount(labels, minlength=n_clusters) > 0
     return (np.cumsum(present) - 1)[labels], int(present.sum())
 
@@ -175,7 +175,7 @@ def _knee_curve(table, column: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(table, pd.DataFrame) or "k" not in table.columns:
         raise NanoSIMSError("table: expected the DataFrame returned by sweep_k, with a 'k' column.")
     if column not in table.columns:
-        raise NanoSIMSError(f"column={column!r}: not in the table; choose one of {list(table.columns[1:])}.")
+        raise NanoSIMSError(f"column={column!r}: not in the table; choose one of {[c for c in table.columns if c != 'k']}.")
     curve = table.sort_values("k")
     k, y = curve["k"].to_numpy(), curve[column].to_numpy(dtype=float)
     if k.size < 3:
@@ -200,14 +200,16 @@ def _farthest_from_chord(k: np.ndarray, y: np.ndarray, curve: str) -> int | None
 def find_knee(table, column: str = "entropy", *, curve: str = "convex", direction: str = "decreasing") -> int:
     """Return the k at the knee of a sweep curve: where adding clusters stops paying off.
 
-    Uses the Kneedle method (``kneed.KneeLocator``) on a polynomial fitted to the curve (degree
-    :data:`KNEE_POLYNOMIAL_DEGREE`, as in the reference notebook), which irons out the bumps that
-    KMeans' local optima leave: on the kit's soil sample, the inertia knee is then the same for
-    every seed and for the fast and plain sweeps. The entropy curve bends more gradually and
-    its knee can move by one or two k between seeds; look at the curve too (``plot_sweep``).
-    If kneed finds no knee,
-    a ``UserWarning`` says so and the k farthest from the straight line through the first and
-    last points is returned, or the smallest k if the curve is a straight line.
+    Uses the Kneedle method (``kneed.KneeLocator``) on a polynomial of degree
+    :data:`KNEE_POLYNOMIAL_DEGREE` fitted to the curve, as the reference notebook did. The fit
+    irons out the bumps KMeans' local optima leave: on the 7 channels of the kit's soil sample,
+    the inertia knee was the same (6) for 10 seeds and for the fast and plain sweeps, where the
+    unsmoothed curves gave 6 to 9. A sharp elbow may come out one k late. The entropy curve of
+    that sample bends gradually and its knee still moved between 8 and 13 with the seed, so
+    treat a knee as a suggestion and look at the curve (``plot_sweep``).
+
+    If kneed finds no knee, a ``UserWarning`` says so and the k farthest from the straight line
+    through the first and last points is returned, or the smallest k if the curve does not bend.
 
     Parameters
     ----------

@@ -26,7 +26,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from .errors import NanoSIMSError
 from .validation import check_finite_array, check_labels
 
-#: Pixels drawn for the silhouette unless ``exact=True``: a few seconds and ~200 MiB at most.
+#: Pixels drawn for the silhouette unless ``exact=True``: well under a second, ~200 MiB at most.
 SILHOUETTE_SAMPLE_SIZE = 5000
 #: Bins per feature of :func:`clustering_entropy`.
 ENTROPY_BINS = 10
@@ -341,10 +341,11 @@ def clustering_entropy(values, labels, bins: int = ENTROPY_BINS) -> float:
 
     Properties that follow: it is 0 when every feature is constant inside every cluster; it
     never rises when a cluster is split in two (so it falls as k grows, and its knee rather than
-    its minimum suggests k); adding a feature never lowers it, so compare values only between
-    clusterings of the same features (7 channels give larger values than 2 principal
-    components); it is at most ``n_features * log(bins)``. A single cluster is allowed: its
-    entropy is that of the whole image, the starting point of the curve.
+    its minimum suggests k); adding a feature never lowers it, and it is at most
+    ``n_features * log(bins)``, so compare values only between clusterings of the same features
+    (the reference notebook's 2.85 on 7 channels against 0.83 on 2 principal components, both at
+    k=3, mostly reflects the number of features). A single cluster is allowed: its entropy is
+    that of the whole image, the starting point of the curve.
 
     Parameters
     ----------
