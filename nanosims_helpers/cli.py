@@ -67,17 +67,23 @@ def kit_version() -> str:
         return "unknown"
 
 
+def _whole_number(text: str, minimum: int, *, expected: str, too_small: str) -> int:
+    """Parse a whole number of at least ``minimum``; ``expected`` and ``too_small`` word the errors."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{value}: {too_small}")
+    return value
+
+
 def _n_clusters(text: str):
     """Parse ``-k``: ``"auto"`` or a whole number of at least 2."""
     if text.strip().lower() == "auto":
         return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of clusters or 'auto', got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"{value}: a clustering needs at least 2 clusters")
-    return value
+    return _whole_number(text, 2, expected="a whole number of clusters or 'auto'",
+                         too_small="a clustering needs at least 2 clusters")
 
 
 def _n_clusters_only(text: str) -> int:
@@ -89,13 +95,7 @@ def _n_clusters_only(text: str) -> int:
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: use 1 or more")
-    return value
+    return _whole_number(text, 1, expected="a whole number", too_small="use 1 or more")
 
 
 def _mass_list(text: str) -> list[str]:

@@ -387,11 +387,11 @@ def test_projector_fonts_do_not_leak_into_user_settings(labels):
 
 def test_settings_changed_while_drawing_are_kept(monkeypatch):
     """Jupyter's inline backend turns `interactive` on with the first figure; it must stay on."""
-    from nanosims_helpers import plotting
+    from nanosims_helpers import _plot_common
 
     monkeypatch.setitem(matplotlib.rcParams, "interactive", False)
 
-    @plotting._projector_readable
+    @_plot_common._projector_readable
     def draw_first_figure(ax=None):
         matplotlib.rcParams["interactive"] = True
         return plt.subplots()[1]

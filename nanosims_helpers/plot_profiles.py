@@ -1,0 +1,159 @@
+"""Per-mass plots of clusters: typical profiles with their spread, and parallel coordinates."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.patheffects import withStroke
+
+from ._plot_common import (
+    _area_fractions,
+    _check_positive_int,
+    _cluster_legend,
+    _legend_labels,
+    _new_axes,
+    _projector_readable,
+    _stratified_sample,
+    cluster_colors,
+)
+from .errors import NanoSIMSError
+from .profiles import check_masses, cluster_profiles, pixels_and_labels, profile_matrix
+
+SPREADS = {
+    "iqr": ("median, bars: 25th to 75th percentile", lambda rows: (rows["median"], rows["q25"], rows["q75"])),
+    "std": ("mean, bars: ± 1 standard deviation",
+            lambda rows: (rows["mean"], rows["mean"] - rows["std"], rows["mean"] + rows["std"])),
+}
+"""Spread of ``plot_cluster_profiles``: title, and (marker, bar bottom, bar top) from profile rows."""
+
+
+@_projector_readable
+def plot_cluster_profiles(values, labels, masses, *, spread="iqr", names=None, ax=None, cmap="tab10"):
+    """Show what each cluster is made of: its typical intensity for every mass, with the spread.
+
+    One line per cluster across the masses, a marker at the typical value and a bar for the
+    spread of its pixels: the readable summary of a parallel-coordinates plot of every pixel.
+
+    Parameters
+    ----------
+    values : array_like, shape (y, x, mass) or (pixel, mass)
+        The scaled intensities that were clustered.
+    labels : array_like of int, shape (y, x) or (pixel,)
+        Cluster number 0..k-1 of each pixel.
+    masses : sequence of str
+        One name per channel (``image.masses``).
+    spread : {"iqr", "std"}
+        ``"iqr"``: median with the 25th to 75th percentile, robust to the skewed counts of
+        NanoSIMS; ``"std"``: mean plus or minus one standard deviation.
+    names : sequence of str, optional
+        A name for each cluster, shown in the legend.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    cmap : str or Colormap
+        Palette, see :func:`cluster_colors`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    NanoSIMSError
+        For values, labels or masses that do not match (see :func:`cluster_profiles`), or an
+        unknown ``spread``.
+
+    Examples
+    --------
+    >>> values = np.array([[0.1, 0.9], [0.2, 0.8], [0.9, 0.1]])
+    >>> ax = plot_cluster_profiles(values, np.array([0, 0, 1]), ["12C", "16O"])
+    >>> len(ax.get_legend().get_texts())
+    2
+    """
+    if spread not in SPREADS:
+        raise NanoSIMSError(f"spread={spread!r}: choose one of {sorted(SPREADS)}.")
+    description, bar = SPREADS[spread]
+    table = cluster_profiles(values, labels, masses)
+    masses = list(table["mass"].cat.categories)
+    n_clusters = int(table["cluster"].max()) + 1
+    colors = cluster_colors(n_clusters, cmap)
+    legend = _legend_labels(table.groupby("cluster")["area_fraction"].first().to_numpy(), names)
+    ax = ax if ax is not None else _new_axes((max(7.0, 1.2 * len(masses) + 4.0), 5.0))
+    positions = np.arange(len(masses))
+    step = min(0.12, 0.7 / n_clusters)
+    for cluster, rows in table.groupby("cluster"):
+        middle, bottom, top = (np.asarray(column) for column in bar(rows))
+        offset = (cluster - (n_clusters - 1) / 2) * step
+        ax.errorbar(positions + offset, middle, yerr=[middle - bottom, top - middle], fmt="o-",
+                    color=colors[cluster], linewidth=2, markersize=7, capsize=3, elinewidth=1.5)
+    ax.set_xticks(positions, masses)
+    ax.set(xlabel="mass", ylabel="scaled intensity", title=f"Cluster profiles: {description}")
+    ax.grid(axis="y", alpha=0.4)
+    _cluster_legend(ax, colors, legend)
+    return ax
+
+
+@_projector_readable
+def plot_parallel_coordinates(values, labels, masses, *, n_samples=1000, random_state=0, names=None, ax=None,
+                              cmap="tab10"):
+    """Parallel coordinates: one thin line per sampled pixel across the masses, bold cluster means.
+
+    Drawing all 65,536 pixels of a 256 x 256 image hides everything under the last cluster
+    drawn; a fixed random sample, drawn in random order, shows the same shapes. The sample is
+    stratified: each cluster gets at least ``n_samples / (2 k)`` lines (or all its pixels), so a
+    cluster covering 1 % of the image still shows.
+
+    Parameters
+    ----------
+    values : array_like, shape (y, x, mass) or (pixel, mass)
+        The scaled intensities that were clustered.
+    labels : array_like of int, shape (y, x) or (pixel,)
+        Cluster number 0..k-1 of each pixel.
+    masses : sequence of str
+        One name per channel (``image.masses``).
+    n_samples : int
+        Number of pixels (lines) drawn; all pixels if the image has fewer.
+    random_state : int
+        Seed of the sample, so the figure is the same at every run.
+    names : sequence of str, optional
+        A name for each cluster, shown in the legend.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure by default.
+    cmap : str or Colormap
+        Palette, see :func:`cluster_colors`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    NanoSIMSError
+        For values, labels or masses that do not match, or ``n_samples`` below 1.
+
+    Examples
+    --------
+    >>> values = np.random.default_rng(0).random((50, 3))
+    >>> ax = plot_parallel_coordinates(values, np.arange(50) % 2, ["12C", "16O", "12C14N"], n_samples=20)
+    >>> len(ax.collections[0].get_segments())
+    20
+    """
+    table, flat, n_clusters = pixels_and_labels(values, labels)
+    masses = check_masses(masses, table.shape[1])
+    rows = _stratified_sample(flat, n_clusters, _check_positive_int(n_samples, "n_samples"), random_state)
+    colors = cluster_colors(n_clusters, cmap)
+    legend = _legend_labels(_area_fractions(flat, n_clusters), names)
+    positions = np.arange(len(masses))
+    ax = ax if ax is not None else _new_axes((max(7.0, 1.2 * len(masses) + 4.0), 5.0))
+    segments = np.stack([np.broadcast_to(positions, (rows.size, positions.size)), table[rows]], axis=-1)
+    alpha = float(np.clip(200 / rows.size, 0.05, 1.0))
+    ax.add_collection(LineCollection(segments, colors=colors[flat[rows]], linewidths=0.8, alpha=alpha))
+    outline = [withStroke(linewidth=5, foreground="black")]
+    for color, mean in zip(colors, profile_matrix(table, flat)):
+        ax.plot(positions, mean, color=color, linewidth=3, path_effects=outline)
+    ax.autoscale_view()
+    ax.set_xticks(positions, masses)
+    ax.grid(axis="x", color="0.3")
+    ax.set(xlabel="mass", ylabel="scaled intensity",
+           title=f"{rows.size:,} of {flat.size:,} pixels; bold: cluster means")
+    _cluster_legend(ax, colors, legend)
+    return ax
