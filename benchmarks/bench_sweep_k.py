@@ -72,7 +72,10 @@ def main() -> None:
                 runs.append(run(features, sweep))
         median = {sweep: np.median([r[0] for r in runs]) for sweep, runs in results.items()}
         peak = {sweep: max(r[2] for r in runs) for sweep, runs in results.items()}
-        knees = {c: " / ".join(str(find_knee(runs[-1][1], c)) for runs in results.values()) for c in ("entropy", "inertia")}
+        knees = {
+            column: " / ".join(str(find_knee(runs[-1][1], column)) for runs in results.values())
+            for column in ("entropy", "inertia")
+        }
         print(
             f"| {name} | {median['plain']:.2f} | {median['plain 1 thread']:.2f} | {median['fast']:.2f} "
             f"| {median['plain'] / median['fast']:.1f} | {median['plain 1 thread'] / median['fast']:.1f} "

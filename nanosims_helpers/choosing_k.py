@@ -3,16 +3,19 @@
 :func:`sweep_k` clusters the pixels for every k and scores each clustering; :func:`find_knee`
 reads the k where a curve (entropy or inertia) stops falling steeply.
 
-The fast sweep (the default) is 4-5x quicker than running KMeans on every pixel for every k
-(``benchmarks/bench_sweep_k.py``), and its knees agree with the plain loop's on the kit's soil
-sample (see :func:`find_knee` for how much knees move anyway):
+The fast sweep (the default) is 4-5x quicker than running KMeans on every pixel for every
+k on one thread, and more against the default threads on a busy CPU
+(``benchmarks/bench_sweep_k.py``); on the kit's soil sample its knees are those of the plain
+loop, within the plain loop's own variation from seed to seed (see :func:`find_knee`):
 
-* KMeans (one k-means++ start, as :func:`~nanosims_helpers.clustering.kmeans_map`) is fitted
-  on a fixed random sample of :data:`FIT_SAMPLE_SIZE` pixels, then every pixel gets the nearest
-  centre. (Warm starts, each k starting from the previous centres plus one, were tried: as fast,
-  but on 7 channels they shifted the entropy knee by about one k on average.)
-* It runs on one thread: a fit on 10,000 pixels gains little from threads, and when other
-  programs share the CPU, KMeans with 2 threads was measured 7-18x slower than with 1.
+* KMeans, with the restarts of :func:`~nanosims_helpers.clustering.kmeans_map`
+  (:data:`~nanosims_helpers.clustering.KMEANS_N_INIT`), is fitted on a fixed random sample of
+  :data:`FIT_SAMPLE_SIZE` pixels, then every pixel gets the nearest centre. (Warm starts, each
+  k starting from the previous k's centres plus one, were tried: faster, but on 7 channels their
+  entropy knee lay about one k later than the plain loop's, on average over 10 seeds.)
+* It runs on one thread: a fit on 10,000 pixels is too little work to share out, and when
+  other programs used the CPU, KMeans on 10,000 pixels with 2 threads was up to 18x slower
+  than with 1.
 * Every score is computed on the label map of all pixels (the silhouette on a fixed sample of
   :data:`SWEEP_SILHOUETTE_SAMPLE_SIZE` pixels), reusing what does not depend on the labels.
 """
@@ -133,8 +136,8 @@ def sweep_k(values, k_values=range(2, 32), *, random_state=0, fast: bool = True,
         Seed of KMeans and of the pixel samples: the same seed gives the same table.
     fast : bool
         True: fit KMeans on a sample of :data:`FIT_SAMPLE_SIZE` pixels, on one thread (4-5x
-        faster; see the module description). False: KMeans on every pixel for each k, as in a
-        plain loop, with the libraries' default threads.
+        faster; see the module description). False: KMeans on every pixel for each k, as in
+        a plain loop, with the libraries' default threads.
     progress : bool
         Show a progress bar.
 
@@ -175,7 +178,8 @@ def _knee_curve(table, column: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(table, pd.DataFrame) or "k" not in table.columns:
         raise NanoSIMSError("table: expected the DataFrame returned by sweep_k, with a 'k' column.")
     if column not in table.columns:
-        raise NanoSIMSError(f"column={column!r}: not in the table; choose one of {[c for c in table.columns if c != 'k']}.")
+        scores = [name for name in table.columns if name != "k"]
+        raise NanoSIMSError(f"column={column!r}: not in the table; choose one of {scores}.")
     curve = table.sort_values("k")
     k, y = curve["k"].to_numpy(), curve[column].to_numpy(dtype=float)
     if k.size < 3:
@@ -203,10 +207,10 @@ def find_knee(table, column: str = "entropy", *, curve: str = "convex", directio
     Uses the Kneedle method (``kneed.KneeLocator``) on a polynomial of degree
     :data:`KNEE_POLYNOMIAL_DEGREE` fitted to the curve, as the reference notebook did. The fit
     irons out the bumps KMeans' local optima leave: on the 7 channels of the kit's soil sample,
-    the inertia knee was the same (6) for 10 seeds and for the fast and plain sweeps, where the
-    unsmoothed curves gave 6 to 9. A sharp elbow may come out one k late. The entropy curve of
-    that sample bends gradually and its knee still moved between 8 and 13 with the seed, so
-    treat a knee as a suggestion and look at the curve (``plot_sweep``).
+    the inertia knee was 6 for each of 10 seeds, in the fast and in the plain sweep, where the
+    unsmoothed curves gave 6 to 8. A sharp elbow may come out one k late. The entropy curve of
+    that sample bends gradually: its knee still ranged over 9-12 with the seed (7-13
+    unsmoothed), so treat a knee as a suggestion and look at the curve (``plot_sweep``).
 
     If kneed finds no knee, a ``UserWarning`` says so and the k farthest from the straight line
     through the first and last points is returned, or the smallest k if the curve does not bend.
@@ -245,10 +249,11 @@ def find_knee(table, column: str = "entropy", *, curve: str = "convex", directio
             "direction 'decreasing' or 'increasing'."
         )
     k, y = _knee_curve(table, column)
+    degree = min(KNEE_POLYNOMIAL_DEGREE, k.size - 1)  # a short table gets a lower degree
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # kneed's own "no knee" warning is replaced by ours
         knee = KneeLocator(
-            k, y, curve=curve, direction=direction, interp_method="polynomial", polynomial_degree=min(KNEE_POLYNOMIAL_DEGREE, k.size - 1)
+            k, y, curve=curve, direction=direction, interp_method="polynomial", polynomial_degree=degree
         ).knee
     if knee is not None:
         return int(knee)
