@@ -46,18 +46,15 @@ def peak_mib(function, features) -> float:
     return peak / 2**20
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    print(f"median of {args.repeats} runs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+def main(repeats: int = 5) -> None:
+    print(f"median of {repeats} runs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print("| image | default threads s | one thread (kit) s | ratio | same labels | peak MiB default / kit |")
     print("|---|---|---|---|---|---|")
     for size in (256, 512):
         image, _ = simulate_soil_image((size, size), random_state=0)
         features = preprocess(image.counts)
         times = {naive: [], kit: []}
-        for _ in range(args.repeats):
+        for _ in range(repeats):
             for function in times:
                 times[function].append(timed(function, features))
         slow, fast = np.median(times[naive]), np.median(times[kit])
@@ -70,4 +67,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    main(parser.parse_args().repeats)

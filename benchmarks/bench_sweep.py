@@ -3,8 +3,8 @@
 Run from the repository root: ``python -m benchmarks.bench_sweep [--repeat 3]``.
 
 Both call :func:`nanosims_helpers.choosing_k.sweep_k` for k = 2..31, scoring every k the same
-way: ``fast=False`` is the plain loop, ``fast=True`` the kit's (fit on a pixel sample, each k
-warm-started from the previous one). Each run is a fresh process; the table gives the median
+way: ``fast=False`` is the plain loop, ``fast=True`` the kit's (KMeans fitted on a fixed sample of
+10,000 pixels, then every pixel given its nearest centre). Each run is a fresh process; the table gives the median
 time, the peak memory and the knee each sweep finds on the entropy and inertia curves.
 """
 

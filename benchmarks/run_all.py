@@ -17,7 +17,15 @@ import numpy as np
 import scipy
 import sklearn
 
-from benchmarks import bench_hierarchical, bench_silhouette, bench_sweep
+from benchmarks import (
+    bench_cli_scale,
+    bench_explorer,
+    bench_hierarchical,
+    bench_kmeans_threads,
+    bench_preprocessing_ari,
+    bench_silhouette,
+    bench_sweep,
+)
 
 
 def main(quick: bool = False) -> None:
@@ -29,6 +37,10 @@ def main(quick: bool = False) -> None:
     bench_hierarchical.main(quick=quick)
     bench_sweep.main(repeat=1 if quick else 3)
     bench_silhouette.main(quick=quick)
+    bench_explorer.main(repeat=3 if quick else 5)
+    bench_kmeans_threads.main(repeats=3 if quick else 5)
+    bench_preprocessing_ari.main()
+    bench_cli_scale.main(size=512 if quick else 1024)
     print(f"\nTotal: {(time.perf_counter() - start) / 60:.1f} min")
 
 

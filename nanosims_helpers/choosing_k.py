@@ -5,7 +5,7 @@ reads the k where a curve (entropy or inertia) stops falling steeply.
 
 The fast sweep (the default) is 4-5x quicker than running KMeans on every pixel for every
 k on one thread, and more against the default threads on a busy CPU
-(``benchmarks/bench_sweep_k.py``); on the kit's soil sample its knees are those of the plain
+(``benchmarks/bench_sweep.py``); on the kit's soil sample its knees are those of the plain
 loop, within the plain loop's own variation from seed to seed (see :func:`find_knee`):
 
 * KMeans, with the restarts of :func:`~nanosims_helpers.clustering.kmeans_map`
