@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: $(STAMP)  ## Start JupyterLab on the lessons, at notebook 00
-	$(BIN)/jupyter lab --allow-root notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab --allow-root --ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
 test: $(STAMP)  ## The whole suite: package tests, doctests, browser tests, every notebook
 	MPLBACKEND=Agg $(BIN)/python -m pytest --doctest-modules nanosims_helpers tests \
