@@ -33,7 +33,7 @@ from .metrics import (
     score_table,
     silhouette,
 )
-from .pipeline import METHODS, cluster_image, reference_pipeline
+from .pipeline import METHODS, cluster_features, cluster_image, reference_pipeline
 from .plotting import (
     cluster_colors,
     plot_channels,

@@ -29,12 +29,11 @@ import numpy as np
 import pandas as pd
 from kneed import KneeLocator
 from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import pairwise_distances
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from .clustering import KMEANS_N_INIT
+from .clustering import KMEANS_N_INIT, fit_kmeans
 from .errors import NanoSIMSError
 from .metrics import (
     ENTROPY_BINS,
@@ -97,30 +96,19 @@ class _SweepScorer:
         return row
 
 
-def _fit(model: KMeans, pixels: np.ndarray) -> KMeans:
-    """Fit KMeans; fewer distinct pixels than clusters is a NanoSIMSError."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        try:
-            return model.fit(pixels)
-        except ConvergenceWarning as exc:
-            raise NanoSIMSError(
-                f"k_values: k={model.n_clusters} is more than the number of distinct pixel values "
-                f"({exc}); use smaller k values."
-            ) from exc
-
-
 def _plain_labels(pixels: np.ndarray, k_values: list[int], random_state):
     """KMeans from scratch on every pixel for each k (the slow reference)."""
     for k in k_values:
-        yield _fit(KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=random_state), pixels).labels_
+        model = KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=random_state)
+        yield fit_kmeans(model, pixels, "k").labels_
 
 
 def _sample_fit_labels(pixels: np.ndarray, k_values: list[int], random_state):
     """KMeans fitted on a fixed pixel sample for each k; every pixel gets the nearest centre."""
     sample = pixels[_sample_indices(pixels.shape[0], min(FIT_SAMPLE_SIZE, pixels.shape[0]), random_state)]
     for k in k_values:
-        yield _fit(KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=random_state), sample).predict(pixels)
+        model = KMeans(n_clusters=k, n_init=KMEANS_N_INIT, random_state=random_state)
+        yield fit_kmeans(model, sample, "k").predict(pixels)
 
 
 def sweep_k(values, k_values=range(2, 32), *, random_state=0, fast: bool = True, progress: bool = True) -> pd.DataFrame:

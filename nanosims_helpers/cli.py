@@ -21,7 +21,7 @@ from .errors import NanoSIMSError
 from .loading import SUPPORTED_SUFFIXES, load_image
 from .metrics import score_table
 from .outputs import write_outputs
-from .pipeline import METHODS, cluster_image
+from .pipeline import METHODS, cluster_features
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
 
 __all__ = [
@@ -225,9 +225,8 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     scaled = preprocess(image.counts, args.preprocessing, masses=image.masses)
     k_max = args.k_max or DEFAULT_K_MAX
     k = choose_k(scaled, k_max, args.seed) if args.clusters == "auto" else args.clusters
-    result = cluster_image(
-        image, k, method=args.method, preprocessing=args.preprocessing,
-        n_components=args.components or DEFAULT_COMPONENTS, random_state=args.seed,
+    result = cluster_features(
+        scaled, k, method=args.method, n_components=args.components or DEFAULT_COMPONENTS, random_state=args.seed
     )
     scores = score_table(scaled, result.labels, random_state=args.seed)
     record = {

@@ -106,17 +106,31 @@ def kmeans_map(features, n_clusters: int, *, random_state=0) -> ClusterResult:
     model = KMeans(n_clusters=n_clusters, n_init=KMEANS_N_INIT, random_state=random_state)
     # One thread: on a busy 2-core machine (CI, Binder) KMeans' OpenMP threads wait on each other;
     # one thread was 7 times faster on 256 x 256 x 7 there (benchmarks/bench_kmeans_threads.py).
-    with threadpool_limits(limits=1), warnings.catch_warnings():
+    with threadpool_limits(limits=1):
+        fit_kmeans(model, table)
+    return ClusterResult(model.labels_.reshape(values.shape[:2]), model.cluster_centers_, values)
+
+
+def fit_kmeans(model: KMeans, pixels: np.ndarray, name: str = "n_clusters") -> KMeans:
+    """Fit ``model`` on a (pixel, feature) table and return it.
+
+    Raises
+    ------
+    NanoSIMSError
+        If the pixels take fewer distinct values than ``model.n_clusters``, so that some
+        clusters would be empty; ``name`` is the argument the message names.
+    """
+    with warnings.catch_warnings():
         # Raised when there are fewer distinct pixels than clusters; reported as an error below.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        labels = model.fit_predict(table)
-    if np.unique(labels).size < n_clusters:
-        distinct = np.unique(table, axis=0).shape[0]
+        model.fit(pixels)
+    if np.unique(model.labels_).size < model.n_clusters:
+        distinct = np.unique(pixels, axis=0).shape[0]
         raise NanoSIMSError(
-            f"n_clusters={n_clusters}: the features have only {distinct} distinct pixel value(s); "
+            f"{name}={model.n_clusters}: the features have only {distinct} distinct pixel value(s); "
             f"use at most {distinct} clusters."
         )
-    return ClusterResult(labels.reshape(values.shape[:2]), model.cluster_centers_, values)
+    return model
 
 
 def pca_components(features, n_components: int = 2, *, random_state=0) -> tuple[np.ndarray, PCA]:

@@ -25,7 +25,7 @@ from .clustering import kmeans_map, pca_components
 from .errors import NanoSIMSError
 from .hierarchical import cut_tree, ward_tree
 from .image import NanoSIMSImage
-from .metrics import adjusted_rand, calinski_harabasz, clustering_entropy, davies_bouldin, silhouette
+from .metrics import score_table
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
 from .validation import check_labels
 
@@ -213,17 +213,13 @@ class ExplorerState:
     def _compute_scores(self, settings: Settings) -> dict[str, float]:
         """The scores of :func:`nanosims_helpers.metrics.score_table`, silhouette on a smaller sample."""
         self.computed["scores"] += 1
-        values = self.clustered_values(*_space(settings))
-        labels = self._labels(settings)
-        scores = {
-            "silhouette": silhouette(values, labels, sample_size=SILHOUETTE_SAMPLE, random_state=self.random_state),
-            "calinski_harabasz": calinski_harabasz(values, labels),
-            "davies_bouldin": davies_bouldin(values, labels),
-            "entropy": clustering_entropy(values, labels),
-        }
-        if self.reference is not None:
-            scores["adjusted_rand"] = adjusted_rand(labels, self.reference)
-        return scores
+        return score_table(
+            self.clustered_values(*_space(settings)),
+            self._labels(settings),
+            reference=self.reference,
+            silhouette_sample_size=SILHOUETTE_SAMPLE,
+            random_state=self.random_state,
+        )
 
     def features(self, settings: Settings) -> tuple[np.ndarray, tuple[str, ...]]:
         """Preprocessed channels of the selected masses, and any preprocessing warnings as text."""

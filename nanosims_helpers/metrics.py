@@ -383,7 +383,9 @@ def clustering_entropy(values, labels, bins: int = ENTROPY_BINS) -> float:
     return _entropy_of_bins(_feature_bins(pixels, bins), codes, n_clusters, bins)
 
 
-def score_table(values, labels, *, reference=None, random_state=0) -> dict[str, float]:
+def score_table(
+    values, labels, *, reference=None, silhouette_sample_size: int = SILHOUETTE_SAMPLE_SIZE, random_state=0
+) -> dict[str, float]:
     """All scores of one clustering, as a dict (ready for ``pandas.DataFrame([...])``).
 
     Parameters
@@ -394,13 +396,15 @@ def score_table(values, labels, *, reference=None, random_state=0) -> dict[str, 
         Cluster of each pixel, at least 2 clusters.
     reference : array_like of int, optional
         A map to compare with (e.g. the true phases of a simulated image).
+    silhouette_sample_size : int
+        Pixels the silhouette is estimated on; smaller is faster and rougher.
     random_state : int
         Seed of the silhouette's pixel sample.
 
     Returns
     -------
     dict
-        Keys ``"silhouette"`` (on a sample of :data:`SILHOUETTE_SAMPLE_SIZE` pixels),
+        Keys ``"silhouette"`` (on a sample of ``silhouette_sample_size`` pixels),
         ``"calinski_harabasz"``, ``"davies_bouldin"``, ``"entropy"`` (``bins=10``), and
         ``"adjusted_rand"`` when ``reference`` is given.
 
@@ -420,7 +424,7 @@ def score_table(values, labels, *, reference=None, random_state=0) -> dict[str, 
     dispersion = _dispersion_scores(pixels, codes, n_clusters)
     scores = {
         "silhouette": _silhouette(
-            pixels, codes, sample_size=SILHOUETTE_SAMPLE_SIZE, exact=False, random_state=random_state
+            pixels, codes, sample_size=silhouette_sample_size, exact=False, random_state=random_state
         ),
         "calinski_harabasz": dispersion["calinski_harabasz"],
         "davies_bouldin": dispersion["davies_bouldin"],

@@ -89,12 +89,37 @@ def cluster_image(
     >>> cluster_image(counts, 2).labels.shape
     (4, 4)
     """
-    if method not in METHODS:
-        raise NanoSIMSError(f"method={method!r}: unknown; use one of {list(METHODS)}.")
     image = _as_image(image)
     if masses is not None:
         image = image.select(masses)
     features = preprocess(image.counts, preprocessing, masses=image.masses)
+    return cluster_features(
+        features, n_clusters, method=method, n_components=n_components, random_state=random_state
+    )
+
+
+def cluster_features(
+    features, n_clusters: int, *, method: str = "kmeans", n_components: int = 2, random_state=0
+) -> ClusterResult:
+    """Cluster already preprocessed (y, x, feature) values with one of :data:`METHODS`.
+
+    The second half of :func:`cluster_image`, for callers that keep the preprocessed values
+    (for scores or profiles) and should not compute them twice.
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``method`` is unknown or the clustering cannot be done.
+
+    Examples
+    --------
+    >>> features = np.zeros((4, 4, 2))
+    >>> features[:, 2:] = [1.0, 0.0]
+    >>> cluster_features(features, 2, method="pca-kmeans", n_components=1).n_clusters
+    2
+    """
+    if method not in METHODS:
+        raise NanoSIMSError(f"method={method!r}: unknown; use one of {list(METHODS)}.")
     if method == "kmeans":
         return kmeans_map(features, n_clusters, random_state=random_state)
     if method == "pca-kmeans":

@@ -241,7 +241,7 @@ def test_unexpected_error_is_one_line_and_traceback_flag_shows_it(capsys, tmp_pa
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("nanosims_helpers.cli.cluster_image", broken)
+    monkeypatch.setattr("nanosims_helpers.cli.cluster_features", broken)
     code, _, err = run(capsys, soil_tif, "--out", tmp_path, "-k", 2)
     assert code == 1 and err.count("\n") == 1
     assert str(soil_tif) in err and "RuntimeError: boom" in err and "--traceback" in err
