@@ -30,7 +30,7 @@ bench: $(STAMP)  ## Benchmarks of the hot paths, not part of the tests (ARGS=--q
 	MPLBACKEND=Agg $(BIN)/python -m benchmarks.run_all $(ARGS)
 
 present: $(STAMP)  ## Notebook 07 as a Voila app for instructors
-	$(BIN)/voila notebooks/07_explorer.ipynb \
+	$(BIN)/voila notebooks/10_explorer.ipynb \
 		--MappingKernelManager.cull_idle_timeout=600 --MappingKernelManager.cull_interval=60
 
 clean:

@@ -46,8 +46,9 @@ def cli_case(path: str, out: str, method: str):
 
 def stages_case(path: str, out: str, method: str):
     """The command's steps one by one; returns (step, seconds, peak MiB so far) rows."""
-    from nanosims_helpers import metrics, outputs
-    from nanosims_helpers.loading import load_image
+    from nanosims_helpers import metrics
+    from nanosims_helpers.io import outputs
+    from nanosims_helpers.io.loading import load_image
     from nanosims_helpers.pipeline import cluster_image
     from nanosims_helpers.preprocessing import preprocess
 
@@ -77,8 +78,8 @@ def stages_case(path: str, out: str, method: str):
 
 def overview_case(path: str, out: str, display_size: int):
     """Draw and save the overview of the image at ``display_size``; returns the PNG size in KiB."""
-    from nanosims_helpers.loading import load_image
-    from nanosims_helpers.outputs import write_overview_png
+    from nanosims_helpers.io.loading import load_image
+    from nanosims_helpers.io.outputs import write_overview_png
 
     image = load_image(path)
     labels = (image.counts[:, :, 0] > np.median(image.counts[:, :, 0])).astype(int)
@@ -87,7 +88,7 @@ def overview_case(path: str, out: str, display_size: int):
 
 
 def make_image(size: int, folder: Path) -> Path:
-    from nanosims_helpers.loading import save_image_tiff
+    from nanosims_helpers.io.loading import save_image_tiff
     from nanosims_helpers.synthetic import simulate_soil_image
 
     path = folder / f"soil_{size}.tif"
@@ -132,7 +133,7 @@ def stages(path: Path, folder: Path) -> None:
 
 
 def overview_ratio(path: Path, folder: Path, size: int, repeat: int) -> None:
-    from nanosims_helpers.outputs import DISPLAY_SIZE
+    from nanosims_helpers.io.outputs import DISPLAY_SIZE
 
     naive = measure("benchmarks.bench_cli_scale:overview_case", str(path), str(folder), size, repeat=repeat)
     kit = measure("benchmarks.bench_cli_scale:overview_case", str(path), str(folder), DISPLAY_SIZE, repeat=repeat)

@@ -2,10 +2,10 @@
 
 Run from the repository root: ``python -m benchmarks.bench_explorer [--repeat 5]``.
 
-Both time one call of :func:`nanosims_helpers.explorer_views.cluster_view` for k = 5 (cluster
+Both time one call of :func:`nanosims_helpers.explorer.views.cluster_view` for k = 5 (cluster
 map, scores and the profile figure as PNG) on the 256 x 256 sample, in a fresh process each:
 
-* naive: a fresh :class:`~nanosims_helpers.explorer_state.ExplorerState`, so the update
+* naive: a fresh :class:`~nanosims_helpers.explorer.state.ExplorerState`, so the update
   preprocesses the channels again (and, for hierarchical, builds the Ward tree again); one
   untimed update on another state first, so that both pay no first-call costs (imports, fonts);
 * kit: a state that already showed k = 4, as after the user moved the slider from 4 to 5:
@@ -21,9 +21,9 @@ from __future__ import annotations
 import argparse
 
 from benchmarks._measure import measure, print_table, ratio
-from nanosims_helpers.explorer_state import ExplorerState, Settings
-from nanosims_helpers.explorer_views import cluster_view
-from nanosims_helpers.samples import load_sample
+from nanosims_helpers.explorer.state import ExplorerState, Settings
+from nanosims_helpers.explorer.views import cluster_view
+from nanosims_helpers.io.samples import load_sample
 
 SAMPLE = "soil_256"
 FROM_K, TO_K = 4, 5

@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from nanosims_helpers.pipeline import cluster_image, reference_pipeline
 from nanosims_helpers.preprocessing import PREPROCESSING
-from nanosims_helpers.samples import list_samples, load_sample
+from nanosims_helpers.io.samples import list_samples, load_sample
 from nanosims_helpers.synthetic import simulate_soil_image
 
 COUNT_SCALES = (0.05, 0.25, 1.0, 3.0)

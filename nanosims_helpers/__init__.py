@@ -9,7 +9,7 @@ from types import ModuleType as _ModuleType
 from .challenge import challenge_image, results_table, score_submission
 from .choosing_k import find_knee, sweep_k
 from .clustering import ClusterResult, kmeans_map, pca_components, pca_kmeans_map
-from .dendrogram import plot_dendrogram
+from .plot.dendrogram import plot_dendrogram
 from .environment_check import check_environment
 from .errors import NanoSIMSError
 from .hierarchical import (
@@ -23,8 +23,8 @@ from .hierarchical import (
     regroup_clusters,
     ward_tree,
 )
-from .image import NanoSIMSImage, normalize_mass_name
-from .loading import load_image, save_image_tiff
+from .io.image import NanoSIMSImage, normalize_mass_name
+from .io.loading import load_image, save_image_tiff
 from .metrics import (
     adjusted_rand,
     calinski_harabasz,
@@ -34,7 +34,7 @@ from .metrics import (
     silhouette,
 )
 from .pipeline import METHODS, cluster_features, cluster_image, reference_pipeline
-from .plotting import (
+from .plot import (
     cluster_colors,
     plot_channels,
     plot_cluster_map,
@@ -46,8 +46,8 @@ from .plotting import (
 )
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess, ratio_image
 from .profiles import cluster_profiles, profile_matrix
-from .real_data import cameca_files, cameca_folder
-from .samples import list_samples, load_sample
+from .io.real_data import cameca_files, cameca_folder
+from .io.samples import list_samples, load_sample
 from .synthetic import PHASES, SOIL_MASSES, simulate_soil_image
 
 __all__ = [name for name, value in globals().items() if not name.startswith("_") and not isinstance(value, _ModuleType)]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from .image import NanoSIMSImage
+from .io.image import NanoSIMSImage
 from .synthetic import PHASES, simulate_soil_image
 from .validation import check_labels
 

@@ -1,7 +1,7 @@
 """The ``nanosims-cluster`` command: cluster many NanoSIMS images from the shell, one call each.
 
 For every input image it writes, into the output folder, a label map (TIFF), cluster profiles
-(CSV), scores and settings (JSON) and an overview figure (PNG), see :mod:`nanosims_helpers.outputs`,
+(CSV), scores and settings (JSON) and an overview figure (PNG), see :mod:`nanosims_helpers.io.outputs`,
 plus one ``summary.csv`` over all inputs. A bad input is reported in one line and skipped;
 the exit status is 0 when every input was clustered, 1 when any failed, 2 for a bad command line.
 """
@@ -18,9 +18,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from .errors import NanoSIMSError
-from .loading import SUPPORTED_SUFFIXES, load_image
+from .io.loading import SUPPORTED_SUFFIXES, load_image
 from .metrics import score_table
-from .outputs import write_outputs
+from .io.outputs import write_outputs
 from .pipeline import METHODS, cluster_features
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
 

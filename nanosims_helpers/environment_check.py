@@ -62,7 +62,7 @@ def check_dependency(requirement: Requirement) -> Check:
 
 def check_samples() -> list[Check]:
     """Load every shipped sample image and its truth map."""
-    from .samples import list_samples, load_sample
+    from .io.samples import list_samples, load_sample
 
     checks = []
     for name in list_samples():
@@ -79,7 +79,7 @@ def check_samples() -> list[Check]:
 
 def check_real_data() -> Check:
     """Say whether a folder of real ``.im`` files was found (never a failure)."""
-    from .real_data import describe_real_data
+    from .io.real_data import describe_real_data
 
     return Check("INFO", "real .im files", describe_real_data())
 

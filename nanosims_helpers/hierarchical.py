@@ -116,7 +116,7 @@ def ward_tree(features, *, n_micro: int = 1000, random_state=0, fit_sample_size:
     -------
     WardTree
         Cut it with :func:`cut_tree`, draw it with
-        :func:`nanosims_helpers.dendrogram.plot_dendrogram`.
+        :func:`nanosims_helpers.plot.dendrogram.plot_dendrogram`.
 
     Raises
     ------
@@ -375,7 +375,7 @@ def regroup_clusters(labels, centers, n_groups: int, sizes=None) -> Regrouping:
     Regrouping
         ``labels`` (group of every pixel, same shape as given, group 0 the largest),
         ``mapping`` (group of each original cluster), ``linkage`` and ``weights`` (for
-        :func:`nanosims_helpers.dendrogram.plot_dendrogram`).
+        :func:`nanosims_helpers.plot.dendrogram.plot_dendrogram`).
 
     Raises
     ------

@@ -11,7 +11,7 @@ import numpy as np
 
 from .clustering import ClusterResult, kmeans_map, pca_kmeans_map
 from .errors import NanoSIMSError
-from .image import NanoSIMSImage
+from .io.image import NanoSIMSImage
 from .preprocessing import RECOMMENDED_PREPROCESSING, preprocess
 
 __all__ = ["METHODS", "RECOMMENDED_PREPROCESSING", "cluster_image", "reference_pipeline"]

@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 
 from .errors import NanoSIMSError
-from .image import NanoSIMSImage
+from .io.image import NanoSIMSImage
 from .validation import check_finite_array
 
 #: The preprocessing :func:`preprocess` and :func:`nanosims_helpers.pipeline.cluster_image` use

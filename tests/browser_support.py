@@ -20,7 +20,7 @@ from pathlib import Path
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = REPO / "notebooks" / "07_explorer.ipynb"
+NOTEBOOK = REPO / "notebooks" / "10_explorer.ipynb"
 LAB_SETTINGS = REPO / "jupyter_test_settings"
 ARTIFACTS = REPO / "test-artifacts"
 

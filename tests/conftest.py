@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from nanosims_helpers import real_data
+from nanosims_helpers.io import real_data
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import pytest
 from nanosims_helpers import challenge
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.synthetic import PHASES
-from nanosims_helpers.samples import list_samples, load_sample
+from nanosims_helpers.io.samples import list_samples, load_sample
 
 
 def _truth():

@@ -11,9 +11,9 @@ import pytest
 import tifffile
 
 from nanosims_helpers.cli import collect_inputs, main, output_prefixes
-from nanosims_helpers.image import NanoSIMSImage
-from nanosims_helpers.loading import save_image_tiff
-from nanosims_helpers.outputs import display_image, write_label_tiff, write_scores_json
+from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.io.loading import save_image_tiff
+from nanosims_helpers.io.outputs import display_image, write_label_tiff, write_scores_json
 from nanosims_helpers.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]

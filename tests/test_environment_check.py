@@ -3,7 +3,8 @@
 import pytest
 from packaging.requirements import Requirement
 
-from nanosims_helpers import environment_check, real_data
+from nanosims_helpers import environment_check
+from nanosims_helpers.io import real_data
 
 
 def test_this_environment_passes_and_prints_one_line_per_check(capsys):

@@ -5,9 +5,9 @@ import pytest
 
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.explorer import ChannelViewer, ClusterExplorer, ComparisonPanel, explorer
-from nanosims_helpers.explorer_state import ExplorerState, Settings
-from nanosims_helpers.explorer_views import channel_view, cluster_view, comparison_view
-from nanosims_helpers.image import NanoSIMSImage
+from nanosims_helpers.explorer.state import ExplorerState, Settings
+from nanosims_helpers.explorer.views import channel_view, cluster_view, comparison_view
+from nanosims_helpers.io.image import NanoSIMSImage
 from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.synthetic import simulate_soil_image
 

@@ -11,7 +11,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from nanosims_helpers import hierarchical
 from nanosims_helpers.clustering import ClusterResult
-from nanosims_helpers.dendrogram import plot_dendrogram
+from nanosims_helpers.plot.dendrogram import plot_dendrogram
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.hierarchical import (
     WardTree,

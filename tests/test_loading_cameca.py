@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from nanosims_helpers._cameca import correct_dead_time
+from nanosims_helpers.io.cameca import correct_dead_time
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.loading import _shift, estimate_shift, load_image
+from nanosims_helpers.io.loading import _shift, estimate_shift, load_image
 
 EXPECTED = {
     "image_sun.im": ((256, 256, 6), ("12C", "16O", "18O", "12C 14N", "12C 15N", "SE")),

@@ -5,8 +5,8 @@ import pytest
 import tifffile
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.image import NanoSIMSImage
-from nanosims_helpers.loading import load_image, save_image_tiff
+from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.io.loading import load_image, save_image_tiff
 
 
 def _imagej_file(path, n_masses=3, shape=(32, 32)):

@@ -6,7 +6,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from nanosims_helpers.clustering import ClusterResult, kmeans_map
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.image import NanoSIMSImage
+from nanosims_helpers.io.image import NanoSIMSImage
 from nanosims_helpers.pipeline import METHODS, RECOMMENDED_PREPROCESSING, cluster_image, reference_pipeline
 from nanosims_helpers.preprocessing import PREPROCESSING, preprocess, scale_max
 

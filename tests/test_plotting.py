@@ -10,8 +10,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.patches import Circle
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.image import NanoSIMSImage
-from nanosims_helpers.plotting import (
+from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.plot import (
     cluster_colors,
     plot_channels,
     plot_cluster_map,
@@ -387,7 +387,7 @@ def test_projector_fonts_do_not_leak_into_user_settings(labels):
 
 def test_settings_changed_while_drawing_are_kept(monkeypatch):
     """Jupyter's inline backend turns `interactive` on with the first figure; it must stay on."""
-    from nanosims_helpers import _plot_common
+    from nanosims_helpers.plot import style as _plot_common
 
     monkeypatch.setitem(matplotlib.rcParams, "interactive", False)
 

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
 from nanosims_helpers.pipeline import RECOMMENDED_PREPROCESSING, cluster_image, reference_pipeline
-from nanosims_helpers.samples import load_sample
+from nanosims_helpers.io.samples import load_sample
 
 
 def test_recommended_pipeline_beats_the_reference_on_soil_256():

@@ -8,10 +8,10 @@ import tifffile
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from nanosims_helpers import samples
+from nanosims_helpers.io import samples
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.loading import load_image
-from nanosims_helpers.samples import (
+from nanosims_helpers.io.loading import load_image
+from nanosims_helpers.io.samples import (
     SAMPLES,
     list_samples,
     load_sample,

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.cluster.hierarchy import dendrogram, is_valid_linkage
 
-from .errors import NanoSIMSError
+from ..errors import NanoSIMSError
 
 
 def plot_dendrogram(tree_or_linkage, *, truncate: int | None = 30, ax=None, show_sizes: bool = True,

@@ -17,8 +17,8 @@ import tifffile
 from matplotlib.figure import Figure
 
 from .image import NanoSIMSImage
-from .plotting import plot_channels, plot_cluster_map
-from .profiles import cluster_profiles, profile_matrix
+from ..plot import plot_channels, plot_cluster_map
+from ..profiles import cluster_profiles, profile_matrix
 
 __all__ = [
     "DISPLAY_SIZE",

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.patheffects import withStroke
 
-from ._plot_common import (
+from .style import (
     _area_fractions,
     _check_positive_int,
     _cluster_legend,
@@ -16,8 +16,8 @@ from ._plot_common import (
     _stratified_sample,
     cluster_colors,
 )
-from .errors import NanoSIMSError
-from .profiles import check_masses, cluster_profiles, pixels_and_labels, profile_matrix
+from ..errors import NanoSIMSError
+from ..profiles import check_masses, cluster_profiles, pixels_and_labels, profile_matrix
 
 SPREADS = {
     "iqr": ("median, bars: 25th to 75th percentile", lambda rows: (rows["median"], rows["q25"], rows["q75"])),

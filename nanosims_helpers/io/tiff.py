@@ -1,4 +1,4 @@
-"""Reading and writing TIFF stacks of ion counts (private; use :mod:`nanosims_helpers.loading`).
+"""Reading and writing TIFF stacks of ion counts (private; use :mod:`nanosims_helpers.io.loading`).
 
 How the mass axis of a TIFF is found, in this order:
 
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from .errors import NanoSIMSError
+from ..errors import NanoSIMSError
 
 #: An axis at least this many times smaller than both others is the mass axis (a NanoSIMS
 #: image has at most 8 masses and is rarely under 64 pixels wide).

@@ -10,15 +10,15 @@ parallel coordinates and the PCA scatter can be read side by side. Fonts are enl
 of a teaching room (``PROJECTOR_STYLE``, applied while each function draws).
 
 The plots live in three modules named by what they draw, all imported here:
-:mod:`~nanosims_helpers.plot_maps` (channels, cluster map, comparison of maps),
-:mod:`~nanosims_helpers.plot_profiles` (cluster profiles, parallel coordinates) and
-:mod:`~nanosims_helpers.plot_scatter` (PCA scatter, score over k).
+:mod:`~nanosims_helpers.plot.maps` (channels, cluster map, comparison of maps),
+:mod:`~nanosims_helpers.plot.profiles` (cluster profiles, parallel coordinates) and
+:mod:`~nanosims_helpers.plot.scatter` (PCA scatter, score over k).
 """
 
-from ._plot_common import PROJECTOR_STYLE, cluster_colors
-from .plot_maps import plot_channels, plot_cluster_map, plot_comparison
-from .plot_profiles import SPREADS, plot_cluster_profiles, plot_parallel_coordinates
-from .plot_scatter import plot_pca_scatter, plot_sweep
+from .style import PROJECTOR_STYLE, cluster_colors
+from .maps import plot_channels, plot_cluster_map, plot_comparison
+from .profiles import SPREADS, plot_cluster_profiles, plot_parallel_coordinates
+from .scatter import plot_pca_scatter, plot_sweep
 
 __all__ = [
     "PROJECTOR_STYLE",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
 
-from ._plot_common import (
+from .style import (
     _area_fractions,
     _axes_grid,
     _check_names,
@@ -16,9 +16,9 @@ from ._plot_common import (
     _projector_readable,
     cluster_colors,
 )
-from .errors import NanoSIMSError
-from .image import NanoSIMSImage
-from .profiles import cluster_labels
+from ..errors import NanoSIMSError
+from ..io.image import NanoSIMSImage
+from ..profiles import cluster_labels
 
 
 @_projector_readable

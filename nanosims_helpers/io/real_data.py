@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 ENV_VAR = "NANOSIMS_IM_DIR"
-DEFAULT_FOLDER = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cameca"
+DEFAULT_FOLDER = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cameca"
 
 
 def cameca_folder() -> Path | None:

@@ -17,12 +17,12 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.image import imsave
 
-from .errors import NanoSIMSError
-from .explorer_state import ExplorerState, Settings
-from .image import NanoSIMSImage
-from .metrics import adjusted_rand
-from .plotting import cluster_colors, plot_cluster_profiles
-from .preprocessing import ratio_image
+from ..errors import NanoSIMSError
+from .state import ExplorerState, Settings
+from ..io.image import NanoSIMSImage
+from ..metrics import adjusted_rand
+from ..plot import cluster_colors, plot_cluster_profiles
+from ..preprocessing import ratio_image
 
 __all__ = [
     "ChannelView", "ClusterView", "ComparisonView", "channel_view", "cluster_view", "comparison_view",

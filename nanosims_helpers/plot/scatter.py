@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.patches import Circle
 from matplotlib.ticker import MaxNLocator
 
-from ._plot_common import (
+from .style import (
     _area_fractions,
     _check_positive_int,
     _cluster_legend,
@@ -17,9 +17,9 @@ from ._plot_common import (
     _stratified_sample,
     cluster_colors,
 )
-from .errors import NanoSIMSError
-from .profiles import pixels_and_labels, split_by_cluster
-from .validation import check_finite_array
+from ..errors import NanoSIMSError
+from ..profiles import pixels_and_labels, split_by_cluster
+from ..validation import check_finite_array
 
 
 def _circle_radii(points, flat, centers, n_clusters, percentile):

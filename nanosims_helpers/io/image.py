@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import NanoSIMSError
-from .validation import check_finite_array
+from ..errors import NanoSIMSError
+from ..validation import check_finite_array
 
 
 def normalize_mass_name(name: str) -> str:

@@ -1,10 +1,10 @@
 """Load NanoSIMS images from TIFF stacks or Cameca ``.im`` files, and save them as TIFF.
 
-Every image comes back as a :class:`~nanosims_helpers.image.NanoSIMSImage`: float counts
+Every image comes back as a :class:`~nanosims_helpers.io.image.NanoSIMSImage`: float counts
 (y, x, mass), summed over planes (frames), with mass names and the pixel size where the
 file records them. How the mass axis of a TIFF is found is described in
-``nanosims_helpers._tiff``; the dead-time correction of ``.im`` files in
-``nanosims_helpers._cameca``.
+``nanosims_helpers.io.tiff``; the dead-time correction of ``.im`` files in
+``nanosims_helpers.io.cameca``.
 
 Aligning planes
 ---------------
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _cameca, _tiff
-from .errors import NanoSIMSError
+from . import cameca, tiff
+from ..errors import NanoSIMSError
 from .image import NanoSIMSImage, normalize_mass_name
 
 #: File name endings ``load_image`` reads.
@@ -70,14 +70,14 @@ def load_image(path, masses=None, *, dead_time_correction=False, align_planes=Fa
     """
     path = _check_path(path)
     if path.suffix.lower() == ".im":
-        planes, names, pixel_size, correct = _cameca.read_cameca(path, dead_time_correction)
+        planes, names, pixel_size, correct = cameca.read_cameca(path, dead_time_correction)
     else:
         if dead_time_correction:
             raise NanoSIMSError(
                 f"{path.name}: dead_time_correction needs the dead time and dwell time that only "
                 "Cameca .im files record. Load the .im file, or use dead_time_correction=False."
             )
-        planes, names, pixel_size = _tiff.read_tiff(path)
+        planes, names, pixel_size = tiff.read_tiff(path)
         correct = None
     _check_counts(path, planes)
     indices, names = _choose_channels(path, names, masses, planes.shape[3])
@@ -136,7 +136,7 @@ def save_image_tiff(image: NanoSIMSImage, path) -> Path:
             f"{image.name}: holds negative values, which are not ion counts; save the counts "
             "before preprocessing (scaling, z-scores, background subtraction)."
         )
-    _tiff.write_imagej(path, image.counts, image.masses, image.pixel_size_um)
+    tiff.write_imagej(path, image.counts, image.masses, image.pixel_size_um)
     return path
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from .errors import NanoSIMSError
+from ..errors import NanoSIMSError
 from .loading import load_image, save_image_tiff
-from .synthetic import PHASES, simulate_soil_image
+from ..synthetic import PHASES, simulate_soil_image
 
 #: Folder of the sample files: ``data/`` at the root of the kit's repository.
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 #: Name -> keyword arguments of :func:`~nanosims_helpers.synthetic.simulate_soil_image`.
 SAMPLES = {
@@ -88,7 +88,7 @@ def load_sample(name: str):
     Returns
     -------
     image : NanoSIMSImage
-        The counts, read with :func:`~nanosims_helpers.loading.load_image`.
+        The counts, read with :func:`~nanosims_helpers.io.loading.load_image`.
     truth : ndarray of int, shape (y, x)
         Index into :data:`~nanosims_helpers.synthetic.PHASES` of every pixel.
 

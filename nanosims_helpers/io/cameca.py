@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import NanoSIMSError
+from ..errors import NanoSIMSError
 
 #: The dimensions of an image in ``sims.SIMS(path).data``.
 _IMAGE_DIMS = ("species", "frame", "y", "x")

@@ -4,23 +4,23 @@
 
 * **Clusters**: choose the preprocessing, the masses, PCA, the method and k; see the cluster
   map, the cluster profiles and the scores. Changing k reuses the preprocessing, the PCA and
-  the Ward tree (see :mod:`nanosims_helpers.explorer_state`), so the map follows the slider.
+  the Ward tree (see :mod:`nanosims_helpers.explorer.state`), so the map follows the slider.
 * **Channels**: one mass (or the ratio of two) with a colormap and a contrast by percentiles.
 * **Compare**: two settings side by side and their adjusted Rand index.
 
 The widgets only read their controls and call the plain functions of
-:mod:`nanosims_helpers.explorer_views`; they run in JupyterLab and as a Voila app
-(``voila notebooks/07_explorer.ipynb``).
+:mod:`nanosims_helpers.explorer.views`; they run in JupyterLab and as a Voila app
+(``voila notebooks/10_explorer.ipynb``).
 """
 
 from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .explorer_state import EXPLORER_METHODS, ExplorerState, Settings
-from .explorer_views import channel_view, cluster_view, comparison_view
-from .image import NanoSIMSImage
-from .preprocessing import PREPROCESSING
+from .state import EXPLORER_METHODS, ExplorerState, Settings
+from .views import channel_view, cluster_view, comparison_view
+from ..io.image import NanoSIMSImage
+from ..preprocessing import PREPROCESSING
 
 __all__ = ["ChannelViewer", "ClusterExplorer", "ComparisonPanel", "SettingsControls", "explorer"]
 

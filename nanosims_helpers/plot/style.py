@@ -1,8 +1,8 @@
 """What every plot of the kit shares: projector style, cluster colours and legend, panel grids.
 
-Private to the plotting modules (:mod:`~nanosims_helpers.plot_maps`,
-:mod:`~nanosims_helpers.plot_profiles`, :mod:`~nanosims_helpers.plot_scatter`); users import
-from :mod:`nanosims_helpers.plotting`.
+Private to the plotting modules (:mod:`~nanosims_helpers.plot.maps`,
+:mod:`~nanosims_helpers.plot.profiles`, :mod:`~nanosims_helpers.plot.scatter`); users import
+from :mod:`nanosims_helpers.plot`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 from matplotlib.colors import Colormap, ListedColormap
 from matplotlib.patches import Patch
 
-from .errors import NanoSIMSError
-from .profiles import split_by_cluster
+from ..errors import NanoSIMSError
+from ..profiles import split_by_cluster
 
 PROJECTOR_STYLE = {
     "font.size": 12,

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .clustering import kmeans_map, pca_components
-from .errors import NanoSIMSError
-from .hierarchical import cut_tree, ward_tree
-from .image import NanoSIMSImage
-from .metrics import score_table
-from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
-from .validation import check_labels
+from ..clustering import kmeans_map, pca_components
+from ..errors import NanoSIMSError
+from ..hierarchical import cut_tree, ward_tree
+from ..io.image import NanoSIMSImage
+from ..metrics import score_table
+from ..preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
+from ..validation import check_labels
 
 __all__ = ["EXPLORER_METHODS", "SILHOUETTE_SAMPLE", "ExplorerState", "Settings"]
 
