@@ -164,3 +164,15 @@ def test_damaged_copy_of_a_real_file(raw, tmp_path, damage):
     copy.write_bytes(bytes(content))
     with pytest.raises(NanoSIMSError, match=r"damaged\.im: cannot be read as a Cameca \.im image"):
         load_image(copy)
+
+
+def test_keep_planes_holds_every_plane_and_sums_to_the_counts(raw):
+    path, simsobj = _get(raw, "image_sun.im")
+    summed = load_image(path)
+    kept = load_image(path, keep_planes=True)
+    assert kept.n_planes == 2
+    np.testing.assert_array_equal(kept.planes, _frames(simsobj))
+    assert kept.planes.shape == (kept.n_planes, *summed.shape)
+    np.testing.assert_array_equal(kept.planes.sum(axis=0), summed.counts)
+    # the planes differ from each other (not one plane repeated)
+    assert not np.array_equal(kept.planes[0], kept.planes[1])

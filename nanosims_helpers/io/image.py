@@ -36,19 +36,34 @@ class NanoSIMSImage:
         The file the image came from, if any.
     pixel_size_um : float or None
         Side of one pixel in micrometres, where the file records it.
+    planes : ndarray of float, shape (plane, y, x, mass), or None
+        The counts of every plane (after the same dead-time correction and alignment as
+        ``counts``), where they were kept (``load_image(..., keep_planes=True)``, the realistic
+        samples); ``counts`` is their sum. None for an image summed on loading.
 
     Examples
     --------
     >>> import numpy as np
     >>> image = NanoSIMSImage(np.ones((4, 5, 2)), ("12C", "16O"))
-    >>> image.shape, image.channel("16O").shape
-    ((4, 5, 2), (4, 5))
+    >>> image.shape, image.channel("16O").shape, image.n_planes
+    ((4, 5, 2), (4, 5), 1)
+    >>> stack = NanoSIMSImage.from_planes(np.ones((3, 4, 5, 2)), ("12C", "16O"))
+    >>> stack.n_planes, float(stack.counts[0, 0, 0])
+    (3, 3.0)
     """
 
     counts: np.ndarray
     masses: tuple[str, ...]
     path: Path | None = None
     pixel_size_um: float | None = None
+    planes: np.ndarray | None = None
+
+    @classmethod
+    def from_planes(cls, planes, masses, path=None, pixel_size_um=None) -> "NanoSIMSImage":
+        """Build an image from (plane, y, x, mass) counts, keeping the planes."""
+        where = str(path) if path is not None else "planes"
+        planes = check_finite_array(planes, where, ndim=(4,))
+        return cls(planes.sum(axis=0), masses, path, pixel_size_um, planes)
 
     def __post_init__(self):
         where = str(self.path) if self.path is not None else "counts"
@@ -61,6 +76,14 @@ class NanoSIMSImage:
             )
         object.__setattr__(self, "counts", counts)
         object.__setattr__(self, "masses", masses)
+        if self.planes is not None:
+            planes = check_finite_array(self.planes, where, ndim=(4,))
+            if planes.shape[1:] != counts.shape:
+                raise NanoSIMSError(
+                    f"{where}: planes of shape {planes.shape} do not match counts {counts.shape}; "
+                    "give (plane, y, x, mass) counts whose sum over planes is ``counts``."
+                )
+            object.__setattr__(self, "planes", planes)
         if self.path is not None:
             object.__setattr__(self, "path", Path(self.path))
 
@@ -68,6 +91,11 @@ class NanoSIMSImage:
     def shape(self) -> tuple[int, int, int]:
         """(y, x, mass)."""
         return self.counts.shape
+
+    @property
+    def n_planes(self) -> int:
+        """Number of planes kept (1 where only the sum is known)."""
+        return 1 if self.planes is None else self.planes.shape[0]
 
     @property
     def name(self) -> str:
@@ -92,8 +120,9 @@ class NanoSIMSImage:
         if not masses:
             raise NanoSIMSError(f"{self.name}: select at least one mass from {list(self.masses)}.")
         indices = [self.mass_index(m) for m in masses]
+        planes = None if self.planes is None else self.planes[..., indices]
         return NanoSIMSImage(
-            self.counts[:, :, indices], tuple(self.masses[i] for i in indices), self.path, self.pixel_size_um
+            self.counts[:, :, indices], tuple(self.masses[i] for i in indices), self.path, self.pixel_size_um, planes
         )
 
     def pixels(self) -> np.ndarray:

@@ -30,7 +30,9 @@ from .image import NanoSIMSImage, normalize_mass_name
 SUPPORTED_SUFFIXES = (".tif", ".tiff", ".im")
 
 
-def load_image(path, masses=None, *, dead_time_correction=False, align_planes=False) -> NanoSIMSImage:
+def load_image(
+    path, masses=None, *, dead_time_correction=False, align_planes=False, keep_planes=False
+) -> NanoSIMSImage:
     """Load a NanoSIMS image: a TIFF stack (``.tif``, ``.tiff``) or a Cameca ``.im`` file.
 
     Parameters
@@ -47,11 +49,16 @@ def load_image(path, masses=None, *, dead_time_correction=False, align_planes=Fa
         (non-paralyzable: ``N_true = N / (1 - N * tau / t_dwell)``).
     align_planes : bool
         Shift every plane onto the first by whole pixels before summing (see the module notes).
+    keep_planes : bool
+        Also keep every plane (after correction and alignment) as ``image.planes``, shape
+        (plane, y, x, mass), for depth profiles and split-half checks. Costs one copy of the
+        counts per plane in memory.
 
     Returns
     -------
     NanoSIMSImage
-        Float counts (y, x, mass) summed over planes, mass names, path and pixel size.
+        Float counts (y, x, mass) summed over planes, mass names, path and pixel size, and the
+        planes where ``keep_planes``.
 
     Raises
     ------
@@ -81,7 +88,10 @@ def load_image(path, masses=None, *, dead_time_correction=False, align_planes=Fa
         correct = None
     _check_counts(path, planes)
     indices, names = _choose_channels(path, names, masses, planes.shape[3])
-    counts = _sum_planes(planes, correct, align_planes)
+    if keep_planes:
+        kept = np.stack(list(_corrected_planes(planes, correct, align_planes)))[..., indices]
+        return NanoSIMSImage(kept.sum(axis=0), names, path, pixel_size, kept)
+    counts = sum(_corrected_planes(planes, correct, align_planes))
     return NanoSIMSImage(counts[:, :, indices], names, path, pixel_size)
 
 
@@ -273,13 +283,12 @@ def _select(path: Path, names, masses):
 # --- alignment -----------------------------------------------------------------------------------
 
 
-def _sum_planes(planes: np.ndarray, correct=None, align: bool = False) -> np.ndarray:
-    """Sum (plane, y, x, mass) counts over planes, one plane at a time to spare memory.
+def _corrected_planes(planes: np.ndarray, correct=None, align: bool = False):
+    """Yield the (y, x, mass) planes of ``planes`` one at a time, to spare memory when summed.
 
     Each plane is converted to float64, passed through ``correct`` (the dead-time correction)
     if given, and shifted onto the first plane if ``align`` (see the module notes).
     """
-    total = np.zeros(planes.shape[1:])
     reference = None
     for plane in planes:
         plane = plane.astype(np.float64)
@@ -289,8 +298,7 @@ def _sum_planes(planes: np.ndarray, correct=None, align: bool = False) -> np.nda
             reference = plane.sum(axis=2)
         elif align:
             plane = _shift(plane, estimate_shift(reference, plane.sum(axis=2)))
-        total += plane
-    return total
+        yield plane
 
 
 def _shift(image: np.ndarray, shift: tuple[int, int]) -> np.ndarray:
