@@ -4,18 +4,15 @@ The names most lessons need are importable from the package itself; the widgets 
 :mod:`nanosims_helpers.explorer` and the command line in :mod:`nanosims_helpers.cli`.
 """
 
-from types import ModuleType as _ModuleType
-
 from .challenge import challenge_image, results_table, score_submission
 from .choosing_k import find_knee, sweep_k
-from .clustering import ClusterResult, kmeans_map, pca_components, pca_kmeans_map
-from .plot.dendrogram import plot_dendrogram
+from .clustering import ClusterResult, kmeans_map, limit_threads, pca_components, pca_kmeans_map
 from .environment_check import check_environment
 from .errors import NanoSIMSError
 from .hierarchical import (
     Regrouping,
+    WardComparison,
     WardTree,
-    agreement,
     compare_with_exact,
     cut_tree,
     exact_ward_labels,
@@ -25,6 +22,8 @@ from .hierarchical import (
 )
 from .io.image import NanoSIMSImage, normalize_mass_name
 from .io.loading import load_image, save_image_tiff
+from .io.real_data import cameca_files, cameca_folder
+from .io.samples import list_samples, load_sample
 from .metrics import (
     adjusted_rand,
     calinski_harabasz,
@@ -44,10 +43,67 @@ from .plot import (
     plot_pca_scatter,
     plot_sweep,
 )
+from .plot.dendrogram import plot_dendrogram
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess, ratio_image
 from .profiles import cluster_profiles, profile_matrix
-from .io.real_data import cameca_files, cameca_folder
-from .io.samples import list_samples, load_sample
 from .synthetic import PHASES, SOIL_MASSES, simulate_soil_image
 
-__all__ = [name for name, value in globals().items() if not name.startswith("_") and not isinstance(value, _ModuleType)]
+__all__ = [
+    "adjusted_rand",
+    "calinski_harabasz",
+    "cameca_files",
+    "cameca_folder",
+    "challenge_image",
+    "check_environment",
+    "cluster_colors",
+    "cluster_features",
+    "cluster_image",
+    "cluster_profiles",
+    "clustering_entropy",
+    "ClusterResult",
+    "compare_with_exact",
+    "cut_tree",
+    "davies_bouldin",
+    "exact_ward_labels",
+    "find_knee",
+    "hierarchical_map",
+    "kmeans_map",
+    "limit_threads",
+    "list_samples",
+    "load_image",
+    "load_sample",
+    "METHODS",
+    "NanoSIMSError",
+    "NanoSIMSImage",
+    "normalize_mass_name",
+    "pca_components",
+    "pca_kmeans_map",
+    "PHASES",
+    "plot_channels",
+    "plot_cluster_map",
+    "plot_cluster_profiles",
+    "plot_comparison",
+    "plot_dendrogram",
+    "plot_parallel_coordinates",
+    "plot_pca_scatter",
+    "plot_sweep",
+    "preprocess",
+    "PREPROCESSING",
+    "profile_matrix",
+    "ratio_image",
+    "RECOMMENDED_PREPROCESSING",
+    "reference_pipeline",
+    "regroup_clusters",
+    "Regrouping",
+    "results_table",
+    "save_image_tiff",
+    "score_submission",
+    "score_table",
+    "silhouette",
+    "simulate_soil_image",
+    "SOIL_MASSES",
+    "sweep_k",
+    "ward_tree",
+    "WardComparison",
+    "WardTree",
+]

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from .clustering import DEFAULT_THREADS, limit_threads
 from .errors import NanoSIMSError
 from .io.loading import SUPPORTED_SUFFIXES, load_image
 from .metrics import score_table
@@ -98,6 +99,12 @@ def _positive_int(text: str) -> int:
     return _whole_number(text, 1, expected="a whole number", too_small="use 1 or more")
 
 
+def _threads(text: str) -> int | None:
+    """Parse ``--threads``: a whole number of at least 1, or 0 for the libraries' default."""
+    value = _whole_number(text, 0, expected="a whole number of threads", too_small="use 1 or more, or 0 for all")
+    return value or None
+
+
 def _mass_list(text: str) -> list[str]:
     """Parse ``--masses 12C,16O``: comma-separated names, none empty."""
     masses = [name.strip() for name in text.split(",")]
@@ -139,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--components", type=_positive_int, metavar="N",
         help=f"principal components kept by --method pca-kmeans (default: {DEFAULT_COMPONENTS})",
+    )
+    parser.add_argument(
+        "--threads", type=_threads, default=DEFAULT_THREADS, metavar="N",
+        help=f"threads for the numerical libraries, 0 for one per core (default: {DEFAULT_THREADS}, "
+        "fastest on a busy or small machine)",
     )
     parser.add_argument("--traceback", action="store_true", help="stop at the first failure and show the traceback")
     parser.add_argument("--version", action="version", version=f"%(prog)s {kit_version()}")
@@ -330,7 +342,8 @@ def main(argv=None) -> int:
     paths = collect_inputs(args.inputs)
     rows = []
     try:
-        run_all(paths, args, rows)
+        with limit_threads(args.threads):
+            run_all(paths, args, rows)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted after {len(rows)} of {len(paths)} image(s); see {args.out / SUMMARY_NAME}", file=sys.stderr)
         return 130

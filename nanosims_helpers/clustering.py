@@ -8,6 +8,7 @@ Features are images (y, x, feature), usually the output of
 from __future__ import annotations
 
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,12 +18,45 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from .errors import NanoSIMSError
-from .validation import check_finite_array, check_n_clusters
+from .validation import check_features, check_n_clusters, check_whole_number, read_only
 
 #: KMeans restarts from different k-means++ starts; the best is kept. A single start (the
 #: reference notebook's ``n_init="auto"``) ended in a poor local optimum on several simulated
 #: soil images (adjusted Rand index 0.6-0.7 instead of 0.98 against the true phases).
 KMEANS_N_INIT = 4
+
+#: Threads the command line and the explorer give the numerical libraries (KMeans' OpenMP loops,
+#: BLAS). One thread: on a busy 2-core machine (CI, Binder) KMeans' threads wait on each other;
+#: one thread was 7 times faster on 256 x 256 x 7 there (benchmarks/bench_kmeans_threads.py).
+DEFAULT_THREADS = 1
+
+
+def limit_threads(n_threads: int | None = DEFAULT_THREADS):
+    """Context in which KMeans, PCA and NumPy's linear algebra use at most ``n_threads`` threads.
+
+    The library functions run on whatever threads their caller allows; the command line and
+    the explorer call them inside this context.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        Threads, 1 or more; None leaves the libraries' defaults (usually one per core).
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``n_threads`` is not None or a whole number >= 1.
+
+    Examples
+    --------
+    >>> with limit_threads(1):
+    ...     labels = kmeans_map(np.arange(8.0).reshape(2, 4, 1), 2).labels
+    >>> labels.shape
+    (2, 4)
+    """
+    if n_threads is None:
+        return nullcontext()
+    return threadpool_limits(limits=check_whole_number(n_threads, "n_threads", minimum=1))
 
 
 @dataclass(frozen=True)
@@ -40,6 +74,8 @@ class ClusterResult:
     pca : sklearn.decomposition.PCA or None
         The fitted PCA when ``features`` are principal components, else None.
 
+    The arrays are read-only views: copy one (``result.labels.copy()``) to edit it.
+
     Examples
     --------
     >>> result = ClusterResult(np.array([[0, 1]]), np.zeros((2, 3)), np.zeros((1, 2, 3)))
@@ -52,22 +88,14 @@ class ClusterResult:
     features: np.ndarray
     pca: PCA | None = None
 
+    def __post_init__(self):
+        for field in ("labels", "centers", "features"):
+            object.__setattr__(self, field, read_only(getattr(self, field)))
+
     @property
     def n_clusters(self) -> int:
         """Number of clusters, k."""
         return self.centers.shape[0]
-
-
-def _check_features(features, name: str = "features") -> np.ndarray:
-    """Return ``features`` as a (y, x, feature) float array that can be clustered."""
-    values = check_finite_array(features, name, ndim=(3,))
-    table = values.reshape(-1, values.shape[2])
-    if (table.min(axis=0) == table.max(axis=0)).all():
-        raise NanoSIMSError(
-            f"{name}: every pixel has the same values (a constant image), so there is nothing to "
-            "cluster. Check that the image holds counts and that the right masses were selected."
-        )
-    return values
 
 
 def kmeans_map(features, n_clusters: int, *, random_state=0) -> ClusterResult:
@@ -100,14 +128,11 @@ def kmeans_map(features, n_clusters: int, *, random_state=0) -> ClusterResult:
     >>> kmeans_map(features, 2).labels.shape
     (2, 4)
     """
-    values = _check_features(features)
+    values = check_features(features, ndim=(3,))
     table = values.reshape(-1, values.shape[2])
     n_clusters = check_n_clusters(n_clusters, table.shape[0])
     model = KMeans(n_clusters=n_clusters, n_init=KMEANS_N_INIT, random_state=random_state)
-    # One thread: on a busy 2-core machine (CI, Binder) KMeans' OpenMP threads wait on each other;
-    # one thread was 7 times faster on 256 x 256 x 7 there (benchmarks/bench_kmeans_threads.py).
-    with threadpool_limits(limits=1):
-        fit_kmeans(model, table)
+    fit_kmeans(model, table)
     return ClusterResult(model.labels_.reshape(values.shape[:2]), model.cluster_centers_, values)
 
 
@@ -164,24 +189,20 @@ def pca_components(features, n_components: int = 2, *, random_state=0) -> tuple[
     >>> components.shape, pca.n_components_
     ((8, 8, 2), 2)
     """
-    values = _check_features(features)
+    values = check_features(features, ndim=(3,))
     n_features = values.shape[2]
     if n_features < 2:
         raise NanoSIMSError(
             "features: PCA needs at least 2 channels, got 1; cluster the single channel with kmeans_map."
         )
     table = values.reshape(-1, n_features)
-    limit = min(table.shape)
-    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or not (
-        1 <= n_components <= limit
-    ):
-        raise NanoSIMSError(
-            f"n_components={n_components!r}: must be a whole number from 1 to {limit} "
-            f"(the number of channels, {n_features}, or of pixels, {table.shape[0]}, whichever is smaller)."
-        )
-    pca = PCA(n_components=int(n_components), random_state=random_state)
+    n_components = check_whole_number(
+        n_components, "n_components", minimum=1, maximum=min(table.shape),
+        maximum_reason=f"the number of channels, {n_features}, or of pixels, {table.shape[0]}, whichever is smaller",
+    )
+    pca = PCA(n_components=n_components, random_state=random_state)
     components = pca.fit_transform(table)
-    return components.reshape(*values.shape[:2], int(n_components)), pca
+    return components.reshape(*values.shape[:2], n_components), pca
 
 
 def pca_kmeans_map(features, n_clusters: int, *, n_components: int = 2, random_state=0) -> ClusterResult:

@@ -28,16 +28,23 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import adjusted_rand_score
 
 from .clustering import ClusterResult
 from .errors import NanoSIMSError
-from .validation import check_finite_array, check_labels, check_n_clusters
+from .metrics import adjusted_rand
+from .profiles import cluster_means
+from .validation import (
+    check_cluster_labels,
+    check_features,
+    check_finite_array,
+    check_n_clusters,
+    check_whole_number,
+    read_only,
+)
 from .ward import MAX_CENTROIDS, check_weights, cut_linkage, ward_linkage
 
 #: KMeans iterations for the micro-clusters: they only need to be small, not optimal. On the
@@ -75,23 +82,79 @@ class WardTree:
     linkage: np.ndarray
     shape: tuple[int, ...]
 
+    def __post_init__(self):
+        for field in ("micro_labels", "centroids", "weights", "linkage"):
+            object.__setattr__(self, field, read_only(getattr(self, field)))
+
     @property
     def n_micro(self) -> int:
         """Number of micro-clusters, m (the leaves of the tree)."""
         return self.centroids.shape[0]
 
 
-class Regrouping(NamedTuple):
-    """Clusters merged into fewer groups by :func:`regroup_clusters`."""
+@dataclass(frozen=True)
+class Regrouping:
+    """Clusters merged into fewer groups by :func:`regroup_clusters` (arrays read-only).
 
-    #: Group of every pixel, 0 .. n_groups-1, largest group first; same shape as the labels given.
+    Attributes
+    ----------
+    labels : ndarray of int
+        Group of every pixel, 0 .. n_groups-1, largest group first; same shape as the labels given.
+    mapping : ndarray of int, shape (k,)
+        ``mapping[c]`` is the group of original cluster ``c``.
+    linkage : ndarray, shape (k - 1, 4)
+        SciPy linkage matrix of the original clusters (leaf c is cluster c), for a dendrogram.
+    weights : ndarray, shape (k,)
+        Pixel count of each original cluster.
+    """
+
     labels: np.ndarray
-    #: ``mapping[c]`` is the group of original cluster ``c``.
     mapping: np.ndarray
-    #: SciPy linkage matrix of the original clusters (leaf c is cluster c), for a dendrogram.
     linkage: np.ndarray
-    #: Pixel count of each original cluster.
     weights: np.ndarray
+
+    def __post_init__(self):
+        for field in ("labels", "mapping", "linkage", "weights"):
+            object.__setattr__(self, field, read_only(getattr(self, field)))
+
+
+@dataclass(frozen=True)
+class WardComparison:
+    """The fast and the exact Ward clustering of the same pixels, from :func:`compare_with_exact`.
+
+    Attributes
+    ----------
+    adjusted_rand : float
+        Agreement of the two label maps, 1 = identical.
+    fast_seconds, exact_seconds : float
+        Time each method took.
+    fast_labels, exact_labels : ndarray of int (read-only)
+        The two label maps.
+    """
+
+    adjusted_rand: float
+    fast_seconds: float
+    exact_seconds: float
+    fast_labels: np.ndarray
+    exact_labels: np.ndarray
+
+    def __post_init__(self):
+        for field in ("fast_labels", "exact_labels"):
+            object.__setattr__(self, field, read_only(getattr(self, field)))
+
+    @property
+    def speedup(self) -> float:
+        """How many times faster the fast method was (exact time over fast time)."""
+        return self.exact_seconds / max(self.fast_seconds, 1e-9)
+
+    def as_row(self) -> dict[str, float]:
+        """The numbers, as a dict: ``adjusted_rand``, ``fast_seconds``, ``exact_seconds``, ``speedup``."""
+        return {
+            "adjusted_rand": self.adjusted_rand,
+            "fast_seconds": self.fast_seconds,
+            "exact_seconds": self.exact_seconds,
+            "speedup": self.speedup,
+        }
 
 
 def ward_tree(features, *, n_micro: int = 1000, random_state=0, fit_sample_size: int = 32768) -> WardTree:
@@ -130,10 +193,12 @@ def ward_tree(features, *, n_micro: int = 1000, random_state=0, fit_sample_size:
     >>> tree.n_micro, tree.linkage.shape, int(tree.weights.sum())
     (50, (49, 4), 400)
     """
-    values = _check_features(features)
+    values = check_features(features)
     table = values.reshape(-1, values.shape[-1])
-    n_micro = _check_count(n_micro, "n_micro", 2, MAX_CENTROIDS, "the Ward step's memory limit")
-    fit_sample_size = _check_count(fit_sample_size, "fit_sample_size", n_micro, None, "n_micro")
+    n_micro = check_whole_number(
+        n_micro, "n_micro", minimum=2, maximum=MAX_CENTROIDS, maximum_reason="the Ward step's memory limit"
+    )
+    fit_sample_size = check_whole_number(fit_sample_size, "fit_sample_size", minimum=n_micro)
     micro_labels, centroids, weights = _micro_clusters(table, n_micro, fit_sample_size, random_state)
     if weights.size < 2:
         raise NanoSIMSError(
@@ -182,8 +247,9 @@ def cut_tree(tree: WardTree, n_clusters: int | None = None, height: float | None
         raise NanoSIMSError("cut_tree: give exactly one of n_clusters and height.")
     if height is not None:
         n_clusters = _clusters_below(tree.linkage, height)
-    n_clusters = _check_count(
-        n_clusters, "n_clusters", 2, tree.n_micro, "the number of micro-clusters; build the tree with a larger n_micro"
+    n_clusters = check_whole_number(
+        n_clusters, "n_clusters", minimum=2, maximum=tree.n_micro,
+        maximum_reason="the number of micro-clusters; build the tree with a larger n_micro",
     )
     groups = _order_by_size(cut_linkage(tree.linkage, n_clusters), tree.weights)
     return groups[tree.micro_labels]
@@ -220,7 +286,7 @@ def hierarchical_map(features, n_clusters: int, *, random_state=0) -> ClusterRes
     (array([0, 0, 0, 0, 1, 1]), array([[0., 0.],
            [1., 3.]]))
     """
-    values = _check_features(features, ndim=(3,))
+    values = check_features(features, ndim=(3,))
     n_clusters = check_n_clusters(n_clusters, values.shape[0] * values.shape[1])
     tree = ward_tree(values, random_state=random_state)
     if n_clusters > tree.n_micro:
@@ -229,7 +295,8 @@ def hierarchical_map(features, n_clusters: int, *, random_state=0) -> ClusterRes
             f"use at most {tree.n_micro} clusters."
         )
     labels = cut_tree(tree, n_clusters=n_clusters)
-    return ClusterResult(labels, _cluster_means(values, labels, n_clusters), values)
+    centres, _ = cluster_means(values.reshape(-1, values.shape[-1]), labels.ravel(), n_clusters)
+    return ClusterResult(labels, centres, values)
 
 
 def exact_ward_labels(features, n_clusters: int) -> np.ndarray:
@@ -262,7 +329,7 @@ def exact_ward_labels(features, n_clusters: int) -> np.ndarray:
     """
     import fastcluster
 
-    values = _check_features(features)
+    values = check_features(features)
     table = values.reshape(-1, values.shape[-1])
     n_pixels = table.shape[0]
     n_clusters = check_n_clusters(n_clusters, n_pixels)
@@ -279,36 +346,7 @@ def exact_ward_labels(features, n_clusters: int) -> np.ndarray:
     return _order_by_size(groups, np.ones(n_pixels)).reshape(values.shape[:-1])
 
 
-def agreement(fast_labels, exact_labels) -> float:
-    """Adjusted Rand index between two label maps: 1 for the same clusters, about 0 for chance.
-
-    Cluster numbers do not matter, only which pixels are together.
-
-    Parameters
-    ----------
-    fast_labels, exact_labels : array_like of int, same shape
-        Two clusterings of the same pixels.
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    NanoSIMSError
-        If the two do not hold one integer label per pixel each.
-
-    Examples
-    --------
-    >>> agreement([[0, 0, 1, 1]], [[1, 1, 0, 0]])
-    1.0
-    """
-    fast = np.asarray(fast_labels)
-    exact = check_labels(exact_labels, fast.size, name="exact_labels")
-    return float(adjusted_rand_score(exact, check_labels(fast, fast.size, name="fast_labels")))
-
-
-def compare_with_exact(features, n_clusters: int, *, random_state=0) -> dict:
+def compare_with_exact(features, n_clusters: int, *, random_state=0) -> WardComparison:
     """Run the fast and the exact Ward clustering on the same pixels and compare them.
 
     Parameters
@@ -323,9 +361,10 @@ def compare_with_exact(features, n_clusters: int, *, random_state=0) -> dict:
 
     Returns
     -------
-    dict
+    WardComparison
         ``adjusted_rand`` (agreement, 1 = identical), ``fast_seconds``, ``exact_seconds``,
-        ``speedup`` (exact / fast), ``fast_labels``, ``exact_labels``.
+        ``speedup`` (exact / fast), ``fast_labels``, ``exact_labels``; ``as_row()`` gives the
+        numbers as a dict, for a table.
 
     Raises
     ------
@@ -335,7 +374,7 @@ def compare_with_exact(features, n_clusters: int, *, random_state=0) -> dict:
     Examples
     --------
     >>> features = np.random.default_rng(0).normal(size=(16, 16, 2))
-    >>> compare_with_exact(features, 3)["adjusted_rand"]
+    >>> compare_with_exact(features, 3).adjusted_rand
     1.0
     """
     start = time.perf_counter()
@@ -343,14 +382,7 @@ def compare_with_exact(features, n_clusters: int, *, random_state=0) -> dict:
     middle = time.perf_counter()
     exact = exact_ward_labels(features, n_clusters)
     end = time.perf_counter()
-    return {
-        "adjusted_rand": agreement(fast, exact),
-        "fast_seconds": middle - start,
-        "exact_seconds": end - middle,
-        "speedup": (end - middle) / max(middle - start, 1e-9),
-        "fast_labels": fast,
-        "exact_labels": exact,
-    }
+    return WardComparison(adjusted_rand(fast, exact), middle - start, end - middle, fast, exact)
 
 
 def regroup_clusters(labels, centers, n_groups: int, sizes=None) -> Regrouping:
@@ -389,7 +421,7 @@ def regroup_clusters(labels, centers, n_groups: int, sizes=None) -> Regrouping:
     """
     centres = check_finite_array(centers, "centers", ndim=(2,))
     n_old = centres.shape[0]
-    flat = _check_cluster_labels(labels, n_old)
+    flat, _ = check_cluster_labels(labels, np.shape(labels), allow_empty=True, n_clusters=n_old)
     if sizes is None:
         counts = np.bincount(flat, minlength=n_old)
         if np.any(counts == 0):
@@ -399,42 +431,12 @@ def regroup_clusters(labels, centers, n_groups: int, sizes=None) -> Regrouping:
             )
         sizes = counts
     weights = check_weights(sizes, n_old, name="sizes")
-    n_groups = _check_count(n_groups, "n_groups", 2, n_old, "the number of clusters")
+    n_groups = check_whole_number(
+        n_groups, "n_groups", minimum=2, maximum=n_old, maximum_reason="the number of clusters"
+    )
     linkage = ward_linkage(centres, weights)
     mapping = _order_by_size(cut_linkage(linkage, n_groups), weights)
     return Regrouping(mapping[flat].reshape(np.shape(labels)), mapping, linkage, weights)
-
-
-def _check_features(features, ndim=(2, 3)) -> np.ndarray:
-    values = check_finite_array(features, "features", ndim=ndim)
-    table = values.reshape(-1, values.shape[-1])
-    if np.all(table == table[0]):
-        raise NanoSIMSError(
-            "features: every pixel has the same values (a constant image), so there is nothing to "
-            "cluster. Check that the image holds counts and that the right masses were selected."
-        )
-    return values
-
-
-def _check_count(value, name: str, lower: int, upper: int | None, upper_reason: str) -> int:
-    """Return ``value`` as an int after checking lower <= value <= upper."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise NanoSIMSError(f"{name}: expected a whole number, got {value!r}.")
-    if value < lower:
-        raise NanoSIMSError(f"{name}={value}: must be at least {lower}.")
-    if upper is not None and value > upper:
-        raise NanoSIMSError(f"{name}={value}: must be at most {upper} ({upper_reason}).")
-    return int(value)
-
-
-def _check_cluster_labels(labels, n_clusters: int) -> np.ndarray:
-    flat = check_labels(labels, np.size(labels))
-    if flat.min() < 0 or flat.max() >= n_clusters:
-        raise NanoSIMSError(
-            f"labels: values must be cluster numbers 0 .. {n_clusters - 1} (one per centre), "
-            f"got {flat.min()} .. {flat.max()}."
-        )
-    return flat
 
 
 def _clusters_below(linkage: np.ndarray, height) -> int:
@@ -471,16 +473,7 @@ def _micro_clusters(table: np.ndarray, n_micro: int, fit_sample_size: int, rando
     renumber = np.zeros(n_micro, dtype=np.intp)
     renumber[kept] = np.arange(kept.size)
     labels = renumber[labels]
-    return labels, _cluster_means(table, labels, kept.size), counts[kept]
-
-
-def _cluster_means(values: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Mean of ``values`` (pixels on all but the last axis) over the pixels of each cluster."""
-    table = values.reshape(-1, values.shape[-1])
-    flat = labels.ravel()
-    counts = np.bincount(flat, minlength=n_clusters)
-    sums = np.stack([np.bincount(flat, weights=column, minlength=n_clusters) for column in table.T], axis=1)
-    return sums / counts[:, None]
+    return labels, cluster_means(table, labels, kept.size)[0], counts[kept]
 
 
 def _order_by_size(groups: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -24,7 +24,8 @@ from scipy.special import xlogy
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from .errors import NanoSIMSError
-from .validation import check_finite_array, check_labels
+from .profiles import cluster_means
+from .validation import check_finite_array, check_label_map, check_whole_number
 
 #: Pixels drawn for the silhouette unless ``exact=True``: well under a second, ~200 MiB at most.
 SILHOUETTE_SAMPLE_SIZE = 5000
@@ -41,33 +42,20 @@ def _pixels(values, name: str = "values") -> np.ndarray:
     return array.reshape(-1, array.shape[-1])
 
 
-def _check_label_shape(values_shape, labels, name: str) -> None:
-    """Catch a label map whose shape cannot belong to ``values``, with a hint what went wrong."""
-    labels_shape = np.shape(labels)
-    if len(values_shape) == 2 and labels_shape == tuple(values_shape):
+def _pixels_and_codes(values, labels) -> tuple[np.ndarray, np.ndarray, int]:
+    """Validate ``values`` and ``labels`` together; return the pixel table, codes 0..k-1 and k.
+
+    Labels are renamed 0..k-1 in sorted order of their names.
+    """
+    values_shape = np.shape(values)
+    if len(values_shape) == 2 and np.shape(labels) == tuple(values_shape):
         raise NanoSIMSError(
             f"values of shape {values_shape} are read as {values_shape[0]} pixels x {values_shape[1]} "
-            f"features, but {name} has the same shape. For a one-channel image pass values[..., None]."
+            "features, but labels has the same shape. For a one-channel image pass values[..., None]."
         )
-    if len(values_shape) == 3 and len(labels_shape) == 2 and labels_shape != tuple(values_shape[:2]):
-        raise NanoSIMSError(
-            f"{name}: a map of shape {labels_shape} for an image of {values_shape[0]} x {values_shape[1]} "
-            "pixels; give the label map of this image."
-        )
-
-
-def _label_codes(labels, n_pixels: int, name: str = "labels") -> tuple[np.ndarray, int]:
-    """Return labels renamed 0..k-1 (in sorted order of the names) and k."""
-    names, codes = np.unique(check_labels(labels, n_pixels, name), return_inverse=True)
-    return codes.ravel(), names.size
-
-
-def _pixels_and_codes(values, labels) -> tuple[np.ndarray, np.ndarray, int]:
-    """Validate ``values`` and ``labels`` together; return the pixel table, codes 0..k-1 and k."""
     pixels = _pixels(values)
-    _check_label_shape(np.shape(values), labels, "labels")
-    codes, n_clusters = _label_codes(labels, pixels.shape[0])
-    return pixels, codes, n_clusters
+    names, codes = np.unique(check_label_map(labels, values_shape[:-1]), return_inverse=True)
+    return pixels, codes.ravel(), names.size
 
 
 def _require_clusters(n_clusters: int, n_pixels: int, score: str) -> None:
@@ -84,19 +72,6 @@ def _require_clusters(n_clusters: int, n_pixels: int, score: str) -> None:
         )
 
 
-def _check_whole_number(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise NanoSIMSError(f"{name}={value!r}: give a whole number, {minimum} or more.")
-    return int(value)
-
-
-def _centroids(pixels: np.ndarray, codes: np.ndarray, n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return the mean of each cluster (k, feature) and the cluster sizes (k,)."""
-    sizes = np.bincount(codes, minlength=n_clusters)
-    sums = np.stack([np.bincount(codes, weights=column, minlength=n_clusters) for column in pixels.T], axis=1)
-    return sums / sizes[:, None], sizes
-
-
 def _dispersion_scores(pixels: np.ndarray, codes: np.ndarray, n_clusters: int) -> dict[str, float]:
     """Inertia, Calinski-Harabasz and Davies-Bouldin from one pass over the pixels.
 
@@ -104,7 +79,7 @@ def _dispersion_scores(pixels: np.ndarray, codes: np.ndarray, n_clusters: int) -
     on a column-major ``pixels``), about 5x faster, which matters when
     :func:`nanosims_helpers.choosing_k.sweep_k` scores 30 clusterings.
     """
-    centroids, sizes = _centroids(pixels, codes, n_clusters)
+    centroids, sizes = cluster_means(pixels, codes, n_clusters)
     squared = sum((column - centre[codes]) ** 2 for column, centre in zip(pixels.T, centroids.T))
     inertia = float(squared.sum())
     n_pixels = pixels.shape[0]
@@ -257,7 +232,7 @@ def silhouette(
     >>> round(silhouette([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1]), 3)
     0.9
     """
-    sample_size = _check_whole_number(sample_size, "sample_size", 3)
+    sample_size = check_whole_number(sample_size, "sample_size", minimum=3)
     pixels, codes, n_clusters = _pixels_and_codes(values, labels)
     _require_clusters(n_clusters, pixels.shape[0], "silhouette")
     return _silhouette(pixels, codes, sample_size=sample_size, exact=exact, random_state=random_state)
@@ -290,17 +265,8 @@ def adjusted_rand(labels, reference) -> float:
     1.0
     """
     labels_array = np.asarray(labels)
-    _check_same_map(labels_array.shape, np.shape(reference))
-    flat = check_labels(labels_array, labels_array.size, "labels")
-    return float(adjusted_rand_score(check_labels(reference, flat.size, "reference"), flat))
-
-
-def _check_same_map(labels_shape, reference_shape) -> None:
-    if len(labels_shape) == len(reference_shape) == 2 and labels_shape != reference_shape:
-        raise NanoSIMSError(
-            f"reference: a map of shape {reference_shape} for labels of shape {labels_shape}; "
-            "compare label maps of the same image."
-        )
+    flat = check_label_map(labels_array, labels_array.shape, "labels")
+    return float(adjusted_rand_score(check_label_map(reference, labels_array.shape, "reference"), flat))
 
 
 def _feature_bins(pixels: np.ndarray, bins: int) -> np.ndarray:
@@ -378,7 +344,7 @@ def clustering_entropy(values, labels, bins: int = ENTROPY_BINS) -> float:
     >>> round(clustering_entropy(values, [0, 0, 1, 1], bins=2), 4)
     0.3466
     """
-    bins = _check_whole_number(bins, "bins", 1)
+    bins = check_whole_number(bins, "bins", minimum=1)
     pixels, codes, n_clusters = _pixels_and_codes(values, labels)
     return _entropy_of_bins(_feature_bins(pixels, bins), codes, n_clusters, bins)
 

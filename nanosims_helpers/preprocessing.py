@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
-from .validation import check_finite_array
+from .validation import check_finite_array, check_percentile_range
 
 #: The preprocessing :func:`preprocess` and :func:`nanosims_helpers.pipeline.cluster_image` use
 #: unless told otherwise; the module docstring says why.
@@ -169,8 +169,7 @@ def scale_percentile(counts, lower: float = 1.0, upper: float = 99.0, *, masses=
     >>> scale_percentile([[0.0], [1.0], [2.0], [3.0], [4.0], [100.0]], lower=0, upper=80).ravel()
     array([0.  , 0.25, 0.5 , 0.75, 1.  , 1.  ])
     """
-    if not 0 <= lower < upper <= 100:
-        raise NanoSIMSError(f"lower={lower!r}, upper={upper!r}: percentiles must satisfy 0 <= lower < upper <= 100.")
+    lower, upper = check_percentile_range((lower, upper), "lower, upper")
     values, constant = _split_constant(counts, masses)
     table = values.reshape(-1, values.shape[-1])
     low, high = np.percentile(table, [lower, upper], axis=0)

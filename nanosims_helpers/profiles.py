@@ -10,69 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import NanoSIMSError
-from .validation import check_finite_array, check_labels
+from .validation import check_cluster_labels, check_finite_array
 
 PROFILE_COLUMNS = ("cluster", "mass", "mean", "std", "q25", "median", "q75", "pixels", "area_fraction")
-
-
-def cluster_labels(
-    labels, pixel_shape, name: str = "labels", *, allow_empty: bool = False
-) -> tuple[np.ndarray, int]:
-    """Check cluster labels against a pixel grid and return them flat, with the number of clusters.
-
-    Labels must be whole numbers 0..k-1, one per pixel, each cluster holding at least one pixel
-    unless ``allow_empty``. This is what k-means and the kit's other clusterings return; the
-    cluster number is also the colour index in every plot, so cluster ``i`` has the same colour
-    everywhere.
-
-    Parameters
-    ----------
-    labels : array_like of int, shape (y, x) or (pixel,)
-        Cluster number of each pixel.
-    pixel_shape : tuple of int
-        Shape of the pixel grid the labels belong to: ``values.shape[:-1]``, so (y, x) for an
-        image of features or (pixel,) for a pixel table.
-    name : str
-        What the caller calls the argument, for error messages.
-    allow_empty : bool
-        Accept cluster numbers without pixels, as in a map of true phases where one phase is
-        absent (fine to draw, but it has no statistics).
-
-    Returns
-    -------
-    flat : ndarray of int, shape (pixel,)
-    n_clusters : int
-        ``flat.max() + 1``.
-
-    Raises
-    ------
-    NanoSIMSError
-        If the labels do not match the pixels, are negative, or skip a cluster number.
-
-    Examples
-    --------
-    >>> flat, k = cluster_labels(np.array([[0, 1], [1, 2]]), (2, 2))
-    >>> flat.tolist(), k
-    ([0, 1, 1, 2], 3)
-    """
-    pixel_shape = tuple(pixel_shape)
-    labels_array = np.asarray(labels)
-    if len(pixel_shape) == 2 and labels_array.ndim == 2 and labels_array.shape != pixel_shape:
-        raise NanoSIMSError(
-            f"{name}: label map of shape {labels_array.shape} for an image of {pixel_shape} pixels; "
-            "use the label map computed from these values."
-        )
-    flat = check_labels(labels_array, int(np.prod(pixel_shape)), name)
-    if flat.min() < 0:
-        raise NanoSIMSError(f"{name}: negative cluster number {flat.min()}; number clusters 0..k-1.")
-    counts = np.bincount(flat)
-    empty = np.flatnonzero(counts == 0)
-    if empty.size and not allow_empty:
-        raise NanoSIMSError(
-            f"{name}: cluster(s) {empty.tolist()} have no pixels; number clusters 0..k-1 without gaps, "
-            "for example with np.unique(labels, return_inverse=True)[1]."
-        )
-    return flat, counts.size
 
 
 def pixels_and_labels(values, labels, name: str = "values") -> tuple[np.ndarray, np.ndarray, int]:
@@ -97,7 +37,7 @@ def pixels_and_labels(values, labels, name: str = "values") -> tuple[np.ndarray,
     ------
     NanoSIMSError
         If ``values`` is not a finite 2-D or 3-D array, or ``labels`` does not match it
-        (see :func:`cluster_labels`).
+        (see :func:`~nanosims_helpers.validation.check_cluster_labels`).
 
     Examples
     --------
@@ -106,7 +46,7 @@ def pixels_and_labels(values, labels, name: str = "values") -> tuple[np.ndarray,
     ((6, 4), (6,), 2)
     """
     values = check_finite_array(values, name, ndim=(2, 3))
-    flat, n_clusters = cluster_labels(labels, values.shape[:-1])
+    flat, n_clusters = check_cluster_labels(labels, values.shape[:-1])
     return values.reshape(-1, values.shape[-1]), flat, n_clusters
 
 
@@ -237,4 +177,33 @@ def profile_matrix(values, labels) -> np.ndarray:
            [5.]])
     """
     table, flat, n_clusters = pixels_and_labels(values, labels)
-    return np.stack([group.mean(axis=0) for group in split_by_cluster(table, flat, n_clusters)])
+    return cluster_means(table, flat, n_clusters)[0]
+
+
+def cluster_means(table: np.ndarray, flat: np.ndarray, n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean row of ``table`` over the rows of each cluster, and the cluster sizes, without checks.
+
+    The one per-cluster mean of the kit (profiles, scores, Ward's micro-clusters); public
+    callers check their arguments first and use :func:`profile_matrix`.
+
+    Parameters
+    ----------
+    table : ndarray of float, shape (pixel, feature)
+    flat : ndarray of int, shape (pixel,)
+        Cluster number 0..n_clusters-1 of each row; every cluster has at least one row.
+    n_clusters : int
+
+    Returns
+    -------
+    means : ndarray, shape (n_clusters, feature)
+    sizes : ndarray of int, shape (n_clusters,)
+
+    Examples
+    --------
+    >>> means, sizes = cluster_means(np.array([[1.0], [3.0], [5.0]]), np.array([0, 0, 1]), 2)
+    >>> means.ravel().tolist(), sizes.tolist()
+    ([2.0, 5.0], [2, 1])
+    """
+    sizes = np.bincount(flat, minlength=n_clusters)
+    sums = np.stack([np.bincount(flat, weights=column, minlength=n_clusters) for column in table.T], axis=1)
+    return sums / sizes[:, None], sizes

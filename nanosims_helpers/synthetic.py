@@ -23,6 +23,7 @@ from scipy import ndimage
 
 from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
+from .validation import check_whole_number
 
 SOIL_MASSES = ("12C", "13C", "16O", "12C14N", "12C15N", "27Al16O", "56Fe16O")
 PHASES = ("pore/resin", "organic matter", "aluminosilicate", "iron oxide", "labelled hotspot")
@@ -130,21 +131,15 @@ def _check_shape(shape) -> tuple[int, int]:
 
 
 def _check_arguments(n_planes, count_scale, n_hotspots, enrichment) -> None:
-    if not _is_whole(n_planes) or n_planes < 1:
-        raise NanoSIMSError(f"n_planes={n_planes!r}: give a whole number of planes, 1 or more.")
+    check_whole_number(n_planes, "n_planes", minimum=1)
     if not _is_real(count_scale) or not 0 < count_scale < np.inf:
         raise NanoSIMSError(f"count_scale={count_scale!r}: give a positive factor, e.g. 0.25 or 1.")
-    if not _is_whole(n_hotspots) or n_hotspots < 0:
-        raise NanoSIMSError(f"n_hotspots={n_hotspots!r}: give a whole number of hotspots, 0 or more.")
+    check_whole_number(n_hotspots, "n_hotspots", minimum=0)
     if not _is_real(enrichment) or not 0 < enrichment < 1:
         raise NanoSIMSError(
             f"enrichment={enrichment!r}: give the atom fraction of 13C and 15N in the hotspots, "
             "between 0 and 1 (e.g. 0.05 for 5 atom %)."
         )
-
-
-def _is_whole(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _is_real(value) -> bool:

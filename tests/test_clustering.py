@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_info
 
-from nanosims_helpers.clustering import ClusterResult, kmeans_map, pca_components, pca_kmeans_map
+from nanosims_helpers.clustering import ClusterResult, kmeans_map, limit_threads, pca_components, pca_kmeans_map
 from nanosims_helpers.errors import NanoSIMSError
 
 MEANS = np.array([[0.0, 0.0, 0.0, 1.0], [6.0, 0.0, 3.0, 1.0], [0.0, 6.0, 3.0, 1.0]])
@@ -140,3 +141,21 @@ def test_pca_n_components_limited_by_pixels():
     features = np.random.default_rng(0).normal(size=(1, 2, 4))
     with pytest.raises(NanoSIMSError, match="pixels, 2"):
         pca_components(features, 3)
+
+
+def test_results_are_read_only_and_leave_the_callers_array_writable():
+    features = np.zeros((4, 6, 2))
+    features[:, 3:] = [1.0, 2.0]
+    result = kmeans_map(features, 2)
+    assert not any(array.flags.writeable for array in (result.labels, result.centers, result.features))
+    features[0, 0, 0] = 5.0  # the caller's own array stays theirs to change
+    assert result.features[0, 0, 0] == 5.0  # a view, not a copy
+
+
+def test_limit_threads_sets_and_restores_the_thread_count():
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    with limit_threads(1):
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    assert [pool["num_threads"] for pool in threadpool_info()] == before
+    with pytest.raises(NanoSIMSError, match="n_threads"):
+        limit_threads(0)

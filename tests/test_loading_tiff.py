@@ -7,6 +7,8 @@ import tifffile
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.io.image import NanoSIMSImage
 from nanosims_helpers.io.loading import load_image, save_image_tiff
+from nanosims_helpers.io.outputs import write_label_tiff
+from nanosims_helpers.io.tiff import write_imagej
 
 SHAPES = [(200, 320, 3), (16, 16, 3), (20, 32, 7)]
 
@@ -268,3 +270,28 @@ def test_save_refuses_negative_values_bad_ending_and_missing_folder(tmp_path):
         save_image_tiff(np.ones((4, 4, 2)), tmp_path / "array.tif")
     with pytest.raises(NanoSIMSError, match="pixel_size_um=0.0; give a positive size"):
         save_image_tiff(NanoSIMSImage(np.ones((4, 4, 2)), ("a", "b"), pixel_size_um=0.0), tmp_path / "px.tif")
+
+
+def test_both_writers_store_the_pixel_size_as_imagej_reads_it(tmp_path):
+    """ImageJ turns the unit "um" into µm and reads XResolution as pixels per that unit (with the
+    TIFF resolution unit "none"); the counts and the label writer must agree on it."""
+    image = NanoSIMSImage(np.ones((4, 6, 2)), ("12C", "16O"), pixel_size_um=0.05)
+    save_image_tiff(image, tmp_path / "counts.tif")
+    write_label_tiff(np.zeros((4, 6), int), tmp_path / "labels.tif", pixel_size_um=0.05)
+    for name in ("counts.tif", "labels.tif"):
+        with tifffile.TiffFile(tmp_path / name) as tif:
+            assert tif.imagej_metadata["unit"] == "um"
+            page = tif.pages[0]
+            assert page.resolutionunit == tifffile.RESUNIT.NONE
+            numerator, denominator = page.tags["XResolution"].value
+            assert numerator / denominator == pytest.approx(20.0)
+        assert load_image(tmp_path / name).pixel_size_um == pytest.approx(0.05)
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_partial_file(tmp_path):
+    path = write_imagej(tmp_path / "a.tif", np.zeros((2, 3), np.uint8), "YX")
+    before = path.read_bytes()
+    with pytest.raises(ValueError):
+        write_imagej(path, np.zeros((2, 3), np.complex128), "YX")  # ImageJ cannot store complex values
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["a.tif"]

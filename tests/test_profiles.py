@@ -7,12 +7,12 @@ from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.profiles import (
     PROFILE_COLUMNS,
     check_masses,
-    cluster_labels,
     cluster_profiles,
     pixels_and_labels,
     profile_matrix,
     split_by_cluster,
 )
+from nanosims_helpers.validation import check_cluster_labels
 
 MASSES = ["16O", "12C", "56Fe16O"]  # deliberately not alphabetical
 
@@ -111,7 +111,7 @@ def test_bad_labels(values_and_labels, labels, match):
 
 def test_flat_labels_work_for_an_image(values_and_labels):
     values, labels = values_and_labels
-    flat, k = cluster_labels(labels.ravel(), values.shape[:-1])
+    flat, k = check_cluster_labels(labels.ravel(), values.shape[:-1])
     assert k == 4 and flat.tolist() == labels.ravel().tolist()
 
 

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..clustering import kmeans_map, pca_components
+from ..clustering import DEFAULT_THREADS, kmeans_map, limit_threads, pca_components
 from ..errors import NanoSIMSError
 from ..hierarchical import cut_tree, ward_tree
 from ..io.image import NanoSIMSImage
 from ..metrics import score_table
 from ..preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
-from ..validation import check_labels
+from ..validation import check_label_map, read_only
 
 __all__ = ["EXPLORER_METHODS", "SILHOUETTE_SAMPLE", "ExplorerState", "Settings"]
 
@@ -100,6 +100,9 @@ class ExplorerState:
         ``"adjusted_rand"`` score.
     random_state : int
         Seed of KMeans, of the Ward micro-clusters and of the silhouette's pixel sample.
+    threads : int or None
+        Threads the clusterings and scores run on (see
+        :func:`~nanosims_helpers.clustering.limit_threads`); None for the libraries' default.
 
     Attributes
     ----------
@@ -127,7 +130,7 @@ class ExplorerState:
     1
     """
 
-    def __init__(self, image: NanoSIMSImage, *, reference=None, random_state=0):
+    def __init__(self, image: NanoSIMSImage, *, reference=None, random_state=0, threads=DEFAULT_THREADS):
         if not isinstance(image, NanoSIMSImage):
             raise NanoSIMSError(
                 f"image: expected a NanoSIMSImage, got {type(image).__name__}; "
@@ -136,6 +139,7 @@ class ExplorerState:
         self.image = image
         self.reference = None if reference is None else _check_reference(reference, image)
         self.random_state = random_state
+        self.threads = threads
         self.computed = collections.Counter()
         self.preprocessed = functools.lru_cache(maxsize=8)(self._preprocessed)
         self.clustered_values = functools.lru_cache(maxsize=8)(self._clustered_values)
@@ -171,7 +175,7 @@ class ExplorerState:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
             features = preprocess(selected.counts, preprocessing, masses=selected.masses)
-        return _read_only(features), tuple(str(warning.message) for warning in caught)
+        return read_only(features), tuple(str(warning.message) for warning in caught)
 
     def _clustered_values(self, preprocessing: str, masses: tuple, n_components: int | None) -> np.ndarray:
         """What is clustered: the preprocessed channels, or their first ``n_components`` components."""
@@ -179,7 +183,7 @@ class ExplorerState:
         if n_components is None:
             return features
         self.computed["pca"] += 1
-        return _read_only(pca_components(features, n_components, random_state=self.random_state)[0])
+        return read_only(pca_components(features, n_components, random_state=self.random_state)[0])
 
     def _ward(self, space: tuple):
         self.computed["ward_tree"] += 1
@@ -193,7 +197,9 @@ class ExplorerState:
         NanoSIMSError
             If the settings are invalid (see :meth:`check`) or the clustering cannot be done.
         """
-        return self._labels(self.check(settings))
+        settings = self.check(settings)
+        with limit_threads(self.threads):
+            return self._labels(settings)
 
     def scores(self, settings: Settings) -> dict[str, float]:
         """Scores of that clustering, computed on what was clustered; cached per setting.
@@ -201,14 +207,16 @@ class ExplorerState:
         The keys of :func:`nanosims_helpers.metrics.score_table` (``"adjusted_rand"`` against
         the reference, if there is one); the silhouette on :data:`SILHOUETTE_SAMPLE` pixels.
         """
-        return self._scores(self.check(settings))
+        settings = self.check(settings)
+        with limit_threads(self.threads):
+            return self._scores(settings)
 
     def _compute_labels(self, settings: Settings) -> np.ndarray:
         self.computed["cluster"] += 1
         if settings.method == "hierarchical":
-            return _read_only(cut_tree(self.ward(_space(settings)), n_clusters=settings.n_clusters))
+            return read_only(cut_tree(self.ward(_space(settings)), n_clusters=settings.n_clusters))
         values = self.clustered_values(*_space(settings))
-        return _read_only(kmeans_map(values, settings.n_clusters, random_state=self.random_state).labels)
+        return read_only(kmeans_map(values, settings.n_clusters, random_state=self.random_state).labels)
 
     def _compute_scores(self, settings: Settings) -> dict[str, float]:
         """The scores of :func:`nanosims_helpers.metrics.score_table`, silhouette on a smaller sample."""
@@ -227,12 +235,6 @@ class ExplorerState:
         return self.preprocessed(settings.preprocessing, settings.masses)
 
 
-def _read_only(array: np.ndarray) -> np.ndarray:
-    """Protect a cached array: a caller writing into it would change what later calls get."""
-    array.flags.writeable = False
-    return array
-
-
 def _space(settings: Settings) -> tuple:
     """Cache key of what gets clustered: preprocessing, masses, and PCA components (or None)."""
     return settings.preprocessing, settings.masses, settings.n_components if settings.pca else None
@@ -240,10 +242,4 @@ def _space(settings: Settings) -> tuple:
 
 def _check_reference(reference, image: NanoSIMSImage) -> np.ndarray:
     shape = image.shape[:2]
-    reference = np.asarray(reference)
-    if reference.shape != shape:
-        raise NanoSIMSError(
-            f"reference: a map of shape {reference.shape}, but the image is {shape}; "
-            "give the true phase map of this image (load_sample(name) returns both)."
-        )
-    return check_labels(reference, reference.size, name="reference").reshape(shape)
+    return check_label_map(reference, shape, name="reference").reshape(shape)

@@ -23,6 +23,7 @@ from ..io.image import NanoSIMSImage
 from ..metrics import adjusted_rand
 from ..plot import cluster_colors, plot_cluster_profiles
 from ..preprocessing import ratio_image
+from ..validation import check_percentile_range
 
 __all__ = [
     "ChannelView", "ClusterView", "ComparisonView", "channel_view", "cluster_view", "comparison_view",
@@ -216,7 +217,7 @@ def channel_view(image: NanoSIMSImage, mass: str, *, cmap: str = "viridis", perc
     """
     try:
         values, title, unit = _channel_values(image, mass, ratio_to)
-        lower, upper = _percentiles(percentile)
+        lower, upper = check_percentile_range(percentile)
         fig = _figure(5.2, 4.2)
         ax = fig.add_subplot()
         vmin, vmax = np.nanpercentile(values, (lower, upper))
@@ -232,13 +233,6 @@ def _channel_values(image: NanoSIMSImage, mass: str, ratio_to: str | None):
     if ratio_to is None:
         return image.channel(mass), mass, "counts"
     return ratio_image(image, mass, ratio_to), f"{mass} / {ratio_to}", "ratio"
-
-
-def _percentiles(percentile) -> tuple[float, float]:
-    lower, upper = (float(value) for value in percentile)
-    if not 0 <= lower < upper <= 100:
-        raise NanoSIMSError(f"percentile={percentile!r}: need 0 <= lower < upper <= 100, for example (1, 99).")
-    return lower, upper
 
 
 def comparison_view(state: ExplorerState, left: Settings, right: Settings) -> ComparisonView:

@@ -99,7 +99,7 @@ def save_image_tiff(image: NanoSIMSImage, path) -> Path:
     """Save ``image`` as an ImageJ hyperstack TIFF that :func:`load_image` reads back.
 
     The stack has axes CYX (one page per mass), the mass names as ImageJ labels and
-    the pixel size in the resolution tags (unit micron). Whole counts from 0 to 65535
+    the pixel size in the resolution tags (unit µm). Whole counts from 0 to 65535
     are stored as 16-bit integers, exactly; other counts as 32-bit floats (exact for
     whole counts up to 16 777 216, about 7 significant digits otherwise).
 
@@ -146,8 +146,7 @@ def save_image_tiff(image: NanoSIMSImage, path) -> Path:
             f"{image.name}: holds negative values, which are not ion counts; save the counts "
             "before preprocessing (scaling, z-scores, background subtraction)."
         )
-    tiff.write_imagej(path, image.counts, image.masses, image.pixel_size_um)
-    return path
+    return tiff.write_counts(path, image.counts, image.masses, image.pixel_size_um)
 
 
 def estimate_shift(reference, moving) -> tuple[int, int]:

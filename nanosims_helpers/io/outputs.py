@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import tifffile
 from matplotlib.figure import Figure
 
 from .image import NanoSIMSImage
+from .tiff import write_imagej
 from ..plot import plot_channels, plot_cluster_map
 from ..profiles import cluster_profiles, profile_matrix
 
@@ -69,7 +69,8 @@ def write_label_tiff(labels, path, pixel_size_um=None) -> Path:
     path : str or Path
         The TIFF file to write.
     pixel_size_um : float, optional
-        Pixel side in micrometres, stored as the TIFF resolution so that Fiji shows a scale.
+        Pixel side in micrometres, stored as the TIFF resolution so that Fiji shows a scale
+        (see :func:`nanosims_helpers.io.tiff.write_imagej`).
 
     Returns
     -------
@@ -78,11 +79,7 @@ def write_label_tiff(labels, path, pixel_size_um=None) -> Path:
     """
     labels = np.asarray(labels)
     dtype = np.uint8 if labels.max() < 256 else np.uint16
-    options = {}
-    if pixel_size_um:
-        options = {"resolution": (1.0 / pixel_size_um, 1.0 / pixel_size_um), "metadata": {"unit": "um"}}
-    tifffile.imwrite(path, labels.astype(dtype), imagej=True, **options)
-    return Path(path)
+    return write_imagej(path, labels.astype(dtype), "YX", pixel_size_um=pixel_size_um)
 
 
 def profiles_table(counts, scaled, labels, masses) -> pd.DataFrame:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import warnings
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -32,6 +33,11 @@ from ..errors import NanoSIMSError
 #: An axis at least this many times smaller than both others is the mass axis (a NanoSIMS
 #: image has at most 8 masses and is rarely under 64 pixels wide).
 MUCH_SMALLER = 2
+
+#: Length unit written into the kit's ImageJ TIFFs. ImageJ reads "um" as micrometres (shown as
+#: "µm"), and so does the kit. The TIFF resolution unit stays "none": ImageJ then takes the unit
+#: from its description; a per-centimetre tag would make ImageJ read pixels per cm as pixels per µm.
+IMAGEJ_UNIT = "um"
 
 #: Micrometres per unit of length, for the units ImageJ and OME files write.
 _UM_PER_UNIT = {
@@ -73,15 +79,57 @@ def counts_dtype(counts: np.ndarray) -> type:
     return np.uint16 if whole and fits else np.float32
 
 
-def write_imagej(path: Path, counts: np.ndarray, masses, pixel_size_um: float | None) -> None:
-    """Write (y, x, mass) ``counts`` as an ImageJ hyperstack, axes CYX, one label per mass."""
-    stack = np.ascontiguousarray(np.moveaxis(counts, 2, 0).astype(counts_dtype(counts)))
-    metadata = {"axes": "CYX", "Labels": list(masses)}
+def write_imagej(path, stack: np.ndarray, axes: str, *, labels=None, pixel_size_um: float | None = None) -> Path:
+    """Write ``stack`` as an ImageJ TIFF; ``path`` is replaced only once the new file is complete.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TIFF file.
+    stack : ndarray
+        uint8, uint16 or float32 values, axes named by ``axes`` (``"YX"``, ``"CYX"``).
+    axes : str
+        ImageJ axis letters of ``stack``.
+    labels : sequence of str, optional
+        One ImageJ slice label per channel (the mass names).
+    pixel_size_um : float, optional
+        Pixel side in micrometres: the resolution tags hold pixels per micrometre, with unit
+        :data:`IMAGEJ_UNIT`, so Fiji shows a scale bar in µm.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_imagej(Path(folder) / "a.tif", np.zeros((2, 3), np.uint8), "YX", pixel_size_um=0.5)
+    ...     read_tiff(path)[2]
+    0.5
+    """
+    path = Path(path)
+    metadata = {"axes": axes}
+    if labels is not None:
+        metadata["Labels"] = list(labels)
     resolution = None
     if pixel_size_um is not None:
-        metadata["unit"] = "micron"
+        metadata["unit"] = IMAGEJ_UNIT
         resolution = (1.0 / pixel_size_um, 1.0 / pixel_size_um)
-    tifffile.imwrite(path, stack, imagej=True, metadata=metadata, resolution=resolution)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        tifffile.imwrite(partial, stack, imagej=True, metadata=metadata, resolution=resolution)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def write_counts(path, counts: np.ndarray, masses, pixel_size_um: float | None) -> Path:
+    """Write (y, x, mass) ``counts`` as an ImageJ hyperstack, axes CYX, one label per mass."""
+    stack = np.ascontiguousarray(np.moveaxis(counts, 2, 0).astype(counts_dtype(counts)))
+    return write_imagej(path, stack, "CYX", labels=masses, pixel_size_um=pixel_size_um)
 
 
 # --- reading -------------------------------------------------------------------------------------

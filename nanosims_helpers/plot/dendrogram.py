@@ -11,6 +11,7 @@ import numpy as np
 from scipy.cluster.hierarchy import dendrogram, is_valid_linkage
 
 from ..errors import NanoSIMSError
+from ..validation import check_whole_number
 
 
 def plot_dendrogram(tree_or_linkage, *, truncate: int | None = 30, ax=None, show_sizes: bool = True,
@@ -54,9 +55,8 @@ def plot_dendrogram(tree_or_linkage, *, truncate: int | None = 30, ax=None, show
     """
     linkage, weights = _linkage_and_weights(tree_or_linkage)
     n_leaves = linkage.shape[0] + 1
-    if truncate is not None and (isinstance(truncate, bool) or not isinstance(truncate, (int, np.integer))
-                                 or truncate < 2):
-        raise NanoSIMSError(f"truncate={truncate!r}: give a whole number of branches >= 2, or None for all.")
+    if truncate is not None:
+        truncate = check_whole_number(truncate, "truncate (branches shown; None shows all)", minimum=2)
     threshold = _cut_line(linkage, cut_height, n_clusters)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
@@ -104,9 +104,7 @@ def _cut_line(linkage: np.ndarray, cut_height, n_clusters) -> float | None:
     if n_clusters is None:
         return None
     n_leaves = linkage.shape[0] + 1
-    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) \
-            or not 2 <= n_clusters <= n_leaves:
-        raise NanoSIMSError(f"n_clusters={n_clusters!r}: give a whole number from 2 to {n_leaves} (the leaves).")
+    n_clusters = check_whole_number(n_clusters, "n_clusters", minimum=2, maximum=n_leaves, maximum_reason="the leaves")
     heights = np.concatenate([[0.0], linkage[:, 2]])
     return float((heights[-n_clusters] + heights[-n_clusters + 1]) / 2)
 

@@ -9,7 +9,6 @@ from .style import (
     _area_fractions,
     _axes_grid,
     _check_names,
-    _check_percentile_range,
     _cluster_legend,
     _legend_labels,
     _new_axes,
@@ -18,7 +17,7 @@ from .style import (
 )
 from ..errors import NanoSIMSError
 from ..io.image import NanoSIMSImage
-from ..profiles import cluster_labels
+from ..validation import check_cluster_labels, check_percentile_range
 
 
 @_projector_readable
@@ -60,7 +59,7 @@ def plot_channels(image, *, cmap="viridis", percentile=(1, 99), ncols=4, fig=Non
         raise NanoSIMSError(
             f"image: expected a NanoSIMSImage, got {type(image).__name__}; load one with load_image(path)."
         )
-    lower, upper = _check_percentile_range(percentile, "percentile")
+    lower, upper = check_percentile_range(percentile, "percentile")
     fig, axes = _axes_grid(image.shape[2], ncols, fig, panel_size=(3.8, 3.3))
     for index, ax in enumerate(axes):
         channel = image.counts[:, :, index]
@@ -113,7 +112,7 @@ def plot_cluster_map(labels, *, names=None, ax=None, cmap="tab10"):
             f"labels: expected a (y, x) label map, got shape {label_map.shape}; "
             "reshape flat labels with labels.reshape(image.shape[:2])."
         )
-    flat, n_clusters = cluster_labels(label_map, label_map.shape, allow_empty=True)
+    flat, n_clusters = check_cluster_labels(label_map, label_map.shape, allow_empty=True)
     if names is not None:
         names = _check_names(names, n_clusters, allow_more=True)
         n_clusters = len(names)

@@ -8,7 +8,6 @@ from matplotlib.patheffects import withStroke
 
 from .style import (
     _area_fractions,
-    _check_positive_int,
     _cluster_legend,
     _legend_labels,
     _new_axes,
@@ -18,6 +17,7 @@ from .style import (
 )
 from ..errors import NanoSIMSError
 from ..profiles import check_masses, cluster_profiles, pixels_and_labels, profile_matrix
+from ..validation import check_whole_number
 
 SPREADS = {
     "iqr": ("median, bars: 25th to 75th percentile", lambda rows: (rows["median"], rows["q25"], rows["q75"])),
@@ -139,7 +139,7 @@ def plot_parallel_coordinates(values, labels, masses, *, n_samples=1000, random_
     """
     table, flat, n_clusters = pixels_and_labels(values, labels)
     masses = check_masses(masses, table.shape[1])
-    rows = _stratified_sample(flat, n_clusters, _check_positive_int(n_samples, "n_samples"), random_state)
+    rows = _stratified_sample(flat, n_clusters, check_whole_number(n_samples, "n_samples", minimum=1), random_state)
     colors = cluster_colors(n_clusters, cmap)
     legend = _legend_labels(_area_fractions(flat, n_clusters), names)
     positions = np.arange(len(masses))

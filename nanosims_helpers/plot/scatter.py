@@ -9,7 +9,6 @@ from matplotlib.ticker import MaxNLocator
 
 from .style import (
     _area_fractions,
-    _check_positive_int,
     _cluster_legend,
     _legend_labels,
     _new_axes,
@@ -19,7 +18,7 @@ from .style import (
 )
 from ..errors import NanoSIMSError
 from ..profiles import pixels_and_labels, split_by_cluster
-from ..validation import check_finite_array
+from ..validation import check_finite_array, check_whole_number
 
 
 def _circle_radii(points, flat, centers, n_clusters, percentile):
@@ -93,7 +92,7 @@ def plot_pca_scatter(components, labels, centers, *, n_samples=5000, random_stat
         raise NanoSIMSError(f"radius_percentile={radius_percentile!r}: choose a value in (0, 100], e.g. 95.")
     points, centers = table[:, :2], centers[:, :2]
     radii = _circle_radii(points, flat, centers, n_clusters, radius_percentile)
-    rows = _stratified_sample(flat, n_clusters, _check_positive_int(n_samples, "n_samples"), random_state)
+    rows = _stratified_sample(flat, n_clusters, check_whole_number(n_samples, "n_samples", minimum=1), random_state)
     colors = cluster_colors(n_clusters, cmap)
     legend = _legend_labels(_area_fractions(flat, n_clusters), names)
     ax = ax if ax is not None else _new_axes((8.0, 6.0))

@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 
 from ..errors import NanoSIMSError
 from ..profiles import split_by_cluster
+from ..validation import check_whole_number
 
 PROJECTOR_STYLE = {
     "font.size": 12,
@@ -74,7 +75,7 @@ def _new_axes(figsize):
 
 def _axes_grid(n_panels, ncols, fig, panel_size):
     """A grid of axes for ``n_panels`` panels, the unused ones hidden."""
-    ncols = min(_check_positive_int(ncols, "ncols"), n_panels)
+    ncols = min(check_whole_number(ncols, "ncols", minimum=1), n_panels)
     nrows = math.ceil(n_panels / ncols)
     if fig is None:
         fig = plt.figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
@@ -82,22 +83,6 @@ def _axes_grid(n_panels, ncols, fig, panel_size):
     for ax in axes[n_panels:]:
         ax.set_visible(False)
     return fig, axes[:n_panels]
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise NanoSIMSError(f"{name}: expected a whole number of at least 1, got {value!r}.")
-    return int(value)
-
-
-def _check_percentile_range(percentile, name):
-    try:
-        lower, upper = (float(p) for p in percentile)
-    except (TypeError, ValueError) as exc:
-        raise NanoSIMSError(f"{name}: expected two percentiles (lower, upper), got {percentile!r}.") from exc
-    if not 0 <= lower < upper <= 100:
-        raise NanoSIMSError(f"{name}={percentile!r}: need 0 <= lower < upper <= 100, for example (1, 99).")
-    return lower, upper
 
 
 def cluster_colors(n_clusters, cmap="tab10") -> np.ndarray:
@@ -131,7 +116,7 @@ def cluster_colors(n_clusters, cmap="tab10") -> np.ndarray:
     >>> colors.shape, bool((colors[:2] == cluster_colors(7)[:2]).all())
     ((3, 4), True)
     """
-    n_clusters = _check_positive_int(n_clusters, "n_clusters")
+    n_clusters = check_whole_number(n_clusters, "n_clusters", minimum=1)
     if isinstance(cmap, Colormap):
         colormap = cmap
     else:
