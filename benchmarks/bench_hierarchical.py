@@ -25,7 +25,8 @@ from scipy.cluster.hierarchy import linkage
 
 from benchmarks._measure import measure, print_table, ratio
 from benchmarks._samples import IMAGES, n_pixels, sample_features
-from nanosims_helpers.hierarchical import agreement, exact_ward_labels, hierarchical_map
+from nanosims_helpers.hierarchical import exact_ward_labels, hierarchical_map
+from nanosims_helpers.metrics import adjusted_rand
 
 N_CLUSTERS = 4
 SCIPY_SUBSAMPLES = (4000, 8000)
@@ -72,7 +73,7 @@ def run_image(size: str, seeds: int, exact_256=None) -> tuple[list[list], list[s
     if exact_256 is None:
         exact = measure("benchmarks.bench_hierarchical:exact_case", size)
         exact_seconds, exact_peak = exact.seconds, f"{exact.peak_mib:.0f}"
-        agreements = [agreement(m.result, exact.result) for m in fast]
+        agreements = [adjusted_rand(m.result, exact.result) for m in fast]
         exact_name = "exact Ward, fastcluster linkage_vector"
         scores = f"{statistics.mean(agreements):.3f} (min {min(agreements):.3f})"
     else:
