@@ -17,7 +17,7 @@ from packaging.version import Version
 
 DISTRIBUTION = "nanosims-helpers"
 # Distributions whose import name is not their name with "-" replaced by "_".
-IMPORT_NAMES = {"scikit-learn": "sklearn"}
+IMPORT_NAMES = {"scikit-learn": "sklearn", "scikit-image": "skimage"}
 FIX = "Fix: conda env create -f environment.yml (or pip install -e . in the kit's folder)."
 
 

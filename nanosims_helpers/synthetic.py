@@ -71,7 +71,8 @@ def simulate_soil_image(
     n_hotspots: int = 0,
     enrichment: float = 0.05,
     random_state=0,
-) -> tuple[NanoSIMSImage, np.ndarray]:
+    return_expected: bool = False,
+):
     """Simulate a NanoSIMS image of soil and return it with the true phase of each pixel.
 
     Parameters
@@ -90,6 +91,9 @@ def simulate_soil_image(
         0.011 and 0.0037).
     random_state : int or numpy.random.Generator
         Seed; the same seed gives the same image.
+    return_expected : bool
+        Also return the noise-free expected counts. The image and truth are the same with or
+        without it (the same random draws).
 
     Returns
     -------
@@ -97,6 +101,11 @@ def simulate_soil_image(
         Counts (y, x, mass) for the masses in ``SOIL_MASSES``, pixel size ``PIXEL_SIZE_UM``.
     truth : ndarray of int, shape (y, x)
         Index into ``PHASES`` of every pixel.
+    expected : ndarray of float, shape (y, x, mass)
+        Only with ``return_expected``: the mean of the Poisson draws of every pixel and mass,
+        summed over planes, after the composition, ion-yield and beam-blur steps and before the
+        counting noise and the hot pixels. The true isotope ratio of a group of pixels is the
+        ratio of their summed expected counts (so the blur at a hotspot's edge is part of it).
 
     Raises
     ------
@@ -108,6 +117,9 @@ def simulate_soil_image(
     >>> image, truth = simulate_soil_image((32, 32), random_state=1)
     >>> image.shape, image.masses[:3], truth.shape
     ((32, 32, 7), ('12C', '13C', '16O'), (32, 32))
+    >>> same, _, expected = simulate_soil_image((32, 32), random_state=1, return_expected=True)
+    >>> bool((same.counts == image.counts).all()), expected.shape
+    (True, (32, 32, 7))
     """
     shape = _check_shape(shape)
     _check_arguments(n_planes, count_scale, n_hotspots, enrichment)
@@ -117,7 +129,8 @@ def simulate_soil_image(
     means = count_scale * _mean_counts(truth, enrichment, rng)
     counts = _count_planes(means, n_planes, rng)
     _add_hot_pixels(counts, means, rng)
-    return NanoSIMSImage(counts.astype(float), SOIL_MASSES, pixel_size_um=PIXEL_SIZE_UM), truth
+    image = NanoSIMSImage(counts.astype(float), SOIL_MASSES, pixel_size_um=PIXEL_SIZE_UM)
+    return (image, truth, means) if return_expected else (image, truth)
 
 
 def _check_shape(shape) -> tuple[int, int]:
