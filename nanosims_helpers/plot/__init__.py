@@ -9,15 +9,17 @@ Cluster ``i`` has the same colour in every plot (``cluster_colors``): the map, t
 parallel coordinates and the PCA scatter can be read side by side. Fonts are enlarged for the back
 of a teaching room (``PROJECTOR_STYLE``, applied while each function draws).
 
-The plots live in three modules named by what they draw, all imported here:
+The plots live in four modules named by what they draw, all imported here:
 :mod:`~nanosims_helpers.plot.maps` (channels, cluster map, comparison of maps),
 :mod:`~nanosims_helpers.plot.profiles` (cluster profiles, parallel coordinates) and
-:mod:`~nanosims_helpers.plot.scatter` (PCA scatter, score over k).
+:mod:`~nanosims_helpers.plot.scatter` (PCA scatter, score over k) and
+:mod:`~nanosims_helpers.plot.ratios` (HSI ratio image, atom % per cluster).
 """
 
 from .style import PROJECTOR_STYLE, cluster_colors
 from .maps import plot_channels, plot_cluster_map, plot_comparison
 from .profiles import SPREADS, plot_cluster_profiles, plot_parallel_coordinates
+from .ratios import plot_atom_percent, plot_ratio_hsi
 from .scatter import plot_pca_scatter, plot_sweep
 
 __all__ = [
@@ -28,7 +30,9 @@ __all__ = [
     "plot_cluster_map",
     "plot_cluster_profiles",
     "plot_comparison",
+    "plot_atom_percent",
     "plot_parallel_coordinates",
     "plot_pca_scatter",
+    "plot_ratio_hsi",
     "plot_sweep",
 ]
