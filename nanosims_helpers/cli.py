@@ -21,7 +21,8 @@ from .clustering import DEFAULT_THREADS, limit_threads
 from .errors import NanoSIMSError
 from .io.loading import SUPPORTED_SUFFIXES, load_image
 from .metrics import score_table
-from .io.outputs import write_outputs
+from .io.outputs import DEFAULT_MIN_REGION_PIXELS, write_isotope_outputs, write_outputs
+from .isotopes import parse_ratios, resolve_ratios
 from .pipeline import METHODS, cluster_features
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
 
@@ -36,7 +37,7 @@ PROG = "nanosims-cluster"
 SUMMARY_NAME = "summary.csv"
 
 SCORE_NAMES = ("silhouette", "calinski_harabasz", "davies_bouldin", "entropy")
-SUMMARY_COLUMNS = ("file", "status", "error", "output_prefix", "k", *SCORE_NAMES, "warnings")
+SUMMARY_COLUMNS = ("file", "status", "error", "output_prefix", "k", *SCORE_NAMES, "enriched", "warnings")
 
 DEFAULT_COMPONENTS = 2
 DEFAULT_K_MAX = 31
@@ -52,11 +53,13 @@ examples:
   {PROG} a.tif b.tif --out results -k 4 --method pca-kmeans --components 3
       k-means on the first 3 principal components
   {PROG} image.im --out results --masses 12C,16O,12C14N --preprocessing asinh+zscore
+  {PROG} image.im --out results --ratios 13C/12C,12C15N/12C14N --min-region-pixels 20
+      also isotope ratios per cluster and per region, with counting errors and enrichment
 
 For each input, DIR receives STEM_labels.tif (cluster number of each pixel, opens in Fiji),
 STEM_profiles.csv (per cluster and mass: pixels, area fraction, counts, mean scaled value),
-STEM_scores.json (scores and every setting used) and STEM_overview.png; over all inputs,
-{SUMMARY_NAME}. Exit status: 0 all inputs clustered, 1 some failed, 2 bad command line.
+STEM_scores.json (scores and every setting used) and STEM_overview.png; with --ratios,
+STEM_isotopes.csv and STEM_regions.csv; over all inputs, {SUMMARY_NAME}. Exit status: 0 all inputs clustered, 1 some failed, 2 bad command line.
 """
 
 
@@ -113,6 +116,14 @@ def _mass_list(text: str) -> list[str]:
     return masses
 
 
+def _ratio_list(text: str) -> list:
+    """Parse ``--ratios 13C/12C,12C15N/12C14N``."""
+    try:
+        return parse_ratios(text)
+    except NanoSIMSError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("ratios: ")) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``nanosims-cluster``."""
     parser = argparse.ArgumentParser(
@@ -151,6 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=_threads, default=DEFAULT_THREADS, metavar="N",
         help=f"threads for the numerical libraries, 0 for one per core (default: {DEFAULT_THREADS}, "
         "fastest on a busy or small machine)",
+    )
+    parser.add_argument(
+        "--ratios", type=_ratio_list, metavar="A/B,...",
+        help="also write STEM_isotopes.csv and STEM_regions.csv for these ratios, minor isotope first, "
+        "e.g. 13C/12C,12C15N/12C14N (12C15N/12C14N is read as 15N/14N)",
+    )
+    parser.add_argument(
+        "--min-region-pixels", type=lambda text: _whole_number(text, 2, expected="a whole number of pixels",
+                                                               too_small="a region needs 2 or more pixels"),
+        default=DEFAULT_MIN_REGION_PIXELS, metavar="N",
+        help=f"smallest connected patch of a cluster in STEM_regions.csv (default: {DEFAULT_MIN_REGION_PIXELS})",
     )
     parser.add_argument("--traceback", action="store_true", help="stop at the first failure and show the traceback")
     parser.add_argument("--version", action="version", version=f"%(prog)s {kit_version()}")
@@ -231,7 +253,9 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
         If the input cannot be read or clustered with these settings.
     """
     _check_not_folder(path)
-    image = load_image(path)
+    image = full_image = load_image(path)
+    if args.ratios:
+        resolve_ratios(image, args.ratios)  # a missing mass fails now, not after the clustering
     if args.masses:
         image = image.select(args.masses)
     scaled = preprocess(image.counts, args.preprocessing, masses=image.masses)
@@ -253,6 +277,9 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
         "scores_computed_on": f"the {args.preprocessing} scaled intensities of the clustered masses",
         "kit_version": kit_version(),
     }
+    if args.ratios:
+        record.update(write_isotope_outputs(full_image, result.labels, args.ratios, args.out, prefix,
+                                            args.min_region_pixels))
     write_outputs(image, scaled, result.labels, record, args.out, prefix)
     return record
 
@@ -293,7 +320,8 @@ def run_one(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     notes = _warnings_of(caught)
     for note in notes:
         tqdm.write(f"{PROG}: warning: {_one_line(path, note)}", file=sys.stderr)
-    return {**row, "status": "ok", "k": record["k"], **{n: record[n] for n in SCORE_NAMES}, "warnings": " | ".join(notes)}
+    return {**row, "status": "ok", "k": record["k"], **{n: record[n] for n in SCORE_NAMES},
+            "enriched": record.get("enriched", ""), "warnings": " | ".join(notes)}
 
 
 def _unexpected(exc: Exception) -> str:

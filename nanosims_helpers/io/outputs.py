@@ -2,23 +2,29 @@
 
 Used by the ``nanosims-cluster`` command; handy in a notebook too, to save a result the same way.
 Every file name starts with a prefix chosen by the caller (usually the input file's stem):
-``PREFIX_labels.tif``, ``PREFIX_profiles.csv``, ``PREFIX_scores.json`` and ``PREFIX_overview.png``.
+``PREFIX_labels.tif``, ``PREFIX_profiles.csv``, ``PREFIX_scores.json`` and ``PREFIX_overview.png``;
+with isotope ratios, also ``PREFIX_isotopes.csv`` (per cluster) and ``PREFIX_regions.csv`` (per
+connected region of a cluster), see :func:`write_isotope_outputs`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .image import NanoSIMSImage
-from .tiff import write_imagej
+from ..isotopes import isotope_table
 from ..plot import plot_channels, plot_cluster_map
 from ..profiles import cluster_profiles, profile_matrix
+from ..regions import cluster_regions, region_table
+from .image import NanoSIMSImage
+from .tiff import write_imagej
 
 __all__ = [
     "DISPLAY_SIZE",
@@ -26,6 +32,8 @@ __all__ = [
     "display_image",
     "output_paths",
     "profiles_table",
+    "write_csv_atomic",
+    "write_isotope_outputs",
     "write_label_tiff",
     "write_outputs",
     "write_overview_png",
@@ -46,6 +54,12 @@ SUFFIXES = {
     "scores": "_scores.json",
     "overview": "_overview.png",
 }
+
+#: File name endings of :func:`write_isotope_outputs`.
+ISOTOPE_SUFFIXES = {"isotopes": "_isotopes.csv", "regions": "_regions.csv"}
+
+#: Smallest region, in pixels, that :func:`write_isotope_outputs` reports.
+DEFAULT_MIN_REGION_PIXELS = 10
 
 
 def output_paths(out_dir, prefix: str) -> dict[str, Path]:
@@ -231,3 +245,86 @@ def _overview_title(image: NanoSIMSImage, record: dict) -> str:
     """``"soil.tif: kmeans, k = 5, anscombe+zscore"``, from the settings the record holds."""
     parts = [f"k = {record[key]}" if key == "k" else str(record[key]) for key in TITLE_KEYS if key in record]
     return f"{image.name}: {', '.join(parts)}" if parts else image.name
+
+
+def write_csv_atomic(table: pd.DataFrame, path) -> Path:
+    """Write ``table`` as CSV under a temporary name in the same folder, then rename it to ``path``.
+
+    A run stopped half-way leaves either the old file or the new one, never half a file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_csv_atomic(pd.DataFrame({"a": [1, 2]}), Path(folder) / "t.csv")
+    ...     path.read_text().split(), sorted(p.name for p in Path(folder).iterdir())
+    (['a', '1', '2'], ['t.csv'])
+    """
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            table.to_csv(stream, index=False)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_isotope_outputs(image: NanoSIMSImage, labels, ratios, out_dir, prefix: str,
+                          min_region_pixels: int = DEFAULT_MIN_REGION_PIXELS, names=None) -> dict:
+    """Write ``PREFIX_isotopes.csv`` (per cluster) and ``PREFIX_regions.csv`` (per region); return a summary.
+
+    Parameters
+    ----------
+    image : NanoSIMSImage
+        Counts of every mass the ratios need (not only the clustered ones).
+    labels : ndarray of int, shape (y, x)
+        Cluster labels 0..k-1.
+    ratios : str or sequence
+        E.g. ``"13C/12C,12C15N/12C14N"`` (see :func:`~nanosims_helpers.isotopes.parse_ratios`).
+    out_dir : str or Path
+        Existing folder.
+    prefix : str
+        Start of the file names.
+    min_region_pixels : int
+        Smallest connected patch of a cluster reported as a region.
+    names : sequence of str or dict, optional
+        Cluster names.
+
+    Returns
+    -------
+    dict
+        ``isotopes_csv`` and ``regions_csv`` (paths), ``regions`` (how many) and ``enriched``,
+        e.g. ``"13C/12C: cells; 15N/14N: none"`` (clusters with Benjamini-Hochberg adjusted
+        p < 0.05).
+
+    Raises
+    ------
+    NanoSIMSError
+        As :func:`~nanosims_helpers.isotopes.isotope_table` does (missing mass, a cluster of one
+        pixel or without counts).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> counts = np.ones((2, 4, 2)) * [1000.0, 11.0]
+    >>> counts[:, 2:, 1] = 60.0
+    >>> image = NanoSIMSImage(counts, ("12C", "13C"), pixel_size_um=0.1)
+    >>> labels = np.array([[0, 0, 1, 1], [0, 0, 1, 1]])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     summary = write_isotope_outputs(image, labels, "13C/12C", folder, "demo", min_region_pixels=4)
+    >>> summary["enriched"], summary["regions"]
+    ('13C/12C: cluster 1', 2)
+    """
+    clusters = isotope_table(image, labels, ratios, names)
+    regions = region_table(image, cluster_regions(labels, min_pixels=min_region_pixels), ratios, labels, names)
+    paths = {f"{kind}_csv": Path(out_dir) / f"{prefix}{suffix}" for kind, suffix in ISOTOPE_SUFFIXES.items()}
+    write_csv_atomic(clusters, paths["isotopes_csv"])
+    write_csv_atomic(regions, paths["regions_csv"])
+    enriched = "; ".join(
+        f"{isotope}: {', '.join(rows.loc[rows['enriched'], 'name']) or 'none'}"
+        for isotope, rows in clusters.groupby("isotope", sort=False)
+    )
+    return {**paths, "regions": int(regions["region"].nunique()), "enriched": enriched}
