@@ -202,3 +202,33 @@ def test_explorer_has_three_tabs(soil):
     tabs = explorer(soil[0], reference=soil[1])
     assert tabs.titles == ("Clusters", "Channels", "Compare")
     assert len(tabs.children) == 3
+
+
+def test_names_and_merges_carry_into_the_legend_profiles_and_isotope_table():
+    image, truth = simulate_soil_image((48, 48), n_hotspots=3, random_state=4)
+    state = ExplorerState(image)
+    plain = cluster_view(state, Settings(n_clusters=4))
+    assert plain.names == ("cluster 0", "cluster 1", "cluster 2", "cluster 3")
+    assert list(plain.isotopes.columns) == ["name", "13C/12C atom %", "15N/14N atom %"]
+    named = cluster_view(state, Settings(n_clusters=4), names=["resin", "OM", "clay"], merges=[(1, 3)])
+    assert named.names == ("resin", "OM", "clay") and named.message == ""
+    assert "1: OM" in named.legend and "cluster 3" not in named.legend
+    assert "give 3 names" in cluster_view(state, Settings(n_clusters=4), names=["a", "b"], merges=[(1, 3)]).message
+    assert named.isotopes["name"].tolist() == ["resin", "OM", "clay"]
+    merged = state.labels(Settings(n_clusters=4)).copy()
+    merged[merged == 3] = 1
+    assert "1: OM (" + f"{100 * (merged == 1).mean():.1f}" in named.legend
+
+
+def test_cluster_explorer_text_boxes_name_and_merge_button_merges(state):
+    panel = ClusterExplorer(state, Settings(n_clusters=4))
+    assert len(panel.name_boxes.children) == 4
+    panel.name_boxes.children[2].value = "organic matter"
+    assert "2: organic matter" in panel.legend.value
+    panel.merge_pair[0].value, panel.merge_pair[1].value = 2, 0
+    panel.merge_button.click()
+    assert len(panel.name_boxes.children) == 3
+    assert panel.name_boxes.children[0].value == "cluster 0 + organic matter"
+    assert "0: cluster 0 + organic matter" in panel.legend.value
+    panel.controls.k.value = 5  # a new clustering starts with fresh names
+    assert [box.value for box in panel.name_boxes.children] == [f"cluster {i}" for i in range(5)]

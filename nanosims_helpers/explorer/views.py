@@ -8,6 +8,7 @@ here: the view carries a ``message`` saying what to change, and no images.
 
 from __future__ import annotations
 
+import html
 import io
 from dataclasses import dataclass
 
@@ -20,7 +21,9 @@ from matplotlib.image import imsave
 from ..errors import NanoSIMSError
 from .state import ExplorerState, Settings
 from ..io.image import NanoSIMSImage
+from ..isotopes import DEFAULT_RATIOS, isotope_table
 from ..metrics import adjusted_rand
+from ..naming import merge_clusters, name_clusters
 from ..plot import cluster_colors, plot_cluster_profiles
 from ..preprocessing import ratio_image
 from ..validation import check_percentile_range
@@ -57,6 +60,10 @@ class ClusterView:
         One row per score: value and what it rewards.
     message : str
         Why nothing could be computed, or notes from preprocessing; "" when all is well.
+    names : list of str
+        The name of each cluster shown (after merges).
+    isotopes : pandas.DataFrame or None
+        Atom % per named cluster (:func:`isotope_table_frame`), where the image has the masses.
     """
 
     map_png: bytes = b""
@@ -64,6 +71,8 @@ class ClusterView:
     legend: str = ""
     scores: pd.DataFrame | None = None
     message: str = ""
+    names: tuple = ()
+    isotopes: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -114,20 +123,24 @@ def map_png(labels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def legend_html(labels: np.ndarray, title: str) -> str:
-    """HTML legend of a cluster map: a title, then a colour swatch and the area of each cluster.
+def legend_html(labels: np.ndarray, title: str, names=None) -> str:
+    """HTML legend of a cluster map: a title, then a colour swatch, the name and the area of each cluster.
 
     Examples
     --------
     >>> "cluster 1 (75.0 %)" in legend_html(np.array([[0, 1], [1, 1]]), "k = 2")
     True
+    >>> "1: cells (75.0 %)" in legend_html(np.array([[0, 1], [1, 1]]), "k = 2", ["soil", "cells"])
+    True
     """
     n_clusters = int(labels.max()) + 1
     fractions = np.bincount(labels.ravel(), minlength=n_clusters) / labels.size
+    shown = [f"cluster {i}" for i in range(n_clusters)] if names is None else [
+        f"{i}: {html.escape(name)}" for i, name in enumerate(name_clusters(n_clusters, names))]
     rows = "".join(
         f'<div><span style="display:inline-block;width:1.2em;height:0.9em;background:{to_hex(color)};'
-        f'border:1px solid #333;margin-right:0.4em"></span>cluster {cluster} ({100 * fraction:.1f} %)</div>'
-        for cluster, (color, fraction) in enumerate(zip(cluster_colors(n_clusters), fractions))
+        f'border:1px solid #333;margin-right:0.4em"></span>{name} ({100 * fraction:.1f} %)</div>'
+        for name, color, fraction in zip(shown, cluster_colors(n_clusters), fractions)
     )
     return f"<div><b>{title}</b>{rows}</div>"
 
@@ -147,8 +160,8 @@ def scores_frame(scores: dict[str, float]) -> pd.DataFrame:
     )
 
 
-def cluster_view(state: ExplorerState, settings: Settings) -> ClusterView:
-    """Cluster map, profiles and scores of the clustering ``settings`` choose.
+def cluster_view(state: ExplorerState, settings: Settings, names=None, merges=()) -> ClusterView:
+    """Cluster map, profiles, scores and atom % of the clustering ``settings`` choose.
 
     Parameters
     ----------
@@ -156,6 +169,11 @@ def cluster_view(state: ExplorerState, settings: Settings) -> ClusterView:
         The image and its caches: a new k reuses the preprocessing, PCA and Ward tree.
     settings : Settings
         The choice of every control.
+    names : sequence of str, optional
+        Name of each cluster after the merges (see :func:`nanosims_helpers.naming.name_clusters`).
+    merges : sequence of (int, int)
+        Pairs of clusters merged one after the other (:func:`nanosims_helpers.naming.merge_clusters`);
+        the scores stay those of the clustering itself.
 
     Returns
     -------
@@ -176,12 +194,46 @@ def cluster_view(state: ExplorerState, settings: Settings) -> ClusterView:
         labels = state.labels(checked)
         scores = scores_frame(state.scores(checked))
         features, notes = state.features(checked)
+        for pair in merges:
+            labels = merge_clusters(labels, pair)[0]
+        names = name_clusters(int(labels.max()) + 1, names)
     except NanoSIMSError as error:
         return ClusterView(message=str(error))
+    isotopes, isotope_note = isotope_table_frame(state.image, labels, names)
     profiles = _figure(1.0 * len(checked.masses) + 3.6)
-    plot_cluster_profiles(features, labels, list(checked.masses), ax=profiles.add_subplot())
-    legend = legend_html(labels, checked.describe())
-    return ClusterView(map_png(labels), _png(profiles), legend, scores, " ".join(notes))
+    plot_cluster_profiles(features, labels, list(checked.masses), names=names, ax=profiles.add_subplot())
+    legend = legend_html(labels, checked.describe(), names)
+    return ClusterView(map_png(labels), _png(profiles), legend, scores, " ".join([*notes, isotope_note]).strip(),
+                       tuple(names), isotopes)
+
+
+def isotope_table_frame(image: NanoSIMSImage, labels: np.ndarray, names) -> tuple[pd.DataFrame | None, str]:
+    """Atom % (with 1 SE) per named cluster for the default ratios the image has, and a note.
+
+    Returns ``(None, "")`` for an image without any of those masses, and ``(None, reason)`` when the
+    table cannot be made (e.g. a cluster of one pixel).
+
+    Examples
+    --------
+    >>> counts = np.ones((2, 2, 2)) * [1000.0, 11.0]
+    >>> table, note = isotope_table_frame(NanoSIMSImage(counts, ("12C", "13C")), np.array([[0, 0], [1, 1]]),
+    ...                                   ["a", "b"])
+    >>> table.columns.tolist(), note
+    (['name', '13C/12C atom %'], '')
+    """
+    known = {mass.replace(" ", "") for mass in image.masses}
+    ratios = [ratio for ratio in DEFAULT_RATIOS if set(ratio) <= known]
+    if not ratios:
+        return None, ""
+    try:
+        table = isotope_table(image, labels, ratios, names)
+    except NanoSIMSError as error:
+        return None, f"Isotope table: {error}"
+    table["shown"] = [f"{p:.3f} ± {se:.3f}{' *' if e else ''}" for p, se, e in
+                      zip(table["atom_percent"], table["atom_percent_se"], table["enriched"])]
+    wide = table.pivot(index="cluster", columns="isotope", values="shown")
+    wide.columns = [f"{isotope} atom %" for isotope in wide.columns]
+    return wide.reset_index(drop=True).assign(name=names)[["name", *wide.columns]], ""
 
 
 def channel_view(image: NanoSIMSImage, mass: str, *, cmap: str = "viridis", percentile=(1.0, 99.0),

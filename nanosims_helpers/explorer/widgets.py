@@ -5,6 +5,8 @@
 * **Clusters**: choose the preprocessing, the masses, PCA, the method and k; see the cluster
   map, the cluster profiles and the scores. Changing k reuses the preprocessing, the PCA and
   the Ward tree (see :mod:`nanosims_helpers.explorer.state`), so the map follows the slider.
+  Name each cluster in its text box and merge two clusters; the names show in the legend, the
+  profiles and the atom % table (for images with 13C and 12C, or 12C15N and 12C14N).
 * **Channels**: one mass (or the ratio of two) with a colormap and a contrast by percentiles.
 * **Compare**: two settings side by side and their adjusted Rand index.
 
@@ -20,6 +22,7 @@ import ipywidgets as widgets
 from .state import EXPLORER_METHODS, ExplorerState, Settings
 from .views import channel_view, cluster_view, comparison_view
 from ..io.image import NanoSIMSImage
+from ..naming import merge_clusters
 from ..preprocessing import PREPROCESSING
 
 __all__ = ["ChannelViewer", "ClusterExplorer", "ComparisonPanel", "SettingsControls", "explorer"]
@@ -130,6 +133,10 @@ class ClusterExplorer:
         What to display.
     view : ClusterView
         What is shown now.
+    names : list of str
+        The cluster names typed in (after the merges); reset, with the merges, when a setting changes.
+    merges : list of (int, int)
+        The merges made with the merge control, in order.
     """
 
     def __init__(self, state: ExplorerState, settings: Settings = Settings()):
@@ -141,23 +148,66 @@ class ClusterExplorer:
         self.profiles = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.scores = widgets.HTML()
         self.scores.add_class("nanosims-scores")
+        self.isotopes = widgets.HTML()
         self.message = widgets.HTML()
-        results = widgets.VBox([widgets.HBox([self.map, self.legend]), self.scores, self.profiles])
-        self.widget = widgets.HBox([self.controls.box, widgets.VBox([_style(), self.message, results])])
+        self.name_boxes = widgets.VBox(layout=_column_layout())
+        self.merge_pair = [widgets.Dropdown(description=label, **_sized()) for label in ("merge", "into")]
+        self.merge_button = widgets.Button(description="merge these clusters", layout=widgets.Layout(width="310px"))
+        self.merge_button.on_click(lambda button: self.merge(*(box.value for box in self.merge_pair)))
+        naming = widgets.VBox([widgets.HTML("<b>cluster names</b>"), self.name_boxes, *self.merge_pair,
+                               self.merge_button], layout=_column_layout())
+        results = widgets.VBox([widgets.HBox([self.map, self.legend]), self.scores, self.isotopes, self.profiles])
+        self.widget = widgets.HBox([widgets.VBox([self.controls.box, naming]),
+                                    widgets.VBox([_style(), self.message, results])])
         self.view = None
+        self.names, self.merges = [], []
         self.controls.observe(self.update)
         self.update()
 
     def update(self) -> None:
-        """Recompute (from the caches where possible) and show the current setting."""
+        """Recompute (from the caches where possible) and show the current setting; names and merges restart."""
+        self.names, self.merges = [], []
+        self.show()
+
+    def merge(self, first: int, second: int) -> None:
+        """Merge two clusters of the map shown; the merged one is named after both."""
+        if first is None or second is None or first == second:
+            self.message.value = _message("merge: choose two different clusters.")
+            return
+        k = len(self.view.names)
+        self.names = merge_clusters(list(range(k)), [first, second], list(self.view.names))[1]
+        self.merges.append((first, second))
+        self.show()
+
+    def show(self) -> None:
+        """Show the current setting with the names and merges made so far."""
         self.message.value = "<i>computing ...</i>"
-        self.view = cluster_view(self.state, self.controls.settings())
+        self.view = cluster_view(self.state, self.controls.settings(), self.names or None, self.merges)
         _show(self.map, self.view.map_png)
         _show(self.profiles, self.view.profiles_png)
         self.legend.value = self.view.legend
         scores = self.view.scores
         self.scores.value = "" if scores is None else scores.to_html(border=0, index_names=False, justify="left")
+        isotopes = self.view.isotopes
+        self.isotopes.value = "" if isotopes is None else isotopes.to_html(border=0, index=False, justify="left")
         self.message.value = _message(self.view.message)
+        self._name_controls(list(self.view.names))
+
+    def _name_controls(self, names: list) -> None:
+        """One text box per cluster shown, and the clusters in the merge lists."""
+        options = [(f"{i}: {name}", i) for i, name in enumerate(names)]
+        for box, default in zip(self.merge_pair, (0, 1)):
+            box.options = options
+            box.value = default if len(options) > default else None
+        boxes = [widgets.Text(value=name, description=f"cluster {i}", continuous_update=False, **_sized())
+                 for i, name in enumerate(names)]
+        for box in boxes:
+            box.observe(lambda change: self._rename(), names="value")
+        self.name_boxes.children = boxes
+
+    def _rename(self) -> None:
+        self.names = [box.value for box in self.name_boxes.children]
+        self.show()
 
 
 class ChannelViewer:
