@@ -7,6 +7,7 @@ The names most lessons need are importable from the package itself; the widgets 
 from .challenge import challenge_image, results_table, score_submission
 from .choosing_k import find_knee, sweep_k
 from .clustering import ClusterResult, kmeans_map, limit_threads, pca_components, pca_kmeans_map
+from .depth import depth_profile
 from .environment_check import check_environment
 from .errors import NanoSIMSError
 from .hierarchical import (
@@ -24,6 +25,7 @@ from .io.image import NanoSIMSImage, normalize_mass_name
 from .io.loading import load_image, save_image_tiff
 from .io.real_data import cameca_files, cameca_folder
 from .io.samples import list_samples, load_sample
+from .isotopes import isotope_table
 from .metrics import (
     adjusted_rand,
     calinski_harabasz,
@@ -32,20 +34,24 @@ from .metrics import (
     score_table,
     silhouette,
 )
+from .naming import merge_clusters, name_clusters
 from .pipeline import METHODS, cluster_features, cluster_image, reference_pipeline
 from .plot import (
     cluster_colors,
+    plot_atom_percent,
     plot_channels,
     plot_cluster_map,
     plot_cluster_profiles,
     plot_comparison,
     plot_parallel_coordinates,
     plot_pca_scatter,
+    plot_ratio_hsi,
     plot_sweep,
 )
 from .plot.dendrogram import plot_dendrogram
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess, ratio_image
 from .profiles import cluster_profiles, profile_matrix
+from .regions import cluster_regions, region_table, threshold_regions
 from .synthetic import PHASES, SOIL_MASSES, simulate_soil_image
 
 __all__ = [
@@ -59,26 +65,32 @@ __all__ = [
     "cluster_features",
     "cluster_image",
     "cluster_profiles",
+    "cluster_regions",
     "clustering_entropy",
     "ClusterResult",
     "compare_with_exact",
     "cut_tree",
     "davies_bouldin",
+    "depth_profile",
     "exact_ward_labels",
     "find_knee",
     "hierarchical_map",
+    "isotope_table",
     "kmeans_map",
     "limit_threads",
     "list_samples",
     "load_image",
     "load_sample",
+    "merge_clusters",
     "METHODS",
+    "name_clusters",
     "NanoSIMSError",
     "NanoSIMSImage",
     "normalize_mass_name",
     "pca_components",
     "pca_kmeans_map",
     "PHASES",
+    "plot_atom_percent",
     "plot_channels",
     "plot_cluster_map",
     "plot_cluster_profiles",
@@ -86,6 +98,7 @@ __all__ = [
     "plot_dendrogram",
     "plot_parallel_coordinates",
     "plot_pca_scatter",
+    "plot_ratio_hsi",
     "plot_sweep",
     "preprocess",
     "PREPROCESSING",
@@ -93,6 +106,7 @@ __all__ = [
     "ratio_image",
     "RECOMMENDED_PREPROCESSING",
     "reference_pipeline",
+    "region_table",
     "regroup_clusters",
     "Regrouping",
     "results_table",
@@ -103,6 +117,7 @@ __all__ = [
     "simulate_soil_image",
     "SOIL_MASSES",
     "sweep_k",
+    "threshold_regions",
     "ward_tree",
     "WardComparison",
     "WardTree",
