@@ -196,13 +196,14 @@ def cluster_view(state: ExplorerState, settings: Settings, names=None, merges=()
         features, notes = state.features(checked)
         for pair in merges:
             labels = merge_clusters(labels, pair)[0]
+        given = names
         names = name_clusters(int(labels.max()) + 1, names)
     except NanoSIMSError as error:
         return ClusterView(message=str(error))
     isotopes, isotope_note = isotope_table_frame(state.image, labels, names)
     profiles = _figure(1.0 * len(checked.masses) + 3.6)
-    plot_cluster_profiles(features, labels, list(checked.masses), names=names, ax=profiles.add_subplot())
-    legend = legend_html(labels, checked.describe(), names)
+    plot_cluster_profiles(features, labels, list(checked.masses), names=given, ax=profiles.add_subplot())
+    legend = legend_html(labels, checked.describe(), given)
     return ClusterView(map_png(labels), _png(profiles), legend, scores, " ".join([*notes, isotope_note]).strip(),
                        tuple(names), isotopes)
 
