@@ -196,7 +196,7 @@ def enrichment_test(numerator_counts, denominator_counts, reference: float):
     instrumental mass fractionation and real differences between pixels are not in it, so with
     millions of counts a ratio a fraction of a percent off the standard is "significant". Give
     the ratio of an unlabelled control, measured the same way, as ``reference`` to test for label
-    uptake.
+    uptake. Counts that are not whole (after a dead-time correction) are rounded for the p-value.
 
     Parameters
     ----------
@@ -409,6 +409,8 @@ def finish_table(table: pd.DataFrame, what: str, alpha: float = 0.05) -> pd.Data
     >>> finish_table(table, "cluster")[["p_adjusted", "enriched"]].values.tolist()
     [[0.5, False], [0.002, True]]
     """
+    if not 0 < alpha < 1:
+        raise NanoSIMSError(f"alpha={alpha!r}: give the false discovery rate as a fraction, e.g. 0.05.")
     warn_undefined(table, what)
     table["p_adjusted"] = benjamini_hochberg(table["p_value"])
     table["enriched"] = table["p_adjusted"] < alpha

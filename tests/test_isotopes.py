@@ -151,3 +151,8 @@ def test_unreadable_ratios_say_how_to_write_them(bad):
 def test_columns_come_in_the_documented_order(small_image):
     table = isotope_table(small_image, np.array([[0, 0, 0], [1, 1, 1]]), "13C/12C")
     assert list(table.columns) == ["cluster", "name", *ISOTOPE_COLUMNS]
+
+
+def test_alpha_must_be_a_fraction(small_image):
+    with pytest.raises(NanoSIMSError, match="alpha=5"):
+        isotope_table(small_image, np.array([[0, 0, 0], [1, 1, 1]]), "13C/12C", alpha=5)
