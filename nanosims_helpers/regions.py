@@ -164,9 +164,10 @@ def region_table(image, regions, ratios=DEFAULT_RATIOS, labels=None, names=None,
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`REGION_COLUMNS` (``area_px``, ``area_um2`` - NaN with a warning when the
-        image has no pixel size - and ``centroid_y``, ``centroid_x`` in pixels) then the ratio
-        columns of :func:`~nanosims_helpers.isotopes.isotope_table`. ``cluster`` is -1 and
+        One row per region and ratio, by region. Columns :data:`REGION_COLUMNS` (``area_px``,
+        ``area_um2`` - NaN with a warning when the image has no pixel size - and ``centroid_y``,
+        ``centroid_x`` in pixels) then the ratio columns of
+        :func:`~nanosims_helpers.isotopes.isotope_table`. ``cluster`` is -1 and
         ``name`` is ``"region i"`` without ``labels``. No rows when there are no regions.
 
     Raises
@@ -206,7 +207,7 @@ def region_table(image, regions, ratios=DEFAULT_RATIOS, labels=None, names=None,
     check_groups(table, "region", "regions")
     described = _describe(properties, image.pixel_size_um, regions, labels, names)
     table = described.merge(table.rename(columns={"group": "region"}), on="region", how="right")
-    return finish_table(table, "region", alpha)
+    return finish_table(table.sort_values("region", kind="stable", ignore_index=True), "region", alpha)
 
 
 def _describe(properties, pixel_size_um, regions, labels, names) -> pd.DataFrame:

@@ -95,3 +95,11 @@ def test_expected_counts_are_the_poisson_means_of_the_image(labelled):
     z = (image.counts[bright] - expected[bright]) / np.sqrt(expected[bright])
     assert abs(np.median(z)) < 0.05
     assert np.median(np.abs(z)) == pytest.approx(0.674, abs=0.03)  # that of a standard normal
+
+
+def test_rows_come_region_by_region_with_each_ratio():
+    counts = np.full((2, 4, 4), 100.0)
+    image = NanoSIMSImage(counts, ("12C", "13C", "12C14N", "12C15N"), pixel_size_um=0.1)
+    table = region_table(image, np.array([[1, 1, 2, 2], [1, 1, 2, 2]]))
+    assert table[["region", "ratio"]].values.tolist() == [
+        [1, "13C/12C"], [1, "12C15N/12C14N"], [2, "13C/12C"], [2, "12C15N/12C14N"]]
