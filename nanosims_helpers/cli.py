@@ -59,7 +59,8 @@ examples:
 For each input, DIR receives STEM_labels.tif (cluster number of each pixel, opens in Fiji),
 STEM_profiles.csv (per cluster and mass: pixels, area fraction, counts, mean scaled value),
 STEM_scores.json (scores and every setting used) and STEM_overview.png; with --ratios,
-STEM_isotopes.csv and STEM_regions.csv; over all inputs, {SUMMARY_NAME}. Exit status: 0 all inputs clustered, 1 some failed, 2 bad command line.
+STEM_isotopes.csv and STEM_regions.csv; over all inputs, {SUMMARY_NAME}.
+Exit status: 0 all inputs clustered, 1 some failed, 2 bad command line.
 """
 
 

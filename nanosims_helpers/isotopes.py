@@ -360,13 +360,13 @@ def check_groups(table: pd.DataFrame, what: str, where: str) -> None:
     Traceback (most recent call last):
     ...
     nanosims_helpers.errors.NanoSIMSError: labels: cluster 0 has 1 pixel; an isotope ratio needs a group \
-of pixels. Merge it into a neighbouring cluster (merge_clusters) or use fewer clusters.
+of pixels. Merge it into a neighbouring cluster (merge_clusters) or use fewer clusters (-k).
     """
     single = table.loc[table["pixels"] == 1, "group"].unique()
     if single.size:
         raise NanoSIMSError(
             f"{where}: {what} {', '.join(map(str, single))} has 1 pixel; an isotope ratio needs a group of pixels. "
-            + ("Merge it into a neighbouring cluster (merge_clusters) or use fewer clusters." if what == "cluster"
+            + ("Merge it into a neighbouring cluster (merge_clusters) or use fewer clusters (-k)." if what == "cluster"
                else "Raise min_pixels to drop such regions.")
         )
     empty = table[(table["numerator_counts"] + table["denominator_counts"]) == 0]
