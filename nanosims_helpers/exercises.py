@@ -71,7 +71,7 @@ class Verdict:
         return self.status == "right"
 
     def __str__(self) -> str:
-        return f"{self.exercise_id}: {self.status}. {self.message}".rstrip()
+        return f"{self.exercise_id}: {self.status}. {self.message[:1].upper()}{self.message[1:]}".rstrip()
 
 
 #: Exercise id ("02-1": lesson 02, exercise 1) -> :class:`Exercise`.
@@ -141,8 +141,14 @@ def evaluate(exercise_id: str, answer) -> Verdict:
     except Wrong as wrong:
         return Verdict(exercise_id, "wrong", str(wrong))
     except Exception as error:  # noqa: BLE001 - an answer of the wrong kind, reported to the learner
-        return Verdict(exercise_id, "wrong", f"Expected {entry.expects}; could not use {answer!r} ({error}).")
+        return Verdict(exercise_id, "wrong", f"Expected {entry.expects}; could not use {_short(answer)} ({error}).")
     return Verdict(exercise_id, "right", reason)
+
+
+def _short(answer, limit: int = 60) -> str:
+    """``repr`` of an answer, cut to ``limit`` characters (an answer may be a whole image)."""
+    text = " ".join(repr(answer).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check(exercise_id: str, answer) -> None:
@@ -476,8 +482,8 @@ def _ari_by_scaling() -> pd.Series:
 def _check_04_1(answer):
     ari = _ari_by_scaling()
     scaling = _name(answer, ari.index, "the scaling")
-    if scaling == "max":
-        raise Wrong("max scaling gives the LOWEST agreement with the truth of all: a few hot pixels set its scale.")
+    if scaling == ari.idxmin():
+        raise Wrong(f"{scaling} gives the LOWEST agreement with the truth of all; compare every scaling's ARI.")
     if scaling != ari.idxmax():
         raise Wrong(f"{scaling} is good (ARI {ari[scaling]:.3f}) but another scaling agrees better with the truth.")
     return f"ARI {ari[scaling]:.3f}; max scaling only {ari['max']:.3f}."

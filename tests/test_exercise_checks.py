@@ -178,7 +178,7 @@ def test_04_1_best_scaling_includes_the_default(soil):
         for name in scalings_04_1()
     })
     _right("04-1", ari.idxmax())
-    _wrong("04-1", "max", "LOWEST")
+    _wrong("04-1", ari.idxmin(), "LOWEST")
     second = ari.drop(ari.idxmax()).idxmax()
     _wrong("04-1", second, "another scaling agrees better")
     _wrong("04-1", "log", "is not one of")
@@ -250,3 +250,8 @@ def test_messages_of_wrong_answers_never_contain_the_right_mass(labelled, soil):
         verdict = evaluate("01-1", mass)
         if verdict.status == "wrong":
             assert share.idxmax() not in verdict.message
+
+
+def test_a_long_answer_of_the_wrong_kind_is_quoted_short():
+    verdict = evaluate("04-2", np.arange(10_000.0))
+    assert verdict.status == "wrong" and len(verdict.message) < 250
