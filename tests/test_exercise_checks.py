@@ -179,8 +179,11 @@ def test_04_1_best_scaling_includes_the_default(soil):
     })
     _right("04-1", ari.idxmax())
     _wrong("04-1", ari.idxmin(), "LOWEST")
-    second = ari.drop(ari.idxmax()).idxmax()
-    _wrong("04-1", second, "another scaling agrees better")
+    for name in ari.index.drop([ari.idxmax(), ari.idxmin()]):  # within 0.01 of the best is a tie, so right
+        if ari.max() - ari[name] > 0.01:
+            _wrong("04-1", name, "another scaling agrees better")
+        else:
+            assert "within 0.01" in _right("04-1", name).message
     _wrong("04-1", "log", "is not one of")
 
 
@@ -240,7 +243,7 @@ def test_06_2_lower_agreement_of_two_crops(features):
     _right("06-2", min(agreements))
     if max(agreements) - min(agreements) > 1e-6:
         _wrong("06-2", max(agreements), "HIGHER")
-    _wrong("06-2", 0.5, "not the agreement")
+    _wrong("06-2", 0.5, "Not the agreement")
 
 
 def test_messages_of_wrong_answers_never_contain_the_right_mass(labelled, soil):
