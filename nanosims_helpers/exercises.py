@@ -188,7 +188,7 @@ def _sample(name: str):
 
 @lru_cache(maxsize=None)
 def _default_features(name: str) -> np.ndarray:
-    """The sample's counts with the kit's default preprocessing, as the exercises compute them."""
+    """The sample's counts with :func:`preprocess`'s default, as the exercises compute them."""
     from .preprocessing import preprocess
 
     return preprocess(_sample(name)[0].counts)
@@ -341,7 +341,7 @@ def _check_02_1(answer):
         raise Wrong("Give two phase names, e.g. ('organic matter', 'pore/resin').")
     phases = _phases()
     given = {_name(name, phases, "a phase") for name in answer}
-    labels = cluster_image(image, 3, masses=["12C", "16O", "12C14N"], random_state=0).labels
+    labels = cluster_image(image, 3, method="kmeans", masses=["12C", "16O", "12C14N"], random_state=0).labels
     table = pd.crosstab(labels.ravel(), truth.ravel())
     main_cluster = {phases[p]: table[p].idxmax() for p in table.columns}
     if len(given) != 2:
@@ -366,7 +366,7 @@ def _check_02_2(answer):
     from .pipeline import cluster_image
 
     image, truth = _sample("soil_256")
-    labels = cluster_image(image, 4, random_state=0).labels
+    labels = cluster_image(image, 4, method="kmeans", random_state=0).labels
     cn = image.counts[:, :, image.mass_index("12C14N")]
     medians = pd.Series([np.median(cn[labels == c]) for c in range(labels.max() + 1)])
     if isinstance(answer, str):
@@ -378,7 +378,8 @@ def _check_02_2(answer):
         raise Wrong("That is the cluster with the LOWEST median 12C14N.")
     if cluster != medians.idxmax():
         raise Wrong(
-            "Another cluster has a higher median 12C14N count. Did you cluster with 4 clusters and random_state=0?"
+            "Another cluster has a higher median 12C14N count. "
+            "Did you use method='kmeans', 4 clusters and random_state=0?"
         )
     phase = _phases()[np.bincount(truth[labels == cluster]).argmax()]
     return f"Cluster {cluster} is mostly {phase}: nitrogen (12C14N) marks organic matter."
@@ -449,12 +450,12 @@ def _check_03_2(answer):
 #: ARI differences up to this count as a tie in exercise 04-1: on one image they are noise.
 TIE_04_1 = 0.01
 
-#: The scalings exercise 04-1 compares; the kit's default is added when it is not among them.
+#: The scalings exercise 04-1 compares; RECOMMENDED_PREPROCESSING is added when it is not among them.
 SCALINGS_04_1 = ("max", "percentile", "zscore", "asinh", "anscombe+zscore")
 
 
 def scalings_04_1() -> tuple[str, ...]:
-    """The scalings of exercise 04-1: :data:`SCALINGS_04_1` and the kit's default preprocessing."""
+    """The scalings of exercise 04-1: :data:`SCALINGS_04_1` and the kit's default preprocessing for k-means."""
     from .preprocessing import RECOMMENDED_PREPROCESSING
 
     return tuple(dict.fromkeys((*SCALINGS_04_1, RECOMMENDED_PREPROCESSING)))
@@ -467,7 +468,7 @@ def _ari_by_scaling() -> pd.Series:
 
     image, truth = _sample("soil_256")
     return pd.Series({
-        name: adjusted_rand(cluster_image(image, 4, preprocessing=name, random_state=0).labels, truth)
+        name: adjusted_rand(cluster_image(image, 4, method="kmeans", preprocessing=name, random_state=0).labels, truth)
         for name in scalings_04_1()
     })
 
@@ -476,10 +477,10 @@ def _ari_by_scaling() -> pd.Series:
     "04-1",
     expects="the name of a scaling, such as 'zscore'",
     hints=(
-        "Cluster with each scaling (same k = 4, same random_state), compute the adjusted Rand index of "
+        "Cluster with k-means and each scaling (same k = 4, same random_state), compute the adjusted Rand index of "
         "each label map with the truth, and compare.",
-        "`pd.Series({name: adjusted_rand(cluster_image(image, 4, preprocessing=name, random_state=0).labels, "
-        "truth) for name in scalings})`, then `.idxmax()`.",
+        "`pd.Series({name: adjusted_rand(cluster_image(image, 4, method='kmeans', preprocessing=name, "
+        "random_state=0).labels, truth) for name in scalings_04_1()})`, then `.idxmax()`.",
     ),
 )
 def _check_04_1(answer):

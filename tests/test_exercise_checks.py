@@ -113,7 +113,7 @@ def test_01_3_hot_pixel(labelled):
 
 def test_02_1_phases_sharing_a_cluster(soil):
     image, truth = soil
-    labels = cluster_image(image, 3, masses=["12C", "16O", "12C14N"], random_state=0).labels
+    labels = cluster_image(image, 3, method="kmeans", masses=["12C", "16O", "12C14N"], random_state=0).labels
     main = pd.crosstab(labels.ravel(), truth.ravel()).idxmax()
     shared = [PHASES[p] for p in main.index if (main == main[p]).sum() == 2]
     _right("02-1", shared)
@@ -126,7 +126,7 @@ def test_02_1_phases_sharing_a_cluster(soil):
 
 def test_02_2_cluster_richest_in_nitrogen(soil):
     image, truth = soil
-    labels = cluster_image(image, 4, random_state=0).labels
+    labels = cluster_image(image, 4, method="kmeans", random_state=0).labels
     cn = image.counts[:, :, image.mass_index("12C14N")]
     medians = np.array([np.median(cn[labels == c]) for c in range(4)])
     verdict = _right("02-2", int(np.argmax(medians)))
@@ -174,7 +174,7 @@ def test_04_1_best_scaling_includes_the_default(soil):
     image, truth = soil
     assert {"asinh", RECOMMENDED_PREPROCESSING, "max"} <= set(scalings_04_1())
     ari = pd.Series({
-        name: adjusted_rand(cluster_image(image, 4, preprocessing=name, random_state=0).labels, truth)
+        name: adjusted_rand(cluster_image(image, 4, method="kmeans", preprocessing=name, random_state=0).labels, truth)
         for name in scalings_04_1()
     })
     _right("04-1", ari.idxmax())
