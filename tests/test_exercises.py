@@ -1,10 +1,13 @@
 """exercises/ is generated from solutions/ by tools/make_exercises.py, and stays in step."""
 
 import importlib.util
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from nanosims_helpers.exercises import EXERCISES
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("make_exercises", REPO / "tools" / "make_exercises.py")
@@ -48,6 +51,22 @@ def test_exercise_cell_is_cut_at_marker_with_placeholder():
     exercise = make_exercises.make_exercise_notebook(_tiny_solutions())
     assert exercise.cells[2].source == "x = 2\n# Your code here"
     assert exercise.cells[3].source == "# Your code here"
+
+
+def test_the_answer_line_becomes_a_placeholder_with_its_comment():
+    source = 'x = 2\n# -- exercise --\ny = x + 1\nanswer = y  # a number, e.g. 3\nassert answer == 3'
+    assert make_exercises.cut_exercise(source) == "x = 2\n# Your code here\n\nanswer = ...  # a number, e.g. 3"
+    assert make_exercises.cut_exercise('# -- exercise --\nanswer = "a#b"') == "# Your code here\n\nanswer = ..."
+
+
+def test_an_answer_line_before_the_marker_or_indented_is_not_touched():
+    source = "answer = 1\n# -- exercise --\nif True:\n    answer = 2"
+    assert make_exercises.cut_exercise(source) == "answer = 1\n# Your code here"
+
+
+def test_two_answer_lines_are_an_error():
+    with pytest.raises(make_exercises.ExerciseError, match="2 'answer =' lines"):
+        make_exercises.cut_exercise("# -- exercise --\nanswer = 1\nanswer = 2", "tiny.ipynb, cell 3")
 
 
 def test_outputs_counts_and_extra_metadata_are_removed():
@@ -114,3 +133,33 @@ def test_every_exercise_notebook_has_exercises_with_checks():
         for cell in exercises:
             solution_part = cell.source.split(make_exercises.MARKER, 1)[1]
             assert "assert " in solution_part, f"{path.name}: an exercise's solution checks nothing"
+
+
+def _exercise_cells(path):
+    cells = nbformat.read(path, as_version=4).cells
+    return [(cell, cells[number + 1] if number + 1 < len(cells) else None)
+            for number, cell in enumerate(cells) if "exercise" in cell.metadata.get("tags", [])]
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "solutions").glob("*.ipynb")), ids=lambda path: path.name)
+def test_every_exercise_gives_an_answer_and_is_followed_by_its_check(path):
+    lesson = path.name[:2]
+    for number, (cell, following) in enumerate(_exercise_cells(path), start=1):
+        exercise_id = f"{lesson}-{number}"
+        solution_part = cell.source.split(make_exercises.MARKER, 1)[1]
+        assert re.search(r"^answer = ", solution_part, re.MULTILINE), f"{path.name}: {exercise_id} sets no answer"
+        assert following is not None and following.cell_type == "code", f"{path.name}: no check after {exercise_id}"
+        assert following.source.strip() == f'check("{exercise_id}", answer)', f"{path.name}: {following.source!r}"
+        assert "solution" not in following.metadata.get("tags", []), "the check cell must reach the exercises"
+        assert exercise_id in EXERCISES, f"{exercise_id} has no check in nanosims_helpers/exercises.py"
+        assert f'evaluate("{exercise_id}", answer).right' in solution_part, f"{exercise_id}: solution skips its check"
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "exercises").glob("*.ipynb")), ids=lambda path: path.name)
+def test_generated_exercises_end_with_an_untouched_answer_and_offer_hints(path):
+    notebook = nbformat.read(path, as_version=4)
+    text = "\n".join(cell.source for cell in notebook.cells)
+    for number, (cell, _) in enumerate(_exercise_cells(path), start=1):
+        assert cell.source.splitlines()[-1].startswith("answer = ...")
+        assert f'hint("{path.name[:2]}-{number}", 2)' in text
+    assert "<details>" not in text, "hints come from hint(), not from folds holding the answer"

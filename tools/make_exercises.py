@@ -5,7 +5,10 @@ Rules, applied to every ``solutions/*.ipynb``:
 - a cell tagged ``solution`` is dropped (worked answers, discussion, extra checks);
 - a code cell tagged ``exercise`` is cut at its marker line ``# -- exercise --``: what comes
   before the marker (set-up the learner needs) is kept, what follows is replaced by
-  ``# Your code here``;
+  ``# Your code here``, except the answer line: a line ``answer = VALUE  # what to give`` in the
+  solution part comes out as ``answer = ...  # what to give``, the placeholder that the check
+  cell after it (``check("NN-M", answer)``, see ``nanosims_helpers/exercises.py``) reads as
+  "not answered yet";
 - outputs, execution counts and cell metadata other than tags are removed.
 
 A marker in a cell not tagged ``exercise``, or an ``exercise`` cell without exactly one marker,
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
 import sys
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -32,6 +37,7 @@ SOLUTION_TAG = "solution"
 EXERCISE_TAG = "exercise"
 MARKER = "# -- exercise --"
 PLACEHOLDER = "# Your code here"
+ANSWER = "answer = "
 KEPT_NOTEBOOK_METADATA = ("kernelspec",)
 
 
@@ -47,19 +53,32 @@ def _marker_lines(source: str) -> list[int]:
     return [number for number, line in enumerate(source.splitlines()) if line.strip() == MARKER]
 
 
+def _answer_placeholder(line: str) -> str:
+    """Turn ``answer = VALUE  # comment`` into ``answer = ...  # comment`` (the comment is kept)."""
+    comments = [token.string for token in tokenize.generate_tokens(io.StringIO(line).readline)
+                if token.type == tokenize.COMMENT]
+    return f"{ANSWER}...  {comments[0]}" if comments else f"{ANSWER}..."
+
+
 def cut_exercise(source: str, where: str = "cell") -> str:
-    """Return the part of an exercise cell before its marker, followed by the placeholder.
+    """Return the part of an exercise cell before its marker, the placeholder and the answer line.
 
     Raises
     ------
     ExerciseError
-        If the cell does not have exactly one marker line.
+        If the cell does not have exactly one marker line, or its solution part has more than one
+        answer line.
     """
     markers = _marker_lines(source)
     if len(markers) != 1:
         raise ExerciseError(f"{where}: an 'exercise' cell needs exactly one {MARKER!r} line, found {len(markers)}.")
-    kept = "\n".join(source.splitlines()[: markers[0]]).rstrip()
-    return f"{kept}\n{PLACEHOLDER}" if kept else PLACEHOLDER
+    lines = source.splitlines()
+    answers = [line for line in lines[markers[0] + 1:] if line.startswith(ANSWER)]
+    if len(answers) > 1:
+        raise ExerciseError(f"{where}: the solution part has {len(answers)} {ANSWER.strip()!r} lines; keep one.")
+    kept = "\n".join(lines[: markers[0]]).rstrip()
+    cut = f"{kept}\n{PLACEHOLDER}" if kept else PLACEHOLDER
+    return cut + "".join(f"\n\n{_answer_placeholder(line)}" for line in answers)
 
 
 def clean_cell(cell):
@@ -163,7 +182,8 @@ def main(argv=None) -> int:
         print(f"exercises/ is up to date ({len(generated)} notebooks).")
         return 0
     write(generated, args.exercises)
-    print(f"wrote {len(generated)} exercise notebook(s) to {args.exercises}" + (f"; updated: {', '.join(stale)}" if stale else ""))
+    updated = f"; updated: {', '.join(stale)}" if stale else ""
+    print(f"wrote {len(generated)} exercise notebook(s) to {args.exercises}{updated}")
     return 0
 
 

@@ -1,0 +1,260 @@
+"""The exercises' self-checks: right answers pass, typical mistakes are caught with a reason, an
+untouched answer cell is "not answered yet", and no message gives the expected answer away."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.exercises import EXERCISES, NOT_ANSWERED, check, evaluate, hint, scalings_04_1
+from nanosims_helpers.hierarchical import compare_with_exact, cut_tree, regroup_clusters, ward_tree
+from nanosims_helpers.io.samples import load_sample
+from nanosims_helpers.metrics import adjusted_rand
+from nanosims_helpers.pipeline import cluster_image
+from nanosims_helpers.preprocessing import preprocess
+from nanosims_helpers.synthetic import PHASES
+
+
+@pytest.fixture(scope="module")
+def soil():
+    return load_sample("soil_256")
+
+
+@pytest.fixture(scope="module")
+def labelled():
+    return load_sample("soil_512_labelled")
+
+
+@pytest.fixture(scope="module")
+def features(soil):
+    return preprocess(soil[0].counts)
+
+
+def _right(exercise_id, answer):
+    verdict = evaluate(exercise_id, answer)
+    assert verdict.status == "right", verdict.message
+    return verdict
+
+
+def _wrong(exercise_id, answer, reason):
+    verdict = evaluate(exercise_id, answer)
+    assert verdict.status == "wrong"
+    assert reason in verdict.message, verdict.message
+    return verdict
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+@pytest.mark.parametrize("untouched", [..., None])
+def test_an_untouched_answer_is_not_answered_yet(exercise_id, untouched):
+    assert evaluate(exercise_id, untouched).status == NOT_ANSWERED
+
+
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_every_exercise_has_two_different_hints(exercise_id, capsys):
+    hint(exercise_id)
+    first = capsys.readouterr().out
+    hint(exercise_id, 2)
+    second = capsys.readouterr().out
+    assert first.startswith(f"{exercise_id}, hint 1: ") and second.startswith(f"{exercise_id}, hint 2: ")
+    assert first[20:] != second[20:]
+
+
+def test_unknown_exercise_and_hint_level_say_what_exists():
+    with pytest.raises(NanoSIMSError, match="unknown; the exercises are"):
+        check("99-9", 1)
+    with pytest.raises(NanoSIMSError, match="use 1 .* or 2"):
+        hint("02-1", 3)
+
+
+def test_check_prints_one_line_with_the_verdict(capsys):
+    check("04-2", (1.0, 0.5))
+    out = capsys.readouterr().out
+    assert out.startswith("04-2: wrong. ") and out.count("\n") == 1
+
+
+def test_an_answer_of_the_wrong_kind_is_wrong_not_an_error():
+    verdict = evaluate("04-2", "one")
+    assert verdict.status == "wrong" and verdict.message.startswith("Expected two numbers")
+
+
+def test_01_1_zero_pixels(labelled):
+    image, _ = labelled
+    share = pd.Series((image.counts == 0).mean(axis=(0, 1)), index=image.masses)
+    _right("01-1", share.idxmax())
+    _right("01-1", share.idxmax().replace("C", "C ", 1).lower())  # spaces and case do not matter
+    _wrong("01-1", share.idxmin(), "FEWEST")
+    other = share.drop([share.idxmax(), share.idxmin()]).index[0]
+    assert "12C15N" not in _wrong("01-1", other, "another mass has more").message
+    _wrong("01-1", share, "as a string")
+    _wrong("01-1", "99Zz", "is not one of")
+
+
+def test_01_2_hotspot_flags():
+    _right("01-2", (50, 10))
+    _wrong("01-2", (5, 5), "precision")  # the exercise's starting point: noisy dim pixels
+    _wrong("01-2", (500, 10), "recall")
+    _wrong("01-2", (50, 200), "no hotspot pixel")
+    _wrong("01-2", (0, 5), "positive")
+
+
+def test_01_3_hot_pixel(labelled):
+    image, _ = labelled
+    index = image.mass_index("12C14N")
+    spoiled = image.counts.copy()
+    spoiled[0, 0, index] = 1e6
+    ratio = {}
+    for method in ("max", "percentile"):
+        before = np.median(preprocess(image.counts, method)[:, :, index])
+        ratio[method] = np.median(preprocess(spoiled, method)[:, :, index]) / before
+    _right("01-3", ratio)
+    _wrong("01-3", {"max": 1 / ratio["max"], "percentile": ratio["percentile"]}, "upside down")
+    _wrong("01-3", {"max": 1.0, "percentile": 1.0}, "not the ratio")
+
+
+def test_02_1_phases_sharing_a_cluster(soil):
+    image, truth = soil
+    labels = cluster_image(image, 3, method="kmeans", masses=["12C", "16O", "12C14N"], random_state=0).labels
+    main = pd.crosstab(labels.ravel(), truth.ravel()).idxmax()
+    shared = [PHASES[p] for p in main.index if (main == main[p]).sum() == 2]
+    _right("02-1", shared)
+    _right("02-1", tuple(reversed(shared)))
+    apart = [PHASES[p] for p in main.index if (main == main[p]).sum() == 1][:1] + shared[:1]
+    _wrong("02-1", apart, "different clusters")
+    _wrong("02-1", shared[0], "two phase names")
+    _wrong("02-1", [shared[0], shared[0]], "same phase twice")
+
+
+def test_02_2_cluster_richest_in_nitrogen(soil):
+    image, truth = soil
+    labels = cluster_image(image, 4, method="kmeans", random_state=0).labels
+    cn = image.counts[:, :, image.mass_index("12C14N")]
+    medians = np.array([np.median(cn[labels == c]) for c in range(4)])
+    verdict = _right("02-2", int(np.argmax(medians)))
+    assert "organic matter" in verdict.message
+    _wrong("02-2", int(np.argmin(medians)), "LOWEST")
+    _wrong("02-2", "organic matter", "number")
+    _wrong("02-2", 7, "not a cluster number")
+
+
+def test_03_1_components_for_90_percent(features):
+    table = features.reshape(-1, features.shape[-1])
+    centred = table - table.mean(axis=0)
+    singular = np.linalg.svd(centred, compute_uv=False)
+    share = np.cumsum(singular**2) / np.sum(singular**2)
+    n = int(np.argmax(share >= 0.9)) + 1
+    _right("03-1", n)
+    _wrong("03-1", n - 1, "less than 90 %")  # the off-by-one of a position counted from 0
+    _wrong("03-1", n + 1, "smallest number")
+    _wrong("03-1", 2.5, "whole number")
+
+
+def test_03_2_mass_of_the_third_component(soil, features):
+    image, _ = soil
+    table = features.reshape(-1, features.shape[-1])
+    _, _, rows = np.linalg.svd(table - table.mean(axis=0), full_matrices=False)
+    weights = np.abs(rows[:, :])
+    _right("03-2", image.masses[int(np.argmax(weights[2]))])
+    if np.argmax(weights[0]) != np.argmax(weights[2]):
+        _wrong("03-2", image.masses[int(np.argmax(weights[0]))], "first component")
+    _wrong("03-2", image.masses[int(np.argmin(weights[2]))], "smallest weight")
+
+
+def test_03_2_signed_largest_loading_is_caught_when_it_differs(soil, features):
+    image, _ = soil
+    table = features.reshape(-1, features.shape[-1])
+    _, _, rows = np.linalg.svd(table - table.mean(axis=0), full_matrices=False)
+    for signed in (rows[2], -rows[2]):  # the sign of a component is arbitrary
+        if np.argmax(signed) != np.argmax(np.abs(rows[2])):
+            assert evaluate("03-2", image.masses[int(np.argmax(signed))]).status == "wrong"
+
+
+def test_04_1_best_scaling_includes_the_default(soil):
+    from nanosims_helpers.preprocessing import RECOMMENDED_PREPROCESSING
+
+    image, truth = soil
+    assert {"asinh", RECOMMENDED_PREPROCESSING, "max"} <= set(scalings_04_1())
+    ari = pd.Series({
+        name: adjusted_rand(cluster_image(image, 4, method="kmeans", preprocessing=name, random_state=0).labels, truth)
+        for name in scalings_04_1()
+    })
+    _right("04-1", ari.idxmax())
+    _wrong("04-1", ari.idxmin(), "LOWEST")
+    for name in ari.index.drop([ari.idxmax(), ari.idxmin()]):  # within 0.01 of the best is a tie, so right
+        if ari.max() - ari[name] > 0.01:
+            _wrong("04-1", name, "another scaling agrees better")
+        else:
+            assert "within 0.01" in _right("04-1", name).message
+    _wrong("04-1", "log", "is not one of")
+
+
+def test_04_2_what_the_ari_ignores(soil):
+    _, truth = soil
+    chance = adjusted_rand(np.random.default_rng(1).integers(0, 4, size=truth.shape), truth)
+    _right("04-2", (adjusted_rand(3 - truth, truth), chance))
+    _wrong("04-2", (float(np.mean(3 - truth == truth)), chance), "renumbered map")
+    _wrong("04-2", (1.0, 0.25), "share of equal labels")
+
+
+def test_05_1_best_number_of_groups(soil, features):
+    _, truth = soil
+    from nanosims_helpers.clustering import kmeans_map
+
+    many = kmeans_map(features, 12, random_state=0)
+    ari = {n: adjusted_rand(regroup_clusters(many.labels, many.centers, n_groups=n).labels, truth) for n in range(2, 7)}
+    best = max(ari, key=ari.get)
+    _right("05-1", best)
+    _wrong("05-1", best + 1, "another n agrees better")
+    _wrong("05-1", 12, "from 2 to 6")
+
+
+def test_05_2_regroup_by_meaning(soil, features):
+    image, truth = soil
+    from nanosims_helpers.clustering import kmeans_map
+
+    many = kmeans_map(features, 12, random_state=0)
+    column = {mass: i for i, mass in enumerate(image.masses)}
+    means = np.stack([features[many.labels == c].mean(axis=0) for c in range(12)])
+    scores = np.stack([means[:, column["12C14N"]], means[:, column["27Al16O"]], means[:, column["56Fe16O"]],
+                       means[:, column["12C"]] - means[:, column["12C14N"]]], axis=1)
+    per_cluster = np.argmax(scores, axis=1)
+    _right("05-2", per_cluster[many.labels])
+    _wrong("05-2", per_cluster, "one group per CLUSTER")
+    _wrong("05-2", many.labels, "still has the 12 clusters")
+    _wrong("05-2", np.argmin(scores, axis=1)[many.labels], "WEAKEST")
+    by_distance = regroup_clusters(many.labels, many.centers, n_groups=4).labels
+    if adjusted_rand(by_distance, per_cluster[many.labels]) < 1:  # merging by distance is another answer
+        _wrong("05-2", by_distance, "differ from naming")
+    _wrong("05-2", truth[:10], "shape")
+
+
+def test_06_1_height_that_gives_four_clusters(features):
+    tree = ward_tree(features, random_state=0)
+    heights = tree.linkage[:, 2]
+    _right("06-1", (heights[-4] + heights[-3]) / 2)
+    _wrong("06-1", (heights[-5] + heights[-4]) / 2, "cut higher")  # off by one merge: 5 clusters
+    _wrong("06-1", (heights[-3] + heights[-2]) / 2, "cut lower")
+    _wrong("06-1", -1, "positive")
+    assert len(np.unique(cut_tree(tree, height=(heights[-4] + heights[-3]) / 2))) == 4
+
+
+def test_06_2_lower_agreement_of_two_crops(features):
+    agreements = [compare_with_exact(crop, n_clusters=4, random_state=0).adjusted_rand
+                  for crop in (features[:64, :64], features[-64:, -64:])]
+    _right("06-2", min(agreements))
+    if max(agreements) - min(agreements) > 1e-6:
+        _wrong("06-2", max(agreements), "HIGHER")
+    _wrong("06-2", 0.5, "Not the agreement")
+
+
+def test_messages_of_wrong_answers_never_contain_the_right_mass(labelled, soil):
+    image, _ = labelled
+    share = pd.Series((image.counts == 0).mean(axis=(0, 1)), index=image.masses)
+    for mass in image.masses:
+        verdict = evaluate("01-1", mass)
+        if verdict.status == "wrong":
+            assert share.idxmax() not in verdict.message
+
+
+def test_a_long_answer_of_the_wrong_kind_is_quoted_short():
+    verdict = evaluate("04-2", np.arange(10_000.0))
+    assert verdict.status == "wrong" and len(verdict.message) < 250
