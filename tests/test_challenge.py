@@ -260,3 +260,21 @@ def test_final_ranking_ranks_the_teams(tmp_path):
     assert table.loc[1, "justification"] == "k-means, k = 4" and table.loc[1, "file"] == "b.tif"
     with pytest.raises(NanoSIMSError, match="no submission"):
         challenge.final_ranking([])
+
+
+# --- the rules as written down -------------------------------------------------------------------
+
+
+def test_the_instructor_guide_and_lesson_11_state_what_the_code_does():
+    root = challenge._KIT_ROOT
+    guide = (root / "docs" / "instructors.md").read_text(encoding="utf-8")
+    notebook = json.loads((root / "notebooks" / "11_hackathon_challenge.ipynb").read_text(encoding="utf-8"))
+    lesson = "".join("".join(cell["source"]) for cell in notebook["cells"])
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    assert f"ranked by `{challenge.RANKING_SCORE}`" in guide
+    assert f"**The ranking score** is `{challenge.RANKING_SCORE}`" in lesson
+    for variable in (challenge.SECRET_VARIABLE, challenge.SECRET_FILE_VARIABLE):
+        assert variable in guide
+    present = makefile.split("\npresent:")[1].split("\n\n")[0]
+    assert "notebooks/10_explorer.ipynb" in present and "cull_idle_timeout=600" in present  # as the guide says
+    assert "cull_idle_timeout=600" in guide
