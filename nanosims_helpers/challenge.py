@@ -60,7 +60,7 @@ _SUBMISSION_KIND = "nanosims-challenge submission"
 
 def _secret() -> tuple[str | None, str]:
     """Return (secret or None, where it came from), read from the environment at every call."""
-    text, file_name = os.environ.get(SECRET_VARIABLE, ""), os.environ.get(SECRET_FILE_VARIABLE, "")
+    text, file_name = os.environ.get(SECRET_VARIABLE, "").strip(), os.environ.get(SECRET_FILE_VARIABLE, "").strip()
     if text and file_name:
         raise NanoSIMSError(
             f"Both {SECRET_VARIABLE} and {SECRET_FILE_VARIABLE} are set; unset one of them, so that "
@@ -332,9 +332,12 @@ def save_submission(labels, path, *, team: str, justification: str) -> Path:
                               "justification": justification.strip()})
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    tifffile.imwrite(partial, renumbered.reshape(CHALLENGE_SHAPE).astype(dtype), description=description,
-                     metadata=None)
-    os.replace(partial, path)
+    try:
+        tifffile.imwrite(partial, renumbered.reshape(CHALLENGE_SHAPE).astype(dtype), description=description,
+                         metadata=None)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
