@@ -29,7 +29,7 @@ exercises: $(STAMP)  ## Regenerate exercises/ from solutions/
 bench: $(STAMP)  ## Benchmarks of the hot paths, not part of the tests (ARGS=--quick for the short run)
 	MPLBACKEND=Agg $(BIN)/python -m benchmarks.run_all $(ARGS)
 
-present: $(STAMP)  ## Notebook 07 as a Voila app for instructors
+present: $(STAMP)  ## Lesson 10 (the explorer) as a Voila app for instructors
 	$(BIN)/voila notebooks/10_explorer.ipynb \
 		--MappingKernelManager.cull_idle_timeout=600 --MappingKernelManager.cull_interval=60
 
