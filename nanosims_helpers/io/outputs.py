@@ -3,18 +3,28 @@
 Used by the ``nanosims-cluster`` command; handy in a notebook too, to save a result the same way.
 Every file name starts with a prefix chosen by the caller (usually the input file's stem):
 ``PREFIX_labels.tif``, ``PREFIX_profiles.csv``, ``PREFIX_scores.json`` and ``PREFIX_overview.png``.
+
+Every file is first written under a temporary name beginning with :data:`PARTIAL_PREFIX` in
+the same folder, then renamed onto its real name (``os.replace``, atomic): a run that is stopped
+or crashes leaves either the complete file or none, never half of one.
+:func:`remove_partial_files` deletes the temporary files a killed process could not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import uuid
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..errors import NanoSIMSError
 from .image import NanoSIMSImage
 from .tiff import write_imagej
 from ..plot import plot_channels, plot_cluster_map
@@ -23,9 +33,14 @@ from ..profiles import cluster_profiles, profile_matrix
 __all__ = [
     "DISPLAY_SIZE",
     "SUFFIXES",
+    "PARTIAL_PREFIX",
     "display_image",
+    "kit_version",
     "output_paths",
     "profiles_table",
+    "remove_partial_files",
+    "replacing",
+    "write_csv",
     "write_label_tiff",
     "write_outputs",
     "write_overview_png",
@@ -46,6 +61,70 @@ SUFFIXES = {
     "scores": "_scores.json",
     "overview": "_overview.png",
 }
+
+
+#: Start of the temporary name a file is written under before it is renamed onto its real name.
+PARTIAL_PREFIX = ".partial-"
+
+
+def kit_version() -> str:
+    """Return the installed version of the kit, or ``"unknown"`` when it is run from a bare copy."""
+    try:
+        return metadata.version("nanosims-helpers")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@contextlib.contextmanager
+def replacing(path):
+    """Yield a temporary path beside ``path``; when the block ends without error, rename it to ``path``.
+
+    If the block fails or is interrupted, the temporary file is deleted and ``path`` is left as
+    it was. The temporary name keeps the file's ending, so writers that choose the format from
+    it (Matplotlib, tifffile) still do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with replacing(Path(folder) / "notes.txt") as temporary:
+    ...         _ = temporary.write_text("done")
+    ...     sorted(p.name for p in Path(folder).iterdir())
+    ['notes.txt']
+    """
+    path = Path(path)
+    temporary = path.with_name(f"{PARTIAL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{path.name}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def remove_partial_files(folder) -> list[Path]:
+    """Delete the temporary files left in ``folder`` by writers that were stopped; return them.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / ".partial-1-ab-soil_labels.tif").write_bytes(b"II*")
+    ...     [p.name for p in remove_partial_files(folder)]
+    ['.partial-1-ab-soil_labels.tif']
+    """
+    folder = Path(folder)
+    # TIFF files are written as ".NAME.partial" (nanosims_helpers.io.tiff.write_imagej)
+    removed = sorted([*folder.glob(f"{PARTIAL_PREFIX}*"), *folder.glob(".*.partial")])
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def write_csv(table: pd.DataFrame, path) -> Path:
+    """Write ``table`` as CSV without its index, under a temporary name first (see :func:`replacing`)."""
+    with replacing(path) as temporary:
+        table.to_csv(temporary, index=False)
+    return Path(path)
 
 
 def output_paths(out_dir, prefix: str) -> dict[str, Path]:
@@ -82,7 +161,7 @@ def write_label_tiff(labels, path, pixel_size_um=None) -> Path:
     return write_imagej(path, labels.astype(dtype), "YX", pixel_size_um=pixel_size_um)
 
 
-def profiles_table(counts, scaled, labels, masses) -> pd.DataFrame:
+def profiles_table(counts, scaled, labels, masses, n_clusters: int | None = None) -> pd.DataFrame:
     """Return one row per cluster and mass: its pixels, area fraction, counts statistics and mean scaled value.
 
     Parameters
@@ -95,6 +174,10 @@ def profiles_table(counts, scaled, labels, masses) -> pd.DataFrame:
         Cluster labels 0..k-1.
     masses : sequence of str
         Mass names, one per channel.
+    n_clusters : int, optional
+        k of the model that made ``labels`` (a study model), when some clusters may have no pixel
+        here: they get rows with 0 pixels and empty statistics. By default every cluster number
+        0..k-1 must have pixels.
 
     Returns
     -------
@@ -102,13 +185,45 @@ def profiles_table(counts, scaled, labels, masses) -> pd.DataFrame:
         Columns ``cluster, mass, pixels, area_fraction, mean_counts, std_counts, q25_counts,
         median_counts, q75_counts, mean_scaled``; ``k * len(masses)`` rows.
 
+    Raises
+    ------
+    NanoSIMSError
+        If ``labels`` do not fit the pixels, skip a cluster number (without ``n_clusters``) or
+        reach ``n_clusters``.
+
     Examples
     --------
     >>> counts = np.array([[[1.0], [3.0], [5.0]]])
     >>> table = profiles_table(counts, counts / 5, np.array([[0, 0, 1]]), ["12C"])
     >>> table[["cluster", "pixels", "mean_counts", "mean_scaled"]].values.tolist()
     [[0.0, 2.0, 2.0, 0.4], [1.0, 1.0, 5.0, 1.0]]
+    >>> table = profiles_table(counts, counts / 5, np.array([[0, 0, 2]]), ["12C"], n_clusters=3)
+    >>> table[["cluster", "pixels", "mean_counts"]].fillna(-1).values.tolist()
+    [[0.0, 2.0, 2.0], [1.0, 0.0, -1.0], [2.0, 1.0, 5.0]]
     """
+    if n_clusters is None:
+        return _profiles_of_clusters(counts, scaled, labels, masses)
+    labels = np.asarray(labels)
+    present, compact = np.unique(labels, return_inverse=True)
+    if present[0] < 0 or present[-1] >= n_clusters:
+        raise NanoSIMSError(
+            f"labels: cluster numbers {present[0]}..{present[-1]} for n_clusters={n_clusters}; "
+            f"number the clusters 0..{n_clusters - 1}."
+        )
+    table = _profiles_of_clusters(counts, scaled, compact.reshape(labels.shape), masses)
+    table["cluster"] = present[table["cluster"]]
+    absent = np.setdiff1d(np.arange(n_clusters), present)
+    empty = pd.DataFrame({
+        "cluster": np.repeat(absent, len(masses)),
+        "mass": pd.Categorical(list(masses) * absent.size, categories=table["mass"].cat.categories, ordered=True),
+        "pixels": 0,
+        "area_fraction": 0.0,
+    })
+    table = pd.concat([table, empty], ignore_index=True) if absent.size else table
+    return table.sort_values("cluster", kind="stable", ignore_index=True)
+
+
+def _profiles_of_clusters(counts, scaled, labels, masses) -> pd.DataFrame:
     table = cluster_profiles(counts, labels, masses)
     table = table.rename(columns={name: f"{name}_counts" for name in COUNT_STATISTICS})
     table = table[["cluster", "mass", "pixels", "area_fraction", *(f"{n}_counts" for n in COUNT_STATISTICS)]]
@@ -118,7 +233,8 @@ def profiles_table(counts, scaled, labels, masses) -> pd.DataFrame:
 
 def write_scores_json(record: dict, path) -> Path:
     """Write ``record`` as indented JSON; NumPy numbers become plain numbers, NaN becomes null."""
-    Path(path).write_text(json.dumps(_plain(record), indent=2) + "\n", encoding="utf-8")
+    with replacing(path) as temporary:
+        temporary.write_text(json.dumps(_plain(record), indent=2) + "\n", encoding="utf-8")
     return Path(path)
 
 
@@ -162,7 +278,8 @@ def display_image(image: NanoSIMSImage, labels, size: int = DISPLAY_SIZE):
 
 
 def write_overview_png(
-    image: NanoSIMSImage, labels, path, title: str | None = None, display_size: int = DISPLAY_SIZE
+    image: NanoSIMSImage, labels, path, title: str | None = None, display_size: int = DISPLAY_SIZE,
+    n_clusters: int | None = None,
 ) -> Path:
     """Save the ion images above the cluster map as a PNG, titled with the file name.
 
@@ -179,6 +296,9 @@ def write_overview_png(
     display_size : int
         Largest side drawn, in pixels; bigger images are block-summed to fit (see
         :func:`display_image`), which keeps the figure quick to draw and small on disk.
+    n_clusters : int, optional
+        k of the model that made ``labels``, when the image may lack its last clusters (a study
+        model): keeps every cluster's colour the same in every image.
 
     Returns
     -------
@@ -190,13 +310,16 @@ def write_overview_png(
     figure = Figure(figsize=(3.8 * OVERVIEW_COLUMNS, 3.3 * n_rows + 5.5), layout="constrained")
     channels, clusters = figure.subfigures(2, 1, height_ratios=(3.3 * n_rows, 5.5))
     plot_channels(small, ncols=OVERVIEW_COLUMNS, fig=channels)
-    plot_cluster_map(small_labels, ax=clusters.subplots())
+    plot_cluster_map(small_labels, ax=clusters.subplots(), n_clusters=n_clusters)
     figure.suptitle(title or image.name, fontsize="x-large")
-    figure.savefig(path, dpi=OVERVIEW_DPI)
+    with replacing(path) as temporary:
+        figure.savefig(temporary, dpi=OVERVIEW_DPI)
     return Path(path)
 
 
-def write_outputs(image: NanoSIMSImage, scaled, labels, record: dict, out_dir, prefix: str) -> dict[str, Path]:
+def write_outputs(
+    image: NanoSIMSImage, scaled, labels, record: dict, out_dir, prefix: str, n_clusters: int | None = None
+) -> dict[str, Path]:
     """Write the label TIFF, profiles CSV, scores JSON and overview PNG of one image.
 
     Parameters
@@ -213,6 +336,9 @@ def write_outputs(image: NanoSIMSImage, scaled, labels, record: dict, out_dir, p
         Existing folder to write into.
     prefix : str
         Start of every file name.
+    n_clusters : int, optional
+        k of the model that made ``labels`` (a study model), when some clusters may have no
+        pixel in this image: the profiles list them with 0 pixels, the overview keeps their colours.
 
     Returns
     -------
@@ -221,9 +347,9 @@ def write_outputs(image: NanoSIMSImage, scaled, labels, record: dict, out_dir, p
     """
     paths = output_paths(out_dir, prefix)
     write_label_tiff(labels, paths["labels"], image.pixel_size_um)
-    profiles_table(image.counts, scaled, labels, image.masses).to_csv(paths["profiles"], index=False)
+    write_csv(profiles_table(image.counts, scaled, labels, image.masses, n_clusters), paths["profiles"])
     write_scores_json(record, paths["scores"])
-    write_overview_png(image, labels, paths["overview"], title=_overview_title(image, record))
+    write_overview_png(image, labels, paths["overview"], title=_overview_title(image, record), n_clusters=n_clusters)
     return paths
 
 

@@ -11,13 +11,14 @@ of a teaching room (``PROJECTOR_STYLE``, applied while each function draws).
 
 The plots live in three modules named by what they draw, all imported here:
 :mod:`~nanosims_helpers.plot.maps` (channels, cluster map, comparison of maps),
-:mod:`~nanosims_helpers.plot.profiles` (cluster profiles, parallel coordinates) and
+:mod:`~nanosims_helpers.plot.profiles` (cluster profiles, parallel coordinates, cluster
+fractions per image) and
 :mod:`~nanosims_helpers.plot.scatter` (PCA scatter, score over k).
 """
 
 from .style import PROJECTOR_STYLE, cluster_colors
 from .maps import plot_channels, plot_cluster_map, plot_comparison
-from .profiles import SPREADS, plot_cluster_profiles, plot_parallel_coordinates
+from .profiles import SPREADS, plot_cluster_fractions, plot_cluster_profiles, plot_parallel_coordinates
 from .scatter import plot_pca_scatter, plot_sweep
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "SPREADS",
     "cluster_colors",
     "plot_channels",
+    "plot_cluster_fractions",
     "plot_cluster_map",
     "plot_cluster_profiles",
     "plot_comparison",
