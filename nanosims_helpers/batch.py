@@ -210,7 +210,9 @@ class Runner:
                         "and give the address it prints (tcp://HOST:8786)."
                     ) from None
             else:
-                with _interrupts_ignored():
+                with _interrupts_ignored(), warnings.catch_warnings():
+                    # the scheduler's web page moves to a free port if 8787 is taken: nothing to report
+                    warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
                     self._cluster = LocalCluster(
                         n_workers=self.workers, threads_per_worker=1, processes=True,
                         dashboard_address=None, silence_logs=logging.ERROR,
