@@ -178,7 +178,7 @@ def plot_cluster_fractions(fractions, image_names=None, *, names=None, ax=None, 
         One name per image, written under its bar (up to :data:`MAX_NAMED_BARS` images; more
         are numbered from 1). Default: 1, 2, ...
     names : sequence of str, optional
-        A name for each cluster, shown in the legend.
+        A name for each cluster, shown in the legend (with its mean fraction over the images).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure (wider for more images) by default.
     cmap : str or Colormap
