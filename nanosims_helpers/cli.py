@@ -375,9 +375,9 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
                 found[failure.index] = summary_row(paths[failure.index], prefixes[failure.index], failure)
             rows[:] = [found[i] for i in sorted(found)]
             write_summary(rows, args.out / SUMMARY_NAME)
-            for mass, lacking in sample.dropped_masses:
-                tqdm.write(f"{PROG}: warning: {mass} left out of the study model: not in {', '.join(lacking)}",
-                           file=sys.stderr)
+            if sample.dropped_masses:
+                dropped = "; ".join(f"{mass} (not in {', '.join(lacking)})" for mass, lacking in sample.dropped_masses)
+                tqdm.write(f"{PROG}: warning: masses left out of the study model: {dropped}", file=sys.stderr)
             if not sample.tables:
                 return
             k = args.clusters

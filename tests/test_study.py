@@ -378,3 +378,19 @@ def test_study_model_class_checks_its_values():
         StudyModel(np.zeros((1, 2)), ("12C", "16O"))
     with pytest.raises(NanoSIMSError, match="NaN"):
         StudyModel(np.full((2, 2), np.nan), ("12C", "16O"))
+
+
+def test_joint_says_which_masses_it_left_out(capsys, study_dir, tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    for seed in SEEDS[:2]:
+        (images / f"soil_{seed}.tif").write_bytes((study_dir / f"soil_{seed}.tif").read_bytes())
+    image = simulate_soil_image((64, 64), random_state=7)[0]
+    save_image_tiff(image.select([m for m in SOIL_MASSES if m != "13C"]), images / "no_13c.tif")
+    code, _, err = run(capsys, images, "--out", tmp_path / "out", "--joint", "-k", 3, "--sample-size", 900)
+    assert code == 0 and err.count("\n") == 1
+    assert "warning: masses left out of the study model: 13C (not in" in err and "no_13c.tif" in err
+    values = json.loads((tmp_path / "out" / "model.json").read_text())
+    assert values["dropped_masses"] == ["13C"] and "13C" not in values["masses"]
+    scores = json.loads((tmp_path / "out" / "soil_11_scores.json").read_text())
+    assert scores["masses_not_used"] == ["13C"]
