@@ -24,6 +24,7 @@ from benchmarks import (
     bench_kmeans_threads,
     bench_preprocessing_ari,
     bench_silhouette,
+    bench_study,
     bench_sweep,
 )
 
@@ -41,6 +42,7 @@ def main(quick: bool = False) -> None:
     bench_kmeans_threads.main(repeats=3 if quick else 5)
     bench_preprocessing_ari.main()
     bench_cli_scale.main(size=512 if quick else 1024)
+    bench_study.main(quick=quick)
     print(f"\nTotal: {(time.perf_counter() - start) / 60:.1f} min")
 
 

@@ -11,24 +11,32 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
+from .batch import Runner, one_line
 from .clustering import DEFAULT_THREADS, limit_threads
 from .errors import NanoSIMSError
 from .io.loading import SUPPORTED_SUFFIXES, load_image
-from .metrics import score_table
-from .io.outputs import DEFAULT_MIN_REGION_PIXELS, write_isotope_outputs, write_outputs
+from .io.outputs import (
+    DEFAULT_MIN_REGION_PIXELS,
+    kit_version,
+    remove_partial_files,
+    write_csv,
+    write_isotope_outputs,
+    write_outputs,
+)
 from .isotopes import parse_ratios, resolve_ratios
+from .metrics import score_table
 from .pipeline import METHODS, cluster_features
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
+from .study import STUDY_SAMPLE_SIZE
 
 __all__ = [
     "SUMMARY_NAME", "build_parser", "choose_k", "cluster_file", "collect_inputs", "kit_version", "main",
-    "output_prefixes", "run_all", "run_one", "write_summary",
+    "output_prefixes", "run_all", "run_study", "write_summary",
 ]
 
 PROG = "nanosims-cluster"
@@ -55,21 +63,22 @@ examples:
   {PROG} image.im --out results --masses 12C,16O,12C14N --preprocessing asinh+zscore
   {PROG} image.im --out results --ratios 13C/12C,12C15N/12C14N --min-region-pixels 20
       also isotope ratios per cluster and per region, with counting errors and enrichment
+  {PROG} study/ --out results --joint -k 5 --workers 2
+      one model for all images of study/ (cluster 2 is the same phase in every image),
+      2 images at a time; also writes model.json and the study_*.csv/png files below
+  {PROG} new/ --out results_new --model results/model.json
+      label new images with the clusters of that study
+  {PROG} study/ --out results --joint --scheduler tcp://10.0.0.5:8786
+      run the images on the workers of a Dask cluster (see the README for HPC queues)
 
 For each input, DIR receives STEM_labels.tif (cluster number of each pixel, opens in Fiji),
 STEM_profiles.csv (per cluster and mass: pixels, area fraction, counts, mean scaled value),
 STEM_scores.json (scores and every setting used) and STEM_overview.png; with --ratios,
-STEM_isotopes.csv and STEM_regions.csv; over all inputs, {SUMMARY_NAME}.
+STEM_isotopes.csv and STEM_regions.csv; over all inputs, {SUMMARY_NAME}. With --joint or
+--model also model.json (--joint), study_profiles.csv (each cluster over the study),
+study_fractions.csv and study_fractions.png (area of each cluster in each image).
 Exit status: 0 all inputs clustered, 1 some failed, 2 bad command line.
 """
-
-
-def kit_version() -> str:
-    """Return the installed version of the kit, or ``"unknown"`` when it is run from a bare copy."""
-    try:
-        return metadata.version("nanosims-helpers")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _whole_number(text: str, minimum: int, *, expected: str, too_small: str) -> int:
@@ -175,9 +184,51 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MIN_REGION_PIXELS, metavar="N",
         help=f"smallest connected patch of a cluster in STEM_regions.csv (default: {DEFAULT_MIN_REGION_PIXELS})",
     )
+    _add_study_arguments(parser)
     parser.add_argument("--traceback", action="store_true", help="stop at the first failure and show the traceback")
     parser.add_argument("--version", action="version", version=f"%(prog)s {kit_version()}")
     return parser
+
+
+def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options for many images: one model for the study, and where the images run."""
+    group = parser.add_argument_group("many images")
+    model = group.add_mutually_exclusive_group()
+    model.add_argument(
+        "--joint", action="store_true",
+        help="fit one k-means model on pixels sampled from every input, then label every input with it, "
+        "e.g. --joint -k 5 (default: each input clustered on its own)",
+    )
+    model.add_argument(
+        "--model", type=Path, metavar="FILE",
+        help="label the inputs with a saved study model, e.g. --model results/model.json",
+    )
+    group.add_argument(
+        "--sample-size", type=_positive_int, metavar="N",
+        help=f"pixels sampled over all inputs to fit --joint, e.g. --sample-size 200000 (default: {STUDY_SAMPLE_SIZE})",
+    )
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=_positive_int, default=1, metavar="N",
+        help="run N inputs at a time in local worker processes, e.g. --workers 4 (default: 1, in this process)",
+    )
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run the inputs on a Dask cluster, e.g. --scheduler tcp://10.0.0.5:8786 (its workers need the kit)",
+    )
+
+
+def _check_study_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.sample_size is not None and not args.joint:
+        parser.error("--sample-size applies only to --joint")
+    if args.joint and args.method != "kmeans":
+        parser.error("--joint fits k-means centres; leave out --method or use --method kmeans")
+    if args.model is not None:
+        given = [name for name, value in (("-k", args.clusters != "auto"), ("--k-max", args.k_max is not None),
+                 ("--masses", args.masses), ("--method", args.method != "kmeans"),
+                 ("--preprocessing", args.preprocessing != RECOMMENDED_PREPROCESSING)) if value]
+        if given:
+            parser.error(f"--model fixes k, the masses and the preprocessing; leave out {', '.join(given)}")
 
 
 def collect_inputs(inputs) -> list[Path]:
@@ -290,64 +341,110 @@ def _settings(args: argparse.Namespace) -> dict:
     return {"method": args.method, "n_components": components, "preprocessing": args.preprocessing, "seed": args.seed}
 
 
-def _one_line(path: Path, message: str) -> str:
-    """``message`` on one line, starting with the input path (not twice)."""
-    message = " ".join(str(message).split())
-    for name in (str(path), path.name):
-        if message.startswith(f"{name}: "):
-            message = message[len(name) + 2:]
-    return f"{path}: {message}"
-
-
-def _warnings_of(caught) -> list[str]:
-    messages = [" ".join(str(w.message).split()) for w in caught if issubclass(w.category, UserWarning)]
-    return list(dict.fromkeys(messages))
-
-
-def run_one(path: Path, prefix: str, args: argparse.Namespace) -> dict:
-    """Cluster one input and return its summary row; report a failure or warnings on stderr."""
+def summary_row(path: Path, prefix: str, outcome) -> dict:
+    """The summary row of one input's :class:`~nanosims_helpers.batch.Outcome`; report its failure or warnings."""
     row = {"file": str(path), "output_prefix": prefix}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            record = cluster_file(path, prefix, args)
-        except Exception as exc:  # one bad input must not stop the others
-            if args.traceback:
-                raise
-            reason = str(exc) if isinstance(exc, NanoSIMSError) else _unexpected(exc)
-            line = _one_line(path, reason)
-            tqdm.write(f"{PROG}: error: {line}", file=sys.stderr)
-            return {**row, "status": "failed", "error": line}
-    notes = _warnings_of(caught)
-    for note in notes:
-        tqdm.write(f"{PROG}: warning: {_one_line(path, note)}", file=sys.stderr)
+    if not outcome.ok:
+        tqdm.write(f"{PROG}: error: {outcome.error}", file=sys.stderr)
+        return {**row, "status": "failed", "error": outcome.error}
+    for note in outcome.warnings:
+        tqdm.write(f"{PROG}: warning: {one_line(path, note)}", file=sys.stderr)
+    record = outcome.value[0] if isinstance(outcome.value, tuple) else outcome.value  # (record, study sums)
     return {**row, "status": "ok", "k": record["k"], **{n: record[n] for n in SCORE_NAMES},
-            "enriched": record.get("enriched", ""), "warnings": " | ".join(notes)}
-
-
-def _unexpected(exc: Exception) -> str:
-    if isinstance(exc, OSError):
-        return f"{exc.strerror or exc} ({type(exc).__name__})"
-    return f"unexpected {type(exc).__name__}: {exc} (rerun with --traceback and report it, please)"
+            "enriched": record.get("enriched", ""), "warnings": " | ".join(outcome.warnings)}
 
 
 def write_summary(rows, path) -> None:
     """Write the summary rows as CSV, one per input, in :data:`SUMMARY_COLUMNS` order."""
-    table = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"k": "Int64"})
-    table.to_csv(path, index=False)
+    write_csv(pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"k": "Int64"}), path)
 
 
-def run_all(paths, args: argparse.Namespace, rows: list) -> None:
-    """Cluster every input in turn, with a progress bar on a terminal; append one summary row each.
+def run_all(paths, args: argparse.Namespace, rows: list, runner: Runner | None = None) -> None:
+    """Cluster every input on its own (in ``runner``, here by default); put one summary row each in ``rows``.
 
-    The summary file is rewritten after each input, so it is up to date if the run is stopped.
+    A progress bar counts finished inputs on a terminal. The summary file, in input order, is
+    rewritten after each input, so it is up to date if the run is stopped.
     """
-    with tqdm(total=len(paths), desc=PROG, unit="image", file=sys.stderr, disable=None) as bar:
-        for path, prefix in zip(paths, output_prefixes(paths)):
-            bar.set_postfix_str(path.name)
-            rows.append(run_one(path, prefix, args))
+    prefixes = output_prefixes(paths)
+    jobs = [(path, prefix, args) for path, prefix in zip(paths, prefixes)]
+    _collect(runner or Runner(), cluster_file, jobs, list(range(len(paths))), paths, prefixes, args, rows)
+
+
+def _collect(runner, function, jobs, indices, paths, prefixes, args, rows, found=None) -> dict:
+    """Run ``jobs`` (for inputs ``indices``), keep ``rows`` in input order and the summary file current.
+
+    Returns the value of every input that succeeded, by input index; ``found`` holds earlier rows by index.
+    """
+    found = {} if found is None else found
+    values = {}
+    with runner as active:
+        outcomes = active.run(function, jobs, labels=[paths[i] for i in indices], desc=PROG, reraise=args.traceback)
+        for outcome in outcomes:
+            index = indices[outcome.index]
+            found[index] = summary_row(paths[index], prefixes[index], outcome)
+            if outcome.ok:
+                values[index] = outcome.value
+            rows[:] = [found[i] for i in sorted(found)]
             write_summary(rows, args.out / SUMMARY_NAME)
-            bar.update()
+    return values
+
+
+def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None = None, model=None) -> None:
+    """``--joint``: fit one model on a sample of every input, then label each; ``--model``: label with ``model``.
+
+    Writes each input's files, then the study files (:mod:`nanosims_helpers.io.study_outputs`).
+    """
+    from .io import study_outputs
+    from .study import fit_model, sample_study
+
+    prefixes = output_prefixes(paths)
+    found = {}
+    with runner or Runner() as active:
+        model_file = str(args.model) if model is not None else study_outputs.STUDY_FILES["model"]
+        if model is None:
+            sample = sample_study(
+                paths, masses=args.masses, preprocessing=args.preprocessing,
+                sample_size=args.sample_size or STUDY_SAMPLE_SIZE, random_state=args.seed, runner=active,
+            )
+            for failure in sample.failures:
+                found[failure.index] = summary_row(paths[failure.index], prefixes[failure.index], failure)
+            rows[:] = [found[i] for i in sorted(found)]
+            write_summary(rows, args.out / SUMMARY_NAME)
+            if sample.dropped_masses:
+                dropped = "; ".join(f"{mass} (not in {', '.join(lacking)})" for mass, lacking in sample.dropped_masses)
+                tqdm.write(f"{PROG}: warning: masses left out of the study model: {dropped}", file=sys.stderr)
+            if not sample.tables:
+                return
+            k = args.clusters
+            if k == "auto":
+                k = choose_k(sample.pixels, args.k_max or DEFAULT_K_MAX, args.seed)
+            model = fit_model(sample, k)
+        usable = [i for i in range(len(paths)) if i not in found]
+        jobs = [(paths[i], prefixes[i], args.out, model, model_file) for i in usable]
+        values = _collect(active, study_outputs.label_file, jobs, usable, paths, prefixes, args, rows, found)
+    done = sorted(values)
+    if done:
+        study_outputs.write_study_outputs(
+            args.out, model, [paths[i] for i in done], [prefixes[i] for i in done], [values[i][1] for i in done],
+            save=args.model is None,
+        )
+
+
+def _read_model(parser: argparse.ArgumentParser, args: argparse.Namespace):
+    """The model of ``--model``, or None; a bad file is a bad command line."""
+    if args.model is None:
+        return None
+    from .study import load_model
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            model = load_model(args.model)
+        except NanoSIMSError as exc:
+            parser.error(f"--model {' '.join(str(exc).split())}")
+    for note in caught:
+        print(f"{PROG}: warning: {' '.join(str(note.message).split())}", file=sys.stderr)
+    return model
 
 
 def main(argv=None) -> int:
@@ -364,18 +461,27 @@ def main(argv=None) -> int:
         parser.error("--components applies only to --method pca-kmeans")
     if args.k_max is not None and args.clusters != "auto":
         parser.error("--k-max applies only to -k auto")
+    _check_study_arguments(parser, args)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         parser.error(f"--out {args.out}: cannot create the folder ({exc.strerror or exc})")
+    model = _read_model(parser, args)
     paths = collect_inputs(args.inputs)
     rows = []
     try:
-        with limit_threads(args.threads):
-            run_all(paths, args, rows)
+        with limit_threads(args.threads), Runner(args.workers, args.scheduler) as runner:
+            if args.joint or model is not None:
+                run_study(paths, args, rows, runner, model)
+            else:
+                run_all(paths, args, rows, runner)
     except KeyboardInterrupt:
+        remove_partial_files(args.out)
         print(f"{PROG}: interrupted after {len(rows)} of {len(paths)} image(s); see {args.out / SUMMARY_NAME}", file=sys.stderr)
         return 130
+    except NanoSIMSError as exc:  # the run as a whole cannot go on: no scheduler, images sharing no mass
+        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
     failed = sum(row["status"] == "failed" for row in rows)
     print(f"{len(rows) - failed} of {len(rows)} image(s) clustered, {failed} failed; see {args.out / SUMMARY_NAME}")
     return 1 if failed else 0

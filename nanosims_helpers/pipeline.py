@@ -13,8 +13,12 @@ from .clustering import ClusterResult, kmeans_map, pca_kmeans_map
 from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
 from .preprocessing import RECOMMENDED_PREPROCESSING, preprocess
+from .validation import check_finite_array
 
-__all__ = ["METHODS", "RECOMMENDED_PREPROCESSING", "cluster_image", "reference_pipeline"]
+__all__ = [
+    "METHODS", "RECOMMENDED_PREPROCESSING", "cluster_features", "cluster_image", "image_features",
+    "labels_from_centers", "reference_pipeline",
+]
 
 #: Clustering methods :func:`cluster_image` knows.
 METHODS = ("kmeans", "pca-kmeans", "hierarchical")
@@ -89,13 +93,95 @@ def cluster_image(
     >>> cluster_image(counts, 2).labels.shape
     (4, 4)
     """
-    image = _as_image(image)
-    if masses is not None:
-        image = image.select(masses)
-    features = preprocess(image.counts, preprocessing, masses=image.masses)
+    features = image_features(image, preprocessing=preprocessing, masses=masses)
     return cluster_features(
         features, n_clusters, method=method, n_components=n_components, random_state=random_state
     )
+
+
+def image_features(image, *, preprocessing: str = RECOMMENDED_PREPROCESSING, masses=None) -> np.ndarray:
+    """Return the (y, x, feature) values the pipeline clusters: the chosen masses, preprocessed.
+
+    The first half of :func:`cluster_image`; a study model
+    (:func:`nanosims_helpers.study.fit_study`) computes the features of every image with it, so
+    that one image clustered alone and the images of a study are described the same way.
+
+    Parameters
+    ----------
+    image : NanoSIMSImage or array_like, shape (y, x, mass)
+        Counts.
+    preprocessing : str
+        A key of :data:`nanosims_helpers.preprocessing.PREPROCESSING`.
+    masses : sequence of str, optional
+        Masses to use, in this order (spaces ignored); all by default.
+
+    Returns
+    -------
+    ndarray of float, shape (y, x, n_features)
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``preprocessing`` is unknown or a mass is not in the image.
+
+    Examples
+    --------
+    >>> image = NanoSIMSImage(np.arange(12.0).reshape(2, 3, 2), ("12C", "16O"))
+    >>> image_features(image, masses=["16O"]).shape
+    (2, 3, 1)
+    """
+    image = _as_image(image)
+    if masses is not None:
+        image = image.select(masses)
+    return preprocess(image.counts, preprocessing, masses=image.masses)
+
+
+def labels_from_centers(features, centers) -> np.ndarray:
+    """Give every pixel the number of its nearest centre: how a fitted model labels an image.
+
+    Squared Euclidean distance, as KMeans uses; on a tie the lower cluster number wins. Every
+    step is element-wise (no threaded matrix products), so the labels are the same bit for bit
+    on any machine, in any process.
+
+    Parameters
+    ----------
+    features : array_like, shape (y, x, n_features)
+        The image's features (:func:`image_features`).
+    centers : array_like, shape (k, n_features)
+        Cluster centres in the same feature space, e.g. a study model's.
+
+    Returns
+    -------
+    ndarray of int, shape (y, x)
+        Cluster numbers 0..k-1; a cluster may have no pixel in this image.
+
+    Raises
+    ------
+    NanoSIMSError
+        If either array holds NaN or infinite values, or their numbers of features differ.
+
+    Examples
+    --------
+    >>> features = np.array([[[0.0], [0.9], [2.0]]])
+    >>> labels_from_centers(features, [[0.0], [1.0], [5.0]]).tolist()
+    [[0, 1, 1]]
+    """
+    values = check_finite_array(features, "features", ndim=(3,))
+    centers = check_finite_array(centers, "centers", ndim=(2,))
+    if centers.shape[1] != values.shape[2]:
+        raise NanoSIMSError(
+            f"centers: {centers.shape[1]} feature(s) per centre for images with {values.shape[2]}; "
+            "use centres fitted on the same masses and preprocessing."
+        )
+    table = values.reshape(-1, values.shape[2])
+    labels = np.zeros(table.shape[0], dtype=np.intp)
+    nearest = np.full(table.shape[0], np.inf)
+    for number, center in enumerate(centers):
+        distance = ((table - center) ** 2).sum(axis=1)
+        closer = distance < nearest
+        labels[closer] = number
+        nearest[closer] = distance[closer]
+    return labels.reshape(values.shape[:2])
 
 
 def cluster_features(

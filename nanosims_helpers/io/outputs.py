@@ -5,20 +5,28 @@ Every file name starts with a prefix chosen by the caller (usually the input fil
 ``PREFIX_labels.tif``, ``PREFIX_profiles.csv``, ``PREFIX_scores.json`` and ``PREFIX_overview.png``;
 with isotope ratios, also ``PREFIX_isotopes.csv`` (per cluster) and ``PREFIX_regions.csv`` (per
 connected region of a cluster), see :func:`write_isotope_outputs`.
+
+Every file is first written under a temporary name beginning with :data:`PARTIAL_PREFIX` in
+the same folder, then renamed onto its real name (``os.replace``, atomic): a run that is stopped
+or crashes leaves either the complete file or none, never half of one.
+:func:`remove_partial_files` deletes the temporary files a killed process could not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
-import tempfile
+import uuid
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..errors import NanoSIMSError
 from ..isotopes import isotope_table
 from ..plot import plot_channels, plot_cluster_map
 from ..profiles import cluster_profiles, profile_matrix
@@ -29,10 +37,14 @@ from .tiff import write_imagej
 __all__ = [
     "DISPLAY_SIZE",
     "SUFFIXES",
+    "PARTIAL_PREFIX",
     "display_image",
+    "kit_version",
     "output_paths",
     "profiles_table",
-    "write_csv_atomic",
+    "remove_partial_files",
+    "replacing",
+    "write_csv",
     "write_isotope_outputs",
     "write_label_tiff",
     "write_outputs",
@@ -60,6 +72,70 @@ ISOTOPE_SUFFIXES = {"isotopes": "_isotopes.csv", "regions": "_regions.csv"}
 
 #: Smallest region, in pixels, that :func:`write_isotope_outputs` reports.
 DEFAULT_MIN_REGION_PIXELS = 10
+
+
+#: Start of the temporary name a file is written under before it is renamed onto its real name.
+PARTIAL_PREFIX = ".partial-"
+
+
+def kit_version() -> str:
+    """Return the installed version of the kit, or ``"unknown"`` when it is run from a bare copy."""
+    try:
+        return metadata.version("nanosims-helpers")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@contextlib.contextmanager
+def replacing(path):
+    """Yield a temporary path beside ``path``; when the block ends without error, rename it to ``path``.
+
+    If the block fails or is interrupted, the temporary file is deleted and ``path`` is left as
+    it was. The temporary name keeps the file's ending, so writers that choose the format from
+    it (Matplotlib, tifffile) still do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     with replacing(Path(folder) / "notes.txt") as temporary:
+    ...         _ = temporary.write_text("done")
+    ...     sorted(p.name for p in Path(folder).iterdir())
+    ['notes.txt']
+    """
+    path = Path(path)
+    temporary = path.with_name(f"{PARTIAL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{path.name}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def remove_partial_files(folder) -> list[Path]:
+    """Delete the temporary files left in ``folder`` by writers that were stopped; return them.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / ".partial-1-ab-soil_labels.tif").write_bytes(b"II*")
+    ...     [p.name for p in remove_partial_files(folder)]
+    ['.partial-1-ab-soil_labels.tif']
+    """
+    folder = Path(folder)
+    # TIFF files are written as ".NAME.partial" (nanosims_helpers.io.tiff.write_imagej)
+    removed = sorted([*folder.glob(f"{PARTIAL_PREFIX}*"), *folder.glob(".*.partial")])
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def write_csv(table: pd.DataFrame, path) -> Path:
+    """Write ``table`` as CSV without its index, under a temporary name first (see :func:`replacing`)."""
+    with replacing(path) as temporary:
+        table.to_csv(temporary, index=False)
+    return Path(path)
 
 
 def output_paths(out_dir, prefix: str) -> dict[str, Path]:
@@ -96,7 +172,7 @@ def write_label_tiff(labels, path, pixel_size_um=None) -> Path:
     return write_imagej(path, labels.astype(dtype), "YX", pixel_size_um=pixel_size_um)
 
 
-def profiles_table(counts, scaled, labels, masses) -> pd.DataFrame:
+def profiles_table(counts, scaled, labels, masses, n_clusters: int | None = None) -> pd.DataFrame:
     """Return one row per cluster and mass: its pixels, area fraction, counts statistics and mean scaled value.
 
     Parameters
@@ -109,6 +185,10 @@ def profiles_table(counts, scaled, labels, masses) -> pd.DataFrame:
         Cluster labels 0..k-1.
     masses : sequence of str
         Mass names, one per channel.
+    n_clusters : int, optional
+        k of the model that made ``labels`` (a study model), when some clusters may have no pixel
+        here: they get rows with 0 pixels and empty statistics. By default every cluster number
+        0..k-1 must have pixels.
 
     Returns
     -------
@@ -116,13 +196,45 @@ def profiles_table(counts, scaled, labels, masses) -> pd.DataFrame:
         Columns ``cluster, mass, pixels, area_fraction, mean_counts, std_counts, q25_counts,
         median_counts, q75_counts, mean_scaled``; ``k * len(masses)`` rows.
 
+    Raises
+    ------
+    NanoSIMSError
+        If ``labels`` do not fit the pixels, skip a cluster number (without ``n_clusters``) or
+        reach ``n_clusters``.
+
     Examples
     --------
     >>> counts = np.array([[[1.0], [3.0], [5.0]]])
     >>> table = profiles_table(counts, counts / 5, np.array([[0, 0, 1]]), ["12C"])
     >>> table[["cluster", "pixels", "mean_counts", "mean_scaled"]].values.tolist()
     [[0.0, 2.0, 2.0, 0.4], [1.0, 1.0, 5.0, 1.0]]
+    >>> table = profiles_table(counts, counts / 5, np.array([[0, 0, 2]]), ["12C"], n_clusters=3)
+    >>> table[["cluster", "pixels", "mean_counts"]].fillna(-1).values.tolist()
+    [[0.0, 2.0, 2.0], [1.0, 0.0, -1.0], [2.0, 1.0, 5.0]]
     """
+    if n_clusters is None:
+        return _profiles_of_clusters(counts, scaled, labels, masses)
+    labels = np.asarray(labels)
+    present, compact = np.unique(labels, return_inverse=True)
+    if present[0] < 0 or present[-1] >= n_clusters:
+        raise NanoSIMSError(
+            f"labels: cluster numbers {present[0]}..{present[-1]} for n_clusters={n_clusters}; "
+            f"number the clusters 0..{n_clusters - 1}."
+        )
+    table = _profiles_of_clusters(counts, scaled, compact.reshape(labels.shape), masses)
+    table["cluster"] = present[table["cluster"]]
+    absent = np.setdiff1d(np.arange(n_clusters), present)
+    empty = pd.DataFrame({
+        "cluster": np.repeat(absent, len(masses)),
+        "mass": pd.Categorical(list(masses) * absent.size, categories=table["mass"].cat.categories, ordered=True),
+        "pixels": 0,
+        "area_fraction": 0.0,
+    })
+    table = pd.concat([table, empty], ignore_index=True) if absent.size else table
+    return table.sort_values("cluster", kind="stable", ignore_index=True)
+
+
+def _profiles_of_clusters(counts, scaled, labels, masses) -> pd.DataFrame:
     table = cluster_profiles(counts, labels, masses)
     table = table.rename(columns={name: f"{name}_counts" for name in COUNT_STATISTICS})
     table = table[["cluster", "mass", "pixels", "area_fraction", *(f"{n}_counts" for n in COUNT_STATISTICS)]]
@@ -132,7 +244,8 @@ def profiles_table(counts, scaled, labels, masses) -> pd.DataFrame:
 
 def write_scores_json(record: dict, path) -> Path:
     """Write ``record`` as indented JSON; NumPy numbers become plain numbers, NaN becomes null."""
-    Path(path).write_text(json.dumps(_plain(record), indent=2) + "\n", encoding="utf-8")
+    with replacing(path) as temporary:
+        temporary.write_text(json.dumps(_plain(record), indent=2) + "\n", encoding="utf-8")
     return Path(path)
 
 
@@ -176,7 +289,8 @@ def display_image(image: NanoSIMSImage, labels, size: int = DISPLAY_SIZE):
 
 
 def write_overview_png(
-    image: NanoSIMSImage, labels, path, title: str | None = None, display_size: int = DISPLAY_SIZE
+    image: NanoSIMSImage, labels, path, title: str | None = None, display_size: int = DISPLAY_SIZE,
+    n_clusters: int | None = None,
 ) -> Path:
     """Save the ion images above the cluster map as a PNG, titled with the file name.
 
@@ -193,6 +307,9 @@ def write_overview_png(
     display_size : int
         Largest side drawn, in pixels; bigger images are block-summed to fit (see
         :func:`display_image`), which keeps the figure quick to draw and small on disk.
+    n_clusters : int, optional
+        k of the model that made ``labels``, when the image may lack its last clusters (a study
+        model): keeps every cluster's colour the same in every image.
 
     Returns
     -------
@@ -204,13 +321,16 @@ def write_overview_png(
     figure = Figure(figsize=(3.8 * OVERVIEW_COLUMNS, 3.3 * n_rows + 5.5), layout="constrained")
     channels, clusters = figure.subfigures(2, 1, height_ratios=(3.3 * n_rows, 5.5))
     plot_channels(small, ncols=OVERVIEW_COLUMNS, fig=channels)
-    plot_cluster_map(small_labels, ax=clusters.subplots())
+    plot_cluster_map(small_labels, ax=clusters.subplots(), n_clusters=n_clusters)
     figure.suptitle(title or image.name, fontsize="x-large")
-    figure.savefig(path, dpi=OVERVIEW_DPI)
+    with replacing(path) as temporary:
+        figure.savefig(temporary, dpi=OVERVIEW_DPI)
     return Path(path)
 
 
-def write_outputs(image: NanoSIMSImage, scaled, labels, record: dict, out_dir, prefix: str) -> dict[str, Path]:
+def write_outputs(
+    image: NanoSIMSImage, scaled, labels, record: dict, out_dir, prefix: str, n_clusters: int | None = None
+) -> dict[str, Path]:
     """Write the label TIFF, profiles CSV, scores JSON and overview PNG of one image.
 
     Parameters
@@ -227,6 +347,9 @@ def write_outputs(image: NanoSIMSImage, scaled, labels, record: dict, out_dir, p
         Existing folder to write into.
     prefix : str
         Start of every file name.
+    n_clusters : int, optional
+        k of the model that made ``labels`` (a study model), when some clusters may have no
+        pixel in this image: the profiles list them with 0 pixels, the overview keeps their colours.
 
     Returns
     -------
@@ -235,9 +358,9 @@ def write_outputs(image: NanoSIMSImage, scaled, labels, record: dict, out_dir, p
     """
     paths = output_paths(out_dir, prefix)
     write_label_tiff(labels, paths["labels"], image.pixel_size_um)
-    profiles_table(image.counts, scaled, labels, image.masses).to_csv(paths["profiles"], index=False)
+    write_csv(profiles_table(image.counts, scaled, labels, image.masses, n_clusters), paths["profiles"])
     write_scores_json(record, paths["scores"])
-    write_overview_png(image, labels, paths["overview"], title=_overview_title(image, record))
+    write_overview_png(image, labels, paths["overview"], title=_overview_title(image, record), n_clusters=n_clusters)
     return paths
 
 
@@ -245,31 +368,6 @@ def _overview_title(image: NanoSIMSImage, record: dict) -> str:
     """``"soil.tif: kmeans, k = 5, anscombe+zscore"``, from the settings the record holds."""
     parts = [f"k = {record[key]}" if key == "k" else str(record[key]) for key in TITLE_KEYS if key in record]
     return f"{image.name}: {', '.join(parts)}" if parts else image.name
-
-
-def write_csv_atomic(table: pd.DataFrame, path) -> Path:
-    """Write ``table`` as CSV under a temporary name in the same folder, then rename it to ``path``.
-
-    A run stopped half-way leaves either the old file or the new one, never half a file.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = write_csv_atomic(pd.DataFrame({"a": [1, 2]}), Path(folder) / "t.csv")
-    ...     path.read_text().split(), sorted(p.name for p in Path(folder).iterdir())
-    (['a', '1', '2'], ['t.csv'])
-    """
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            table.to_csv(stream, index=False)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_isotope_outputs(image: NanoSIMSImage, labels, ratios, out_dir, prefix: str,
@@ -321,8 +419,8 @@ def write_isotope_outputs(image: NanoSIMSImage, labels, ratios, out_dir, prefix:
     clusters = isotope_table(image, labels, ratios, names)
     regions = region_table(image, cluster_regions(labels, min_pixels=min_region_pixels), ratios, labels, names)
     paths = {f"{kind}_csv": Path(out_dir) / f"{prefix}{suffix}" for kind, suffix in ISOTOPE_SUFFIXES.items()}
-    write_csv_atomic(clusters, paths["isotopes_csv"])
-    write_csv_atomic(regions, paths["regions_csv"])
+    write_csv(clusters, paths["isotopes_csv"])
+    write_csv(regions, paths["regions_csv"])
     enriched = "; ".join(
         f"{isotope}: {', '.join(rows.loc[rows['enriched'], 'name']) or 'none'}"
         for isotope, rows in clusters.groupby("isotope", sort=False)

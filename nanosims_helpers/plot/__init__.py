@@ -11,14 +11,15 @@ of a teaching room (``PROJECTOR_STYLE``, applied while each function draws).
 
 The plots live in four modules named by what they draw, all imported here:
 :mod:`~nanosims_helpers.plot.maps` (channels, cluster map, comparison of maps),
-:mod:`~nanosims_helpers.plot.profiles` (cluster profiles, parallel coordinates) and
+:mod:`~nanosims_helpers.plot.profiles` (cluster profiles, parallel coordinates, cluster
+fractions per image),
 :mod:`~nanosims_helpers.plot.scatter` (PCA scatter, score over k) and
 :mod:`~nanosims_helpers.plot.ratios` (HSI ratio image, atom % per cluster).
 """
 
 from .style import PROJECTOR_STYLE, cluster_colors
 from .maps import plot_channels, plot_cluster_map, plot_comparison
-from .profiles import SPREADS, plot_cluster_profiles, plot_parallel_coordinates
+from .profiles import SPREADS, plot_cluster_fractions, plot_cluster_profiles, plot_parallel_coordinates
 from .ratios import plot_atom_percent, plot_ratio_hsi
 from .scatter import plot_pca_scatter, plot_sweep
 
@@ -27,6 +28,7 @@ __all__ = [
     "SPREADS",
     "cluster_colors",
     "plot_channels",
+    "plot_cluster_fractions",
     "plot_cluster_map",
     "plot_cluster_profiles",
     "plot_comparison",

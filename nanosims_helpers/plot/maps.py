@@ -73,7 +73,7 @@ def plot_channels(image, *, cmap="viridis", percentile=(1, 99), ncols=4, fig=Non
 
 
 @_projector_readable
-def plot_cluster_map(labels, *, names=None, ax=None, cmap="tab10"):
+def plot_cluster_map(labels, *, names=None, ax=None, cmap="tab10", n_clusters=None):
     """Show a label map with one colour per cluster and a legend of cluster areas.
 
     Parameters
@@ -89,6 +89,10 @@ def plot_cluster_map(labels, *, names=None, ax=None, cmap="tab10"):
         Where to draw; a new figure by default.
     cmap : str or Colormap
         Palette, see :func:`cluster_colors`.
+    n_clusters : int, optional
+        Number of clusters of the model that made the map (a study model labels every image
+        with the same k, and one image may lack the last clusters): fixes the colours and the
+        legend, as ``names`` does. By default the largest cluster number + 1.
 
     Returns
     -------
@@ -98,7 +102,7 @@ def plot_cluster_map(labels, *, names=None, ax=None, cmap="tab10"):
     ------
     NanoSIMSError
         If ``labels`` is not a (y, x) map of whole numbers from 0, or there are fewer ``names``
-        than cluster numbers.
+        (or a smaller ``n_clusters``) than cluster numbers.
 
     Examples
     --------
@@ -112,7 +116,7 @@ def plot_cluster_map(labels, *, names=None, ax=None, cmap="tab10"):
             f"labels: expected a (y, x) label map, got shape {label_map.shape}; "
             "reshape flat labels with labels.reshape(image.shape[:2])."
         )
-    flat, n_clusters = check_cluster_labels(label_map, label_map.shape, allow_empty=True)
+    flat, n_clusters = check_cluster_labels(label_map, label_map.shape, allow_empty=True, n_clusters=n_clusters)
     if names is not None:
         names = _check_names(names, n_clusters, allow_more=True)
         n_clusters = len(names)

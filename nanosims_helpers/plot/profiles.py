@@ -1,4 +1,4 @@
-"""Per-mass plots of clusters: typical profiles with their spread, and parallel coordinates."""
+"""Per-mass plots of clusters: typical profiles with their spread, parallel coordinates, and cluster fractions."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .style import (
 )
 from ..errors import NanoSIMSError
 from ..profiles import check_masses, cluster_profiles, pixels_and_labels, profile_matrix
-from ..validation import check_whole_number
+from ..validation import check_finite_array, check_whole_number
 
 SPREADS = {
     "iqr": ("median, bars: 25th to 75th percentile", lambda rows: (rows["median"], rows["q25"], rows["q75"])),
@@ -156,4 +156,76 @@ def plot_parallel_coordinates(values, labels, masses, *, n_samples=1000, random_
     ax.set(xlabel="mass", ylabel="scaled intensity",
            title=f"{rows.size:,} of {flat.size:,} pixels; bold: cluster means")
     _cluster_legend(ax, colors, legend)
+    return ax
+
+
+#: Most images whose names are written under the bars of :func:`plot_cluster_fractions`.
+MAX_NAMED_BARS = 40
+
+
+@_projector_readable
+def plot_cluster_fractions(fractions, image_names=None, *, names=None, ax=None, cmap="tab10"):
+    """Compare images of a study: one stacked bar per image, its area fraction in each cluster.
+
+    The clusters of one study model (:func:`nanosims_helpers.study.fit_study`) have the same
+    numbers in every image, and cluster ``i`` has the same colour here as in the maps.
+
+    Parameters
+    ----------
+    fractions : array_like, shape (n_images, k)
+        Area fraction of each cluster in each image; each row sums to 1.
+    image_names : sequence of str, optional
+        One name per image, written under its bar (up to :data:`MAX_NAMED_BARS` images; more
+        are numbered from 1). Default: 1, 2, ...
+    names : sequence of str, optional
+        A name for each cluster, shown in the legend (with its mean fraction over the images).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure (wider for more images) by default.
+    cmap : str or Colormap
+        Palette, see :func:`cluster_colors`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``fractions`` is not a table of fractions (values in 0..1, rows summing to 1), or
+        the names do not match it.
+
+    Examples
+    --------
+    >>> ax = plot_cluster_fractions([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]], ["a.im", "b.im"])
+    >>> len(ax.patches), [t.get_text() for t in ax.get_xticklabels()]
+    (6, ['a.im', 'b.im'])
+    """
+    table = check_finite_array(fractions, "fractions", ndim=(2,))
+    if (table < 0).any() or (table > 1).any() or not np.allclose(table.sum(axis=1), 1.0):
+        raise NanoSIMSError(
+            "fractions: expected area fractions, between 0 and 1 and summing to 1 in each row (image); "
+            "divide each image's pixel counts per cluster by its number of pixels."
+        )
+    n_images, n_clusters = table.shape
+    if image_names is None:
+        image_names = [str(i + 1) for i in range(n_images)]
+    image_names = [str(name) for name in image_names]
+    if len(image_names) != n_images:
+        raise NanoSIMSError(f"image_names: {len(image_names)} name(s) for {n_images} image(s); give one per row.")
+    colors = cluster_colors(n_clusters, cmap)
+    ax = ax if ax is not None else _new_axes((min(4.0 + 0.35 * n_images, 16.0), 5.0))
+    positions = np.arange(n_images)
+    bottoms = np.concatenate([np.zeros((n_images, 1)), np.cumsum(table, axis=1)[:, :-1]], axis=1)
+    named = n_images <= MAX_NAMED_BARS
+    for cluster in range(n_clusters):
+        ax.bar(positions, table[:, cluster], 0.8 if named else 1.0, bottom=bottoms[:, cluster],
+               color=colors[cluster], edgecolor="white" if named else "none", linewidth=0.5)
+    if named:
+        tilted = n_images > 4
+        ax.set_xticks(positions, image_names, rotation=45 if tilted else 0, ha="right" if tilted else "center")
+        ax.set_xlabel("image")
+    else:
+        ax.set_xlabel(f"image (1 to {n_images}, in the order of the fractions table)")
+    ax.set(xlim=(-0.6, n_images - 0.4), ylim=(0, 1), ylabel="area fraction", title="Cluster fractions per image")
+    _cluster_legend(ax, colors, _legend_labels(table.mean(axis=0), names))
     return ax

@@ -1,0 +1,289 @@
+"""Run one function over many images: in this process, in local worker processes, or on a Dask cluster.
+
+The command line (``nanosims-cluster --workers N`` or ``--scheduler ADDRESS``) and
+:func:`nanosims_helpers.study.fit_study` hand their per-image work to a :class:`Runner`:
+
+* ``Runner()`` runs the images one after the other in this process;
+* ``Runner(workers=4)`` starts a ``distributed.LocalCluster`` of 4 single-threaded worker
+  processes on this machine and stops it at the end;
+* ``Runner(scheduler="tcp://host:8786")`` sends the images to a running Dask scheduler: a
+  workstation cluster (``dask scheduler`` on one machine, ``dask worker tcp://host:8786
+  --nthreads 1`` on each), or an HPC queue through ``dask-jobqueue`` (see the README).
+
+Every image's outcome comes back to this process as an :class:`Outcome`: its value, or a
+one-line error, and the warnings it raised, so a failed image is reported here (not in a worker's
+log) and the others go on. A worker process that dies (out of memory, killed) fails only the
+image it was working on. The outcome of an image depends only on the image and the settings,
+never on the worker that computed it, so the outputs are the same whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .errors import NanoSIMSError
+
+__all__ = ["Outcome", "Runner", "attempt", "describe_error", "one_line"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one job.
+
+    Attributes
+    ----------
+    index : int
+        Position of the job in the list given to :meth:`Runner.run`.
+    value : object
+        What the function returned; None if it failed.
+    error : str or None
+        One line, starting with the job's label (usually the input file), if it failed.
+    warnings : tuple of str
+        The distinct warnings the job raised, one line each, without the label.
+
+    Examples
+    --------
+    >>> Outcome(0, value=3).ok, Outcome(1, error="a.tif: not a TIFF").ok
+    (True, False)
+    """
+
+    index: int
+    value: object = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True if the job finished without an error."""
+        return self.error is None
+
+
+def one_line(label, message) -> str:
+    """``message`` on one line, starting with ``label`` (a path or a name), and not twice.
+
+    Examples
+    --------
+    >>> one_line(Path("data/a.tif"), "a.tif: not a TIFF file.\\n Export it again.")
+    'data/a.tif: not a TIFF file. Export it again.'
+    """
+    message = " ".join(str(message).split())
+    for name in (str(label), Path(str(label)).name):
+        if message.startswith(f"{name}: "):
+            message = message[len(name) + 2:]
+    return f"{label}: {message}"
+
+
+def describe_error(exc: BaseException) -> str:
+    """The message a user sees for ``exc``: the kit's own message, or what kind of failure it was.
+
+    Examples
+    --------
+    >>> describe_error(NanoSIMSError("a.tif: not a TIFF file."))
+    'a.tif: not a TIFF file.'
+    >>> describe_error(FileNotFoundError(2, "No such file or directory"))
+    'No such file or directory (FileNotFoundError)'
+    """
+    if isinstance(exc, NanoSIMSError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc} ({type(exc).__name__})"
+    return f"unexpected {type(exc).__name__}: {exc} (rerun with --traceback and report it, please)"
+
+
+def _warning_lines(caught) -> tuple[str, ...]:
+    messages = [" ".join(str(w.message).split()) for w in caught if issubclass(w.category, UserWarning)]
+    return tuple(dict.fromkeys(messages))
+
+
+def attempt(function, index: int, label, *args, reraise: bool = False) -> Outcome:
+    """Call ``function(*args)``; return its value or its error as an :class:`Outcome`.
+
+    What runs in a worker: warnings are recorded (they would otherwise end in the worker's log)
+    and any exception becomes a one-line error naming ``label``, unless ``reraise``.
+
+    Examples
+    --------
+    >>> attempt(int, 0, "x", "12").value
+    12
+    >>> attempt(int, 1, "x", "twelve").error.split(" (rerun")[0]
+    "x: unexpected ValueError: invalid literal for int() with base 10: 'twelve'"
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            value = function(*args)
+        except Exception as exc:  # one bad input must not stop the others
+            if reraise:
+                raise
+            return Outcome(index, error=one_line(label, describe_error(exc)), warnings=_warning_lines(caught))
+    return Outcome(index, value, warnings=_warning_lines(caught))
+
+
+@contextlib.contextmanager
+def _interrupts_ignored():
+    """Start processes that ignore Ctrl-C: the interrupt reaches this process, which stops them cleanly.
+
+    A terminal sends Ctrl-C to every process of the command; worker processes that took it would
+    each print a traceback. Processes inherit "ignore SIGINT", so it is set only while they start.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _check_workers(workers) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise NanoSIMSError(f"workers={workers!r}: give a whole number of worker processes, 1 or more.")
+    return workers
+
+
+class Runner:
+    """Runs jobs in this process, in ``workers`` local processes, or on a Dask scheduler.
+
+    Use it as a context manager: the local cluster or the connection to the scheduler is made on
+    entry and closed on exit, also when the run is interrupted (Ctrl-C stops the local workers).
+    Entering a runner that is already open (a function given the caller's runner) reuses it.
+
+    Parameters
+    ----------
+    workers : int
+        1 (the default): run every job here, one after the other. More: start a
+        ``distributed.LocalCluster`` of that many single-threaded worker processes.
+    scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler (``"tcp://10.0.0.5:8786"``); its
+        workers need the kit installed. Overrides ``workers``.
+    progress : bool or None
+        Show a progress bar of finished jobs: True, False, or None for "only on a terminal".
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``workers`` is not a whole number >= 1, or the scheduler cannot be reached.
+
+    Examples
+    --------
+    >>> with Runner(progress=False) as runner:
+    ...     [outcome.value for outcome in runner.run(abs, [(-1,), (2,)], labels=["a", "b"])]
+    [1, 2]
+    """
+
+    def __init__(self, workers: int = 1, scheduler: str | None = None, *, progress: bool | None = None):
+        self.workers = _check_workers(workers)
+        self.scheduler = scheduler
+        self.progress = progress
+        self._cluster = None
+        self._client = None
+        self._depth = 0
+
+    @property
+    def where(self) -> str:
+        """Where the jobs run, in words."""
+        if self.scheduler:
+            return f"the Dask scheduler at {self.scheduler}"
+        return "this process" if self.workers == 1 else f"{self.workers} local worker processes"
+
+    def __enter__(self) -> "Runner":
+        self._depth += 1
+        if self._depth == 1 and (self.scheduler or self.workers > 1):
+            from distributed import Client, LocalCluster
+
+            if self.scheduler:
+                try:
+                    self._client = Client(self.scheduler, timeout="20s")
+                except OSError as exc:
+                    raise NanoSIMSError(
+                        f"scheduler {self.scheduler}: cannot connect ({exc}); start one with `dask scheduler` "
+                        "and give the address it prints (tcp://HOST:8786)."
+                    ) from None
+            else:
+                with _interrupts_ignored(), warnings.catch_warnings():
+                    # the scheduler's web page moves to a free port if 8787 is taken: nothing to report
+                    warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+                    self._cluster = LocalCluster(
+                        n_workers=self.workers, threads_per_worker=1, processes=True,
+                        dashboard_address=None, silence_logs=logging.ERROR,
+                    )
+                self._client = Client(self._cluster)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._depth -= 1
+        if self._depth:
+            return  # entered again by a function the owner called: the owner closes it
+        for resource in (self._client, self._cluster):
+            if resource is not None:
+                resource.close()
+        self._client = self._cluster = None
+
+    def run(self, function, jobs, *, labels, desc: str = "images", reraise: bool = False):
+        """Run ``function(*job)`` for every job; yield an :class:`Outcome` as each one finishes.
+
+        Parameters
+        ----------
+        function : callable
+            A module-level function (workers import it by name), returning something small:
+            the big results (label maps) are written to files by the function itself.
+        jobs : sequence of tuple
+            The arguments of each call.
+        labels : sequence
+            One label per job (its input file), starting its error line.
+        desc : str
+            Name of the progress bar.
+        reraise : bool
+            Let the first exception through (with its traceback) instead of recording it.
+
+        Yields
+        ------
+        Outcome
+            In the order the jobs finish; ``outcome.index`` says which job it was.
+        """
+        jobs, labels = list(jobs), list(labels)
+        with tqdm(total=len(jobs), desc=desc, unit="image", file=sys.stderr, disable=self._hide_bar()) as bar:
+            outcomes = self._serial(function, jobs, labels, reraise) if self._client is None else self._distributed(
+                function, jobs, labels, reraise
+            )
+            for outcome in outcomes:
+                bar.update()
+                yield outcome
+
+    def _hide_bar(self):
+        return None if self.progress is None else not self.progress
+
+    @staticmethod
+    def _serial(function, jobs, labels, reraise):
+        for index, (job, label) in enumerate(zip(jobs, labels)):
+            yield attempt(function, index, label, *job, reraise=reraise)
+
+    def _distributed(self, function, jobs, labels, reraise):
+        from distributed import as_completed
+
+        futures = {
+            self._client.submit(attempt, function, index, label, *job, reraise=reraise, pure=False): index
+            for index, (job, label) in enumerate(zip(jobs, labels))
+        }
+        try:
+            for future in as_completed(futures):
+                try:
+                    yield future.result()
+                except Exception as exc:  # the worker died, or reraise
+                    if reraise:
+                        raise
+                    index = futures[future]
+                    reason = f"the worker failed ({type(exc).__name__}: {exc})"
+                    yield Outcome(index, error=one_line(labels[index], reason))
+        finally:
+            self._client.cancel(list(futures))
