@@ -662,3 +662,67 @@ def _check_06_2(answer):
             "does both) on each 64 x 64 crop, 4 clusters, random_state=0; the truth map is not needed."
         )
     return "On small crops the fast method and exact Ward agree closely."
+
+
+# --- lesson 08: isotope ratios ---------------------------------------------------------------
+
+
+def _organic_13c_counts() -> tuple[np.ndarray, np.ndarray]:
+    """13C and 12C counts of the organic-matter pixels of the labelled sample (exercise 08-1)."""
+    image, truth = _sample("soil_512_labelled")
+    organic = truth == _phases().index("organic matter")
+    return image.channel("13C")[organic], image.channel("12C")[organic]
+
+
+@exercise(
+    "08-1",
+    expects="two numbers: (ratio, standard error)",
+    hints=(
+        "Sum the 13C counts and the 12C counts of the organic-matter pixels first (N and D), then "
+        "divide; both counts are Poisson, so both add to the error.",
+        "`N, D = n.sum(), d.sum()`, `R = N / D`, `se = R * np.sqrt(1 / N + 1 / D)`; answer `(R, se)`.",
+    ),
+)
+def _check_08_1(answer):
+    ratio, se = answer
+    ratio, se = _number(ratio, "the ratio"), _number(se, "the standard error")
+    n, d = _organic_13c_counts()
+    total_n, total_d = float(n.sum()), float(d.sum())
+    right_ratio = total_n / total_d
+    if _close(ratio, float(np.mean(n[d > 0] / d[d > 0])), 1e-9 * right_ratio):
+        raise Wrong("That is the mean of the pixels' own ratios, biased at low counts: sum the counts, then divide.")
+    if _close(ratio, total_d / total_n, 1e-6 * total_d / total_n):
+        raise Wrong("The ratio is upside down: the minor isotope (13C) goes on top.")
+    if not _close(ratio, right_ratio, 1e-9 * right_ratio):
+        raise Wrong("The ratio is not the summed 13C counts over the summed 12C counts of the organic-matter pixels.")
+    right_se = right_ratio * np.sqrt(1 / total_n + 1 / total_d)
+    if _close(se, right_ratio * np.sqrt(1 / total_n), 1e-9 * right_se):
+        raise Wrong("The error leaves out the 12C counts: they are Poisson too, so 1/D belongs under the root.")
+    if _close(se, right_ratio * (1 / total_n + 1 / total_d), 1e-9 * right_se):
+        raise Wrong("The error is missing its square root.")
+    if not _close(se, right_se, 1e-9 * right_se):
+        raise Wrong("The ratio is right, the error is not R sqrt(1/N + 1/D) with the summed counts.")
+    return "The ratio of summed counts and its Poisson error, as isotope_table reports them."
+
+
+@exercise(
+    "08-2",
+    expects="a fraction between 0 and 1",
+    hints=(
+        "Draw the 4000 minor and major counts with `rng.poisson`, compute each ratio and its error "
+        "with the formula, and count how often `abs(ratio - 0.5) <= error`.",
+        "`ratios = minor / major`, `errors = ratios * np.sqrt(1 / minor + 1 / major)`, "
+        "`answer = np.mean(np.abs(ratios - 0.5) <= errors)`.",
+    ),
+)
+def _check_08_2(answer):
+    coverage = _number(answer, "the coverage")
+    if 1 < coverage <= 100:
+        raise Wrong("Give the coverage as a fraction between 0 and 1, not a percentage.")
+    if not 0 <= coverage <= 1:
+        raise Wrong("A coverage is a fraction of the intervals, between 0 and 1.")
+    if coverage < 0.64:
+        raise Wrong("Too few intervals cover the true ratio: the errors are too small. Is 1/D under the root?")
+    if coverage > 0.72:
+        raise Wrong("Too many intervals cover the true ratio: the errors are too large (the interval is +/- 1 SE).")
+    return "About 68 % of the +/- 1 SE intervals cover the true ratio, as for a normal error."
