@@ -667,71 +667,62 @@ def _check_06_2(answer):
 # --- lesson 08: isotope ratios ---------------------------------------------------------------
 
 
-def _organic_counts() -> tuple[np.ndarray, np.ndarray]:
-    """13C and 12C counts of the organic-matter pixels of soil_512_labelled (exercise 08-1)."""
+def _organic_13c_counts() -> tuple[np.ndarray, np.ndarray]:
+    """13C and 12C counts of the organic-matter pixels of the labelled sample (exercise 08-1)."""
     image, truth = _sample("soil_512_labelled")
-    inside = truth == _phases().index("organic matter")
-    return image.channel("13C")[inside], image.channel("12C")[inside]
+    organic = truth == _phases().index("organic matter")
+    return image.channel("13C")[organic], image.channel("12C")[organic]
 
 
 @exercise(
     "08-1",
-    expects="four numbers: (R, SE, atom percent, mean of pixel ratios)",
+    expects="two numbers: (ratio, standard error)",
     hints=(
-        "Sum the 13C counts (N) and the 12C counts (D) over the organic-matter pixels first, then divide: "
-        "R = N / D. Both counts are Poisson, so both add to the relative error.",
-        "`SE = R * np.sqrt(1 / N + 1 / D)`, atom % = `100 * R / (1 + R)`; pixel ratios only where the 12C "
-        "count is above 0: `np.mean(n[d > 0] / d[d > 0])`.",
+        "Sum the 13C counts and the 12C counts of the organic-matter pixels first (N and D), then "
+        "divide; both counts are Poisson, so both add to the error.",
+        "`N, D = n.sum(), d.sum()`, `R = N / D`, `se = R * np.sqrt(1 / N + 1 / D)`; answer `(R, se)`.",
     ),
 )
 def _check_08_1(answer):
-    ratio, error, percent, pixel_mean = (_number(value, "each of the four numbers") for value in answer)
-    n, d = _organic_counts()
-    expected_ratio = n.sum() / d.sum()
-    expected_pixel_mean = np.mean(n[d > 0] / d[d > 0])
-    if _close(ratio, expected_pixel_mean, 1e-9 * expected_pixel_mean):
-        raise Wrong("Your R is the mean of the pixels' ratios: sum the counts first, then divide the sums.")
-    if not _close(ratio, expected_ratio, 1e-9 * expected_ratio):
-        raise Wrong("R is not the ratio of the summed 13C and 12C counts of the organic-matter pixels (labels == 1).")
-    if _close(error, ratio * np.sqrt(1 / n.sum()), 1e-9 * error):
-        raise Wrong("Your SE has the noise of the 13C counts only: the 12C counts are Poisson too (1/D).")
-    if not _close(error, ratio * np.sqrt(1 / n.sum() + 1 / d.sum()), 1e-9 * error):
-        raise Wrong("The SE is not the Poisson error of a ratio of two summed counts.")
-    if _close(percent, 100 * ratio, 1e-9 * percent):
-        raise Wrong("100 R is not the atom percent: 13C is a share of ALL carbon atoms, 13C / (12C + 13C).")
-    if not _close(percent, 100 * ratio / (1 + ratio), 1e-9 * percent):
-        raise Wrong("The atom percent does not follow from your R.")
-    if not _close(pixel_mean, expected_pixel_mean, 1e-9 * expected_pixel_mean):
-        raise Wrong("The mean of pixel ratios is off: average n / d over the organic-matter pixels with 12C counts.")
-    if pixel_mean > ratio:
-        return "The mean of pixel ratios lies above R: each pixel divides by a small, noisy count, and 1/d is convex."
-    return "Here the mean of pixel ratios lies below R: the bright pixels, with the most counts, carry the label."
+    ratio, se = answer
+    ratio, se = _number(ratio, "the ratio"), _number(se, "the standard error")
+    n, d = _organic_13c_counts()
+    total_n, total_d = float(n.sum()), float(d.sum())
+    right_ratio = total_n / total_d
+    if _close(ratio, float(np.mean(n[d > 0] / d[d > 0])), 1e-9 * right_ratio):
+        raise Wrong("That is the mean of the pixels' own ratios, biased at low counts: sum the counts, then divide.")
+    if _close(ratio, total_d / total_n, 1e-6 * total_d / total_n):
+        raise Wrong("The ratio is upside down: the minor isotope (13C) goes on top.")
+    if not _close(ratio, right_ratio, 1e-9 * right_ratio):
+        raise Wrong("The ratio is not the summed 13C counts over the summed 12C counts of the organic-matter pixels.")
+    right_se = right_ratio * np.sqrt(1 / total_n + 1 / total_d)
+    if _close(se, right_ratio * np.sqrt(1 / total_n), 1e-9 * right_se):
+        raise Wrong("The error leaves out the 12C counts: they are Poisson too, so 1/D belongs under the root.")
+    if _close(se, right_ratio * (1 / total_n + 1 / total_d), 1e-9 * right_se):
+        raise Wrong("The error is missing its square root.")
+    if not _close(se, right_se, 1e-9 * right_se):
+        raise Wrong("The ratio is right, the error is not R sqrt(1/N + 1/D) with the summed counts.")
+    return "The ratio of summed counts and its Poisson error, as isotope_table reports them."
 
 
 @exercise(
     "08-2",
     expects="a fraction between 0 and 1",
     hints=(
-        "For each of the 4000 simulated pairs, the interval is ratio - SE to ratio + SE; count the pairs whose "
-        "interval holds the true 0.5, and divide by 4000.",
-        "`np.mean(np.abs(ratios - 0.5) <= errors)` with `errors = ratios * np.sqrt(1 / minor + 1 / major)`.",
+        "Draw the 4000 minor and major counts with `rng.poisson`, compute each ratio and its error "
+        "with the formula, and count how often `abs(ratio - 0.5) <= error`.",
+        "`ratios = minor / major`, `errors = ratios * np.sqrt(1 / minor + 1 / major)`, "
+        "`answer = np.mean(np.abs(ratios - 0.5) <= errors)`.",
     ),
 )
 def _check_08_2(answer):
     coverage = _number(answer, "the coverage")
+    if 1 < coverage <= 100:
+        raise Wrong("Give the coverage as a fraction between 0 and 1, not a percentage.")
     if not 0 <= coverage <= 1:
-        raise Wrong(f"{coverage:g} is not a fraction: divide the number of covering intervals by 4000.")
-    rng = np.random.default_rng(1)
-    minor, major = rng.poisson(60, size=4000), rng.poisson(120, size=4000)
-    ratios = minor / major
-
-    def covered(errors):
-        return float(np.mean(np.abs(ratios - 0.5) <= errors))
-
-    if _close(coverage, covered(ratios * np.sqrt(1 / minor)), 1e-12):
-        raise Wrong("Your errors leave out the 1/D term (the major isotope is counted too): they are too small.")
-    if _close(coverage, covered(2 * ratios * np.sqrt(1 / minor + 1 / major)), 1e-12):
-        raise Wrong("That is the coverage of +/- 2 SE; the question asks for +/- 1 SE.")
-    if not _close(coverage, covered(ratios * np.sqrt(1 / minor + 1 / major)), 1e-12):
-        raise Wrong("Not the coverage of these draws: rng = np.random.default_rng(1), means 60 and 120, 4000 pairs.")
-    return f"{coverage:.1%} of the intervals hold the truth, close to the 68 % of a one-SE normal error bar."
+        raise Wrong("A coverage is a fraction of the intervals, between 0 and 1.")
+    if coverage < 0.64:
+        raise Wrong("Too few intervals cover the true ratio: the errors are too small. Is 1/D under the root?")
+    if coverage > 0.72:
+        raise Wrong("Too many intervals cover the true ratio: the errors are too large (the interval is +/- 1 SE).")
+    return "About 68 % of the +/- 1 SE intervals cover the true ratio, as for a normal error."
