@@ -14,6 +14,8 @@ from nanosims_helpers.cli import collect_inputs, main, output_prefixes
 from nanosims_helpers.io.image import NanoSIMSImage
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.io.outputs import display_image, write_label_tiff, write_scores_json
+from nanosims_helpers.metrics import score_table
+from nanosims_helpers.preprocessing import preprocess
 from nanosims_helpers.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,7 +73,10 @@ def test_writes_every_output_and_they_agree(capsys, tmp_path, image, soil_tif):
     assert (scores["k"], scores["method"], scores["seed"]) == (3, "kmeans", 0)
     assert scores["masses"] == list(image.masses) and scores["shape"] == [40, 48]
     assert scores["input"] == str(soil_tif)
-    assert -1 <= scores["silhouette"] <= 1 and scores["calinski_harabasz"] > 0
+    scaled = preprocess(image.counts, scores["preprocessing"])  # the TIFF holds the counts exactly
+    expected = score_table(scaled, labels.astype(int), random_state=scores["seed"])
+    for name in ("silhouette", "calinski_harabasz", "davies_bouldin", "entropy"):
+        assert scores[name] == pytest.approx(expected[name], rel=1e-9), name
 
     png = (tmp_path / "soil_overview.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000

@@ -1,7 +1,8 @@
 """environment.yml (conda, Binder) and pyproject.toml (pip) must list the same dependencies."""
 
 import re
-import tomllib
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import yaml
@@ -15,10 +16,24 @@ def _requirement(text: str) -> tuple[str, str]:
     return match.group(1).lower(), match.group(2).replace(" ", "")
 
 
-def _pyproject_requirements() -> dict[str, str]:
+def _pyproject() -> tuple[list[str], str]:
+    """The dependencies with the test extras, and requires-python, of pyproject.toml.
+
+    ``tomllib`` came with Python 3.11; on 3.10 (which the kit supports) the installed kit's
+    metadata is read instead: pip wrote it from pyproject.toml (``make`` reinstalls on a change).
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:
+        requires = metadata.requires("nanosims-helpers")
+        wanted = [r.split(";")[0] for r in requires if "extra ==" not in r or 'extra == "test"' in r]
+        return wanted, metadata.metadata("nanosims-helpers")["Requires-Python"]
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
-    return dict(_requirement(r) for r in wanted)
+    return project["dependencies"] + project["optional-dependencies"]["test"], project["requires-python"]
+
+
+def _pyproject_requirements() -> dict[str, str]:
+    return dict(_requirement(r) for r in _pyproject()[0])
 
 
 def _environment() -> dict:
@@ -43,7 +58,7 @@ def test_python_minor_version_is_pinned_and_allowed():
     pins = [e for e in _environment()["dependencies"] if isinstance(e, str) and e.startswith("python=")]
     assert len(pins) == 1
     major, minor = re.fullmatch(r"python=(\d+)\.(\d+)", pins[0]).groups()
-    floor = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
+    floor = _pyproject()[1]
     floor_minor = int(re.search(r">=\s*3\.(\d+)", floor).group(1))
     assert (int(major), int(minor)) >= (3, floor_minor)
 
@@ -52,3 +67,10 @@ def test_the_kit_itself_is_installed_from_the_repository():
     pip_entries = [e for e in _environment()["dependencies"] if isinstance(e, dict)][0]["pip"]
     assert "-e ." in pip_entries
     assert _environment()["channels"] == ["conda-forge"]
+
+
+def test_python_3_10_reads_the_same_from_the_installed_metadata(monkeypatch):
+    on_this_python = _pyproject()
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # as on Python 3.10, where there is no tomllib
+    from_metadata = _pyproject()
+    assert sorted(from_metadata[0]) == sorted(on_this_python[0]) and from_metadata[1] == on_this_python[1]

@@ -69,6 +69,18 @@ def test_fast_ward_agrees_with_exact_ward(soil_64):
     assert adjusted_rand_score(truth.ravel(), exact.ravel()) > 0.8  # the sample has real phases to find
 
 
+def test_micro_clusters_count_as_the_pixels_they_hold():
+    """Groups of identical pixels: 1200 at 0, 400 at 4, 600 at 7, 400 at 13. Ward on the pixels
+    merges 4 with 7, then 13 with them, leaving the 1200 pixels at 0 alone. Ward on the four values
+    without their pixel counts cuts {0, 4, 7} | {13} instead (ARI 0.05), and KMeans another way (0.48)."""
+    values = np.repeat([0.0, 4.0, 7.0, 13.0], [1200, 400, 600, 400])
+    features = np.stack([values, 10.0 - values], axis=-1).reshape(40, 65, 2)  # > n_micro pixels
+    exact = exact_ward_labels(features, 2)
+    assert np.bincount(exact.ravel()).tolist() == [1400, 1200] and len(set(exact.ravel()[:1200])) == 1
+    for seed in (0, 1):
+        assert adjusted_rand(hierarchical_map(features, 2, random_state=seed).labels, exact) == 1.0
+
+
 def test_small_images_get_the_exact_tree():
     # Fewer pixels than micro-clusters: one leaf per pixel value, so the tree is exact Ward.
     features, _ = blobs((12, 10))

@@ -105,7 +105,7 @@ def test_estimate_shift_recovers_a_known_drift(raw, shift):
     reference = scene[window]
     # the stage moved by (dy, dx): what was at [y, x] is now seen at [y + dy, x + dx]
     moving = scene[40 - dy:216 - dy, 40 - dx:216 - dx]
-    assert estimate_shift(reference, moving) == (-dy, -dx) or shift == (0, 0)
+    assert estimate_shift(reference, moving) == (-dy, -dx)
     assert estimate_shift(reference, reference) == (0, 0)
 
 

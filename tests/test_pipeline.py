@@ -6,6 +6,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from nanosims_helpers.clustering import ClusterResult, kmeans_map
 from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.hierarchical import hierarchical_map
 from nanosims_helpers.io.image import NanoSIMSImage
 from nanosims_helpers.pipeline import METHODS, RECOMMENDED_PREPROCESSING, cluster_image, reference_pipeline
 from nanosims_helpers.preprocessing import PREPROCESSING, preprocess, scale_max
@@ -109,10 +110,10 @@ def test_clustering_errors_reach_the_caller(soil):
 
 
 def test_hierarchical_method_calls_hierarchical_map(soil):
-    pytest.importorskip("nanosims_helpers.hierarchical")
     image, truth = soil
     result = cluster_image(image, 3, method="hierarchical")
     assert isinstance(result, ClusterResult)
+    np.testing.assert_array_equal(result.labels, hierarchical_map(result.features, 3).labels)
     assert result.labels.shape == truth.shape
     assert ari(truth, result) == 1.0
 

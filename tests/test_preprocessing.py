@@ -148,9 +148,10 @@ def test_all_channels_constant_gives_zeros_and_names_them():
     assert np.all(result == 0.0)
 
 
-def test_preprocess_defaults_to_the_recommended_method(counts):
-    assert RECOMMENDED_PREPROCESSING in PREPROCESSING
-    np.testing.assert_allclose(preprocess(counts), preprocess(counts, RECOMMENDED_PREPROCESSING))
+def test_preprocess_defaults_to_asinh_of_counts_over_five(counts):
+    """The documented default, written out: arcsinh(counts / 5), channel by channel."""
+    assert RECOMMENDED_PREPROCESSING == "asinh"
+    np.testing.assert_allclose(preprocess(counts), np.arcsinh(counts / 5.0), rtol=1e-12)
 
 
 def test_combined_methods_apply_the_transform_then_the_zscore(counts):

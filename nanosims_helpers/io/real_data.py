@@ -28,9 +28,14 @@ def cameca_folder() -> Path | None:
 
     Examples
     --------
-    >>> folder = cameca_folder()
-    >>> folder is None or folder.is_dir()
+    >>> import tempfile
+    >>> from unittest import mock
+    >>> with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, {ENV_VAR: folder}):
+    ...     cameca_folder() == Path(folder)
     True
+    >>> with mock.patch.dict(os.environ, {ENV_VAR: "/no/such/folder"}):
+    ...     print(cameca_folder())
+    None
     """
     setting = os.environ.get(ENV_VAR)
     folder = Path(setting).expanduser() if setting else DEFAULT_FOLDER
@@ -42,8 +47,13 @@ def cameca_files() -> list[Path]:
 
     Examples
     --------
-    >>> all(path.suffix.lower() == ".im" for path in cameca_files())
-    True
+    >>> import tempfile
+    >>> from unittest import mock
+    >>> with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, {ENV_VAR: folder}):
+    ...     for name in ("b.im", "a.IM", "notes.txt"):
+    ...         _ = (Path(folder) / name).write_bytes(b"")
+    ...     [path.name for path in cameca_files()]
+    ['a.IM', 'b.im']
     """
     folder = cameca_folder()
     if folder is None:
@@ -56,8 +66,10 @@ def describe_real_data() -> str:
 
     Examples
     --------
-    >>> isinstance(describe_real_data(), str)
-    True
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {ENV_VAR: "/no/such/folder"}):
+    ...     print(describe_real_data())  # doctest: +ELLIPSIS
+    No real .im files found (looked in /no/such/folder). The lessons use the synthetic samples; ...
     """
     files = cameca_files()
     if files:
