@@ -8,6 +8,9 @@ from threadpoolctl import threadpool_info
 
 from nanosims_helpers.clustering import ClusterResult, kmeans_map, limit_threads, pca_components, pca_kmeans_map
 from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.metrics import adjusted_rand
+from nanosims_helpers.preprocessing import preprocess
+from nanosims_helpers.synthetic import simulate_soil_image
 
 MEANS = np.array([[0.0, 0.0, 0.0, 1.0], [6.0, 0.0, 3.0, 1.0], [0.0, 6.0, 3.0, 1.0]])
 
@@ -159,3 +162,11 @@ def test_limit_threads_sets_and_restores_the_thread_count():
     assert [pool["num_threads"] for pool in threadpool_info()] == before
     with pytest.raises(NanoSIMSError, match="n_threads"):
         limit_threads(0)
+
+
+def test_kmeans_restarts_escape_a_poor_local_optimum():
+    """On this simulated soil one k-means++ start (seed 0) stops at ARI 0.66 against the phases;
+    the restarts of kmeans_map (KMEANS_N_INIT) reach 0.98."""
+    image, truth = simulate_soil_image((64, 64), random_state=1)
+    result = kmeans_map(preprocess(image.counts, "asinh"), 4, random_state=0)
+    assert adjusted_rand(result.labels, truth) > 0.95

@@ -73,4 +73,6 @@ def test_python_3_10_reads_the_same_from_the_installed_metadata(monkeypatch):
     on_this_python = _pyproject()
     monkeypatch.setitem(sys.modules, "tomllib", None)  # as on Python 3.10, where there is no tomllib
     from_metadata = _pyproject()
-    assert sorted(from_metadata[0]) == sorted(on_this_python[0]) and from_metadata[1] == on_this_python[1]
+    assert sorted(from_metadata[0]) == sorted(on_this_python[0]) and from_metadata[1] == on_this_python[1], (
+        "the installed kit's metadata differs from pyproject.toml: reinstall it (make .venv/.installed)"
+    )

@@ -73,6 +73,18 @@ def test_silhouette_sample_is_reproducible_and_whole_when_large_enough():
     assert silhouette(values, labels, sample_size=5000) == pytest.approx(silhouette(values, labels, exact=True))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_silhouette_sample_is_of_distinct_pixels(seed):
+    """A sample of 11 of 12 pixels leaves exactly one out: its silhouette is one of the 12
+    leave-one-out silhouettes (drawing with replacement would repeat pixels instead)."""
+    values, labels = blobs(n_per_cluster=4, n_clusters=3, spread=2.0, seed=seed)
+    left_out = [
+        sklearn.metrics.silhouette_score(np.delete(values, i, axis=0), np.delete(labels, i)) for i in range(12)
+    ]
+    sampled = silhouette(values, labels, sample_size=11, random_state=seed)
+    assert min(abs(sampled - value) for value in left_out) < 1e-12
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_silhouette_of_distances_matches_sklearn(dtype):
     values, labels = blobs(n_per_cluster=50, n_clusters=5, spread=2.0)
