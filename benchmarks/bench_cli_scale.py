@@ -2,12 +2,14 @@
 
 Run from the repository root: ``python -m benchmarks.bench_cli_scale [--size 1024] [--repeat 1]``.
 
-1. The command, ``nanosims-cluster IMAGE --out DIR -k 5 --method M``, run by
-   :func:`nanosims_helpers.cli.main` in a fresh process (see :mod:`benchmarks._measure`): time
-   after the imports, the import time of a fresh process, and the process's peak memory.
-   Targets: 60 s and 2 GiB each, imports included (Binder: 2 GB RAM, 1-2 cores).
-2. Where the time goes: the command's steps timed one by one in one process, with the
-   process's peak resident memory after each step (a step that raises it shows up there).
+1. The command, ``nanosims-cluster IMAGE --out DIR -k 5 --method M --threads T``, run by
+   :func:`nanosims_helpers.cli.main` in a fresh process (see :mod:`benchmarks._measure`), with
+   one thread and all threads, the runs taking turns: time after the imports, the import time of
+   a fresh process, and the process's peak memory. Targets: 60 s and 2 GiB each, imports included
+   (Binder: 2 GB RAM, 1-2 cores).
+2. Where the time goes: the command run once more, with each function it calls timed where it
+   calls it (so the steps are exactly what the command runs), and the process's peak resident
+   memory after each step (a step that raises it shows up there).
 3. The overview figure drawn at the image's full resolution (naive) against block-summed to
    ``outputs.DISPLAY_SIZE`` pixels a side (the kit).
 """
@@ -22,7 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks._measure import measure, print_table, ratio
+from benchmarks._measure import (
+    ALL_THREADS,
+    LOAD_NOTE,
+    THREAD_SETTINGS,
+    measure,
+    measure_interleaved,
+    print_table,
+    ratio,
+)
 
 TARGET_SECONDS = 60.0
 TARGET_MIB = 2048.0
@@ -37,40 +47,48 @@ def import_case():
     return lambda: bool(importlib.import_module("nanosims_helpers.cli"))
 
 
-def cli_case(path: str, out: str, method: str):
+def cli_case(path: str, out: str, method: str, threads: int):
     """The command on one image: the imports are set-up, ``main`` is timed; returns the exit status."""
     from nanosims_helpers.cli import main
 
-    return lambda: main([path, "--out", out, "-k", str(N_CLUSTERS), "--method", method])
+    return lambda: main([path, "--out", out, "-k", str(N_CLUSTERS), "--method", method, "--threads", str(threads)])
+
+
+#: Functions the command calls, timed where the command looks them up (module -> names); a name the
+#: module does not have (the command changed) is skipped, so the table always shows what it runs.
+STEPS = {
+    "nanosims_helpers.cli": ("load_image", "preprocess", "choose_k", "cluster_features", "cluster_image",
+                             "score_table"),
+    "nanosims_helpers.io.outputs": ("profiles_table", "write_label_tiff", "write_scores_json", "write_overview_png"),
+}
 
 
 def stages_case(path: str, out: str, method: str):
-    """The command's steps one by one; returns (step, seconds, peak MiB so far) rows."""
-    from nanosims_helpers import metrics
-    from nanosims_helpers.io import outputs
-    from nanosims_helpers.io.loading import load_image
-    from nanosims_helpers.pipeline import cluster_image
-    from nanosims_helpers.preprocessing import preprocess
+    """The command itself, with every function it calls (:data:`STEPS`) timed; returns
+    (step, seconds, peak MiB after the step) rows in the order the command ran them."""
+    import importlib
+
+    from nanosims_helpers.cli import main
+
+    rows = []
+
+    def timed(name, function):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            result = function(*args, **kwargs)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            rows.append((name, time.perf_counter() - start, peak))
+            return result
+        return wrapper
+
+    for module_name, names in STEPS.items():
+        module = importlib.import_module(module_name)
+        for name in names:
+            if hasattr(module, name):
+                setattr(module, name, timed(name, getattr(module, name)))
 
     def run():
-        rows = []
-
-        def step(name, function):
-            start = time.perf_counter()
-            result = function()
-            rows.append((name, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-            return result
-
-        image = step("load_image", lambda: load_image(path))
-        scaled = step("preprocess", lambda: preprocess(image.counts))
-        labels = step("cluster_image", lambda: cluster_image(image, N_CLUSTERS, method=method).labels)
-        step("silhouette (sampled)", lambda: metrics.silhouette(scaled, labels))
-        step("calinski_harabasz", lambda: metrics.calinski_harabasz(scaled, labels))
-        step("davies_bouldin", lambda: metrics.davies_bouldin(scaled, labels))
-        step("clustering_entropy", lambda: metrics.clustering_entropy(scaled, labels))
-        step("profiles_table", lambda: outputs.profiles_table(image.counts, scaled, labels, image.masses))
-        step("write_label_tiff", lambda: outputs.write_label_tiff(labels, Path(out) / "labels.tif"))
-        step("write_overview_png", lambda: outputs.write_overview_png(image, labels, Path(out) / "overview.png"))
+        main([path, "--out", out, "-k", str(N_CLUSTERS), "--method", method])
         return rows
 
     return run
@@ -101,47 +119,57 @@ def _yes(ok: bool) -> str:
 
 
 def end_to_end(path: Path, folder: Path, repeat: int) -> None:
-    imports = measure("benchmarks.bench_cli_scale:import_case", repeat=repeat)
+    cases = {"import": ("benchmarks.bench_cli_scale:import_case", (), {}, None)}
+    cases.update({(method, threads): ("benchmarks.bench_cli_scale:cli_case",
+                                      (str(path), str(folder / method), method, threads), {}, None)
+                  for method in METHODS for threads in THREAD_SETTINGS})
+    found = measure_interleaved(cases, repeat=repeat)
+    imports = found.pop("import")
     rows = []
-    for method in METHODS:
-        m = measure("benchmarks.bench_cli_scale:cli_case", str(path), str(folder / method), method, repeat=repeat)
+    for (method, threads), m in found.items():
         if m.result != 0:
             raise SystemExit(f"{method}: nanosims-cluster exited with status {m.result}")
         total = imports.seconds + m.seconds
-        rows.append([method, f"{imports.seconds:.1f}", f"{m.seconds:.1f}", f"{total:.1f}", f"{m.peak_mib:.0f}",
+        rows.append([method, f"--threads {threads}" + (" (all)" if threads == ALL_THREADS > 1 else ""),
+                     imports.timing(1), m.timing(1), f"{total:.1f}", f"{m.peak_mib:.0f}",
                      _yes(total <= TARGET_SECONDS), _yes(m.peak_mib <= TARGET_MIB)])
     print_table(
-        f"nanosims-cluster {path.name} -k {N_CLUSTERS} --method M (median of {repeat})",
-        ["method", "import s", "run s", "total s", "peak MiB", "within 60 s", "within 2 GiB"],
+        f"nanosims-cluster {path.name} -k {N_CLUSTERS} --method M (median (range) of {repeat} interleaved)",
+        ["method", "threads", "import s", "run s", "total s", "peak MiB", "within 60 s", "within 2 GiB"],
         rows,
         [f"peak = the process's maximum resident memory, Python and libraries included "
-         f"({m.setup_mib:.0f} MiB after the imports)."],
+         f"({m.setup_mib:.0f} MiB after the imports). {LOAD_NOTE}"],
     )
 
 
 def stages(path: Path, folder: Path) -> None:
     tables = {method: measure("benchmarks.bench_cli_scale:stages_case", str(path), str(folder), method).result
               for method in METHODS}
-    rows = [[name, *(f"{value:.{digits}f}" for m in METHODS for value, digits in zip(tables[m][i][1:], (2, 0)))]
-            for i, (name, *_) in enumerate(tables[METHODS[0]])]
+    rows = []
+    for method in METHODS:
+        rows += [[method, name, f"{seconds:.2f}", f"{peak:.0f}"] for name, seconds, peak in tables[method]]
+        rows.append([method, "all steps above", f"{sum(row[1] for row in tables[method]):.2f}", ""])
     print_table(
-        "Where the time goes: each step of the command, one process per method",
-        ["step", *(f"{m} {unit}" for m in METHODS for unit in ("s", "peak MiB"))],
+        "Where the time goes: the command run once per method, each function it calls timed",
+        ["method", "step", "s", "peak MiB"],
         rows,
-        ["peak MiB = the process's maximum resident memory after the step."],
+        ["Steps are the functions the command calls (load, preprocess, cluster, score, write), timed as it "
+         "runs them, on its default --threads 1; peak MiB = the process's maximum resident memory after the step."],
     )
 
 
 def overview_ratio(path: Path, folder: Path, size: int, repeat: int) -> None:
     from nanosims_helpers.io.outputs import DISPLAY_SIZE
 
-    naive = measure("benchmarks.bench_cli_scale:overview_case", str(path), str(folder), size, repeat=repeat)
-    kit = measure("benchmarks.bench_cli_scale:overview_case", str(path), str(folder), DISPLAY_SIZE, repeat=repeat)
+    case = "benchmarks.bench_cli_scale:overview_case"
+    cases = {drawn: (case, (str(path), str(folder), drawn), {}, 1) for drawn in (size, DISPLAY_SIZE)}
+    found = measure_interleaved(cases, repeat=repeat)
+    naive, kit = found[size], found[DISPLAY_SIZE]
     print_table(
-        f"Overview PNG of the {size} x {size} x 7 image (median of {repeat})",
+        f"Overview PNG of the {size} x {size} x 7 image (median (range) of {repeat} interleaved, one thread)",
         ["drawn at", "s", "peak MiB", "PNG KiB"],
-        [[f"full resolution, {size} px (naive)", f"{naive.seconds:.2f}", f"{naive.peak_mib:.0f}", f"{naive.result:.0f}"],
-         [f"block-summed to {DISPLAY_SIZE} px (kit)", f"{kit.seconds:.2f}", f"{kit.peak_mib:.0f}", f"{kit.result:.0f}"]],
+        [[f"full resolution, {size} px (naive)", naive.timing(), f"{naive.peak_mib:.0f}", f"{naive.result:.0f}"],
+         [f"block-summed to {DISPLAY_SIZE} px (kit)", kit.timing(), f"{kit.peak_mib:.0f}", f"{kit.result:.0f}"]],
         [f"naive / kit: {ratio(naive.seconds, kit.seconds)}"],
     )
 

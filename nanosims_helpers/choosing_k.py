@@ -3,19 +3,18 @@
 :func:`sweep_k` clusters the pixels for every k and scores each clustering; :func:`find_knee`
 reads the k where a curve (entropy or inertia) stops falling steeply.
 
-The fast sweep (the default) is 4-5x quicker than running KMeans on every pixel for every
-k on one thread, and more against the default threads on a busy CPU
-(``benchmarks/bench_sweep.py``); on the kit's soil sample its knees are those of the plain
-loop, within the plain loop's own variation from seed to seed (see :func:`find_knee`):
+The fast sweep (the default) is several times quicker than running KMeans on every pixel for
+every k, both on the same threads (``benchmarks/bench_sweep.py``); on the kit's soil sample its
+knees are those of the plain loop, within the plain loop's own variation from seed to seed (see :func:`find_knee`):
 
 * KMeans, with the restarts of :func:`~nanosims_helpers.clustering.kmeans_map`
   (:data:`~nanosims_helpers.clustering.KMEANS_N_INIT`), is fitted on a fixed random sample of
   :data:`FIT_SAMPLE_SIZE` pixels, then every pixel gets the nearest centre. (Warm starts, each
   k starting from the previous k's centres plus one, were tried: faster, but on 7 channels their
   entropy knee lay about one k later than the plain loop's, on average over 10 seeds.)
-* It runs on one thread: a fit on 10,000 pixels is too little work to share out, and when
-  other programs used the CPU, KMeans on 10,000 pixels with 2 threads was up to 18x slower
-  than with 1.
+* It runs on one thread unless told otherwise (``n_threads``): a fit on 10,000 pixels is too
+  little work to share out, and when other programs used the CPU, KMeans on 10,000 pixels
+  with 2 threads was up to 18x slower than with 1.
 * Every score is computed on the label map of all pixels (the silhouette on a fixed sample of
   :data:`SWEEP_SILHOUETTE_SAMPLE_SIZE` pixels), reusing what does not depend on the labels.
 """
@@ -23,17 +22,15 @@ loop, within the plain loop's own variation from seed to seed (see :func:`find_k
 from __future__ import annotations
 
 import warnings
-from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
 from kneed import KneeLocator
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from .clustering import KMEANS_N_INIT, fit_kmeans
+from .clustering import KMEANS_N_INIT, fit_kmeans, limit_threads
 from .errors import NanoSIMSError
 from .metrics import (
     ENTROPY_BINS,
@@ -111,7 +108,9 @@ def _sample_fit_labels(pixels: np.ndarray, k_values: list[int], random_state):
         yield fit_kmeans(model, sample, "k").predict(pixels)
 
 
-def sweep_k(values, k_values=range(2, 32), *, random_state=0, fast: bool = True, progress: bool = True) -> pd.DataFrame:
+def sweep_k(
+    values, k_values=range(2, 32), *, random_state=0, fast: bool = True, progress: bool = True, n_threads=1
+) -> pd.DataFrame:
     """Cluster with KMeans for each k and score every clustering.
 
     Parameters
@@ -123,11 +122,13 @@ def sweep_k(values, k_values=range(2, 32), *, random_state=0, fast: bool = True,
     random_state : int
         Seed of KMeans and of the pixel samples: the same seed gives the same table.
     fast : bool
-        True: fit KMeans on a sample of :data:`FIT_SAMPLE_SIZE` pixels, on one thread (4-5x
-        faster; see the module description). False: KMeans on every pixel for each k, as in
-        a plain loop, with the libraries' default threads.
+        True: fit KMeans on a sample of :data:`FIT_SAMPLE_SIZE` pixels (several times faster;
+        see the module description). False: KMeans on every pixel for each k, as in a plain loop.
     progress : bool
         Show a progress bar.
+    n_threads : int or None
+        Threads KMeans and the scores use (:func:`~nanosims_helpers.clustering.limit_threads`);
+        None for the libraries' default, one per core.
 
     Returns
     -------
@@ -153,7 +154,7 @@ def sweep_k(values, k_values=range(2, 32), *, random_state=0, fast: bool = True,
     """
     pixels = _pixels(values)
     k_list = _check_k_values(k_values, pixels.shape[0])
-    with threadpool_limits(limits=1) if fast else nullcontext():
+    with limit_threads(n_threads):
         scorer = _SweepScorer(pixels, random_state)
         labels = (_sample_fit_labels if fast else _plain_labels)(pixels, k_list, random_state)
         steps = tqdm(zip(k_list, labels), total=len(k_list), desc="KMeans for each k", disable=not progress)
