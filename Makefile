@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test check-env exercises bench present clean
+.PHONY: lab test lint mutations check-env exercises bench present clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,9 +16,16 @@ lab: $(STAMP)  ## Start JupyterLab on the lessons, at notebook 00
 	$(BIN)/jupyter lab --allow-root --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 
-test: $(STAMP)  ## The whole suite: package tests, doctests, browser tests, every notebook
+test: $(STAMP)  ## The whole suite: the linter, package tests, doctests, browser tests, every notebook
+	$(BIN)/ruff check .
 	MPLBACKEND=Agg $(BIN)/python -m pytest --doctest-modules nanosims_helpers tests \
 		--nbval-lax --nbval-current-env notebooks solutions exercises
+
+lint: $(STAMP)  ## Only the linter (ruff, configured in pyproject.toml)
+	$(BIN)/ruff check .
+
+mutations: $(STAMP)  ## Re-apply the wrong implementations of tests/MUTATIONS.md; fails if a test misses one
+	$(BIN)/python tools/mutations.py $(ARGS)
 
 check-env: $(STAMP)  ## One OK/FAIL line per requirement
 	$(BIN)/python -m nanosims_helpers.environment_check

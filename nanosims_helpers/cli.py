@@ -144,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files (.tif, .tiff, .im) or folders of them")
-    parser.add_argument("-o", "--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)")
+    parser.add_argument(
+        "-o", "--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)"
+    )
     parser.add_argument("--method", choices=METHODS, default="kmeans", help="clustering method (default: kmeans)")
     parser.add_argument(
         "-k", "--clusters", type=_n_clusters, default="auto", metavar="N|auto",
@@ -278,7 +280,9 @@ def output_prefixes(paths) -> list[str]:
 
 def _check_not_folder(path: Path) -> None:
     if path.is_dir():
-        raise NanoSIMSError(f"{path}: the folder holds no {', '.join(SUPPORTED_SUFFIXES)} files; give image files or their folder.")
+        raise NanoSIMSError(
+            f"{path}: the folder holds no {', '.join(SUPPORTED_SUFFIXES)} files; give image files or their folder."
+        )
 
 
 def choose_k(scaled, k_max: int = DEFAULT_K_MAX, random_state: int = 0) -> int:
@@ -477,7 +481,10 @@ def main(argv=None) -> int:
                 run_all(paths, args, rows, runner)
     except KeyboardInterrupt:
         remove_partial_files(args.out)
-        print(f"{PROG}: interrupted after {len(rows)} of {len(paths)} image(s); see {args.out / SUMMARY_NAME}", file=sys.stderr)
+        print(
+            f"{PROG}: interrupted after {len(rows)} of {len(paths)} image(s); see {args.out / SUMMARY_NAME}",
+            file=sys.stderr,
+        )
         return 130
     except NanoSIMSError as exc:  # the run as a whole cannot go on: no scheduler, images sharing no mass
         print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -11,8 +11,16 @@ import re
 
 import pytest
 from browser_support import (
-    ARTIFACTS, CHROMIUM_ARGS, CHROMIUM_CANDIDATES, INSTALL_HINT, NOTEBOOK, find_chromium, free_port,
-    jupyter_lab_command, start_server, voila_command,
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    CHROMIUM_CANDIDATES,
+    INSTALL_HINT,
+    NOTEBOOK,
+    find_chromium,
+    free_port,
+    jupyter_lab_command,
+    start_server,
+    voila_command,
 )
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`")

@@ -11,7 +11,6 @@ from sklearn.metrics import adjusted_rand_score
 
 from nanosims_helpers import hierarchical
 from nanosims_helpers.clustering import ClusterResult
-from nanosims_helpers.plot.dendrogram import plot_dendrogram
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.hierarchical import (
     WardTree,
@@ -23,6 +22,7 @@ from nanosims_helpers.hierarchical import (
     ward_tree,
 )
 from nanosims_helpers.metrics import adjusted_rand
+from nanosims_helpers.plot.dendrogram import plot_dendrogram
 from nanosims_helpers.preprocessing import preprocess
 from nanosims_helpers.synthetic import simulate_soil_image
 from nanosims_helpers.ward import ward_linkage

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from nanosims_helpers.io.cameca import correct_dead_time
 from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.io.cameca import correct_dead_time
 from nanosims_helpers.io.loading import _shift, estimate_shift, load_image
 
 EXPECTED = {

@@ -3,8 +3,8 @@
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from nanosims_helpers.pipeline import RECOMMENDED_PREPROCESSING, cluster_image, reference_pipeline
 from nanosims_helpers.io.samples import load_sample
+from nanosims_helpers.pipeline import RECOMMENDED_PREPROCESSING, cluster_image, reference_pipeline
 
 
 def test_recommended_pipeline_beats_the_reference_on_soil_256():

@@ -6,11 +6,9 @@ import numpy as np
 import pytest
 import tifffile
 
-from nanosims_helpers.io import samples
 from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.io import samples
 from nanosims_helpers.io.loading import load_image
-from nanosims_helpers.metrics import adjusted_rand
-from nanosims_helpers.pipeline import cluster_image, reference_pipeline
 from nanosims_helpers.io.samples import (
     SAMPLES,
     list_samples,
@@ -20,6 +18,8 @@ from nanosims_helpers.io.samples import (
     write_sample,
     write_truth,
 )
+from nanosims_helpers.metrics import adjusted_rand
+from nanosims_helpers.pipeline import cluster_image, reference_pipeline
 from nanosims_helpers.synthetic import PHASES, PIXEL_SIZE_UM, SOIL_MASSES, simulate_soil_image
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 from matplotlib.image import imsave
 
 from ..errors import NanoSIMSError
-from .state import ExplorerState, Settings
 from ..io.image import NanoSIMSImage
 from ..isotopes import DEFAULT_RATIOS, isotope_table
 from ..metrics import adjusted_rand
@@ -27,6 +26,7 @@ from ..naming import merge_clusters, name_clusters
 from ..plot import cluster_colors, plot_cluster_profiles
 from ..preprocessing import ratio_image
 from ..validation import check_percentile_range
+from .state import ExplorerState, Settings
 
 __all__ = [
     "ChannelView", "ClusterView", "ComparisonView", "channel_view", "cluster_view", "comparison_view",

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from .state import EXPLORER_METHODS, ExplorerState, Settings
-from .views import channel_view, cluster_view, comparison_view
 from ..io.image import NanoSIMSImage
 from ..naming import merge_clusters
 from ..preprocessing import PREPROCESSING
+from .state import EXPLORER_METHODS, ExplorerState, Settings
+from .views import channel_view, cluster_view, comparison_view
 
 __all__ = ["ChannelViewer", "ClusterExplorer", "ComparisonPanel", "SettingsControls", "explorer"]
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cameca, tiff
 from ..errors import NanoSIMSError
+from . import cameca, tiff
 from .image import NanoSIMSImage, normalize_mass_name
 
 #: File name endings ``load_image`` reads.

@@ -15,8 +15,8 @@ import numpy as np
 import tifffile
 
 from ..errors import NanoSIMSError
-from .loading import load_image, save_image_tiff
 from ..synthetic import PHASES, simulate_soil_image
+from .loading import load_image, save_image_tiff
 
 #: Folder of the sample files: ``data/`` at the root of the kit's repository.
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"

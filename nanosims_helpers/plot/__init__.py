@@ -17,11 +17,11 @@ fractions per image),
 :mod:`~nanosims_helpers.plot.ratios` (HSI ratio image, atom % per cluster).
 """
 
-from .style import PROJECTOR_STYLE, cluster_colors
 from .maps import plot_channels, plot_cluster_map, plot_comparison
 from .profiles import SPREADS, plot_cluster_fractions, plot_cluster_profiles, plot_parallel_coordinates
 from .ratios import plot_atom_percent, plot_ratio_hsi
 from .scatter import plot_pca_scatter, plot_sweep
+from .style import PROJECTOR_STYLE, cluster_colors
 
 __all__ = [
     "PROJECTOR_STYLE",

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
 
+from ..errors import NanoSIMSError
+from ..io.image import NanoSIMSImage
+from ..validation import check_cluster_labels, check_percentile_range
 from .style import (
     _area_fractions,
     _axes_grid,
@@ -15,9 +18,6 @@ from .style import (
     _projector_readable,
     cluster_colors,
 )
-from ..errors import NanoSIMSError
-from ..io.image import NanoSIMSImage
-from ..validation import check_cluster_labels, check_percentile_range
 
 
 @_projector_readable

@@ -6,6 +6,9 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.patheffects import withStroke
 
+from ..errors import NanoSIMSError
+from ..profiles import check_masses, cluster_profiles, pixels_and_labels, profile_matrix
+from ..validation import check_finite_array, check_whole_number
 from .style import (
     _area_fractions,
     _cluster_legend,
@@ -15,9 +18,6 @@ from .style import (
     _stratified_sample,
     cluster_colors,
 )
-from ..errors import NanoSIMSError
-from ..profiles import check_masses, cluster_profiles, pixels_and_labels, profile_matrix
-from ..validation import check_finite_array, check_whole_number
 
 SPREADS = {
     "iqr": ("median, bars: 25th to 75th percentile", lambda rows: (rows["median"], rows["q25"], rows["q75"])),

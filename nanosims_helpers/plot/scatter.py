@@ -7,6 +7,9 @@ import pandas as pd
 from matplotlib.patches import Circle
 from matplotlib.ticker import MaxNLocator
 
+from ..errors import NanoSIMSError
+from ..profiles import pixels_and_labels, split_by_cluster
+from ..validation import check_finite_array, check_whole_number
 from .style import (
     _area_fractions,
     _cluster_legend,
@@ -16,9 +19,6 @@ from .style import (
     _stratified_sample,
     cluster_colors,
 )
-from ..errors import NanoSIMSError
-from ..profiles import pixels_and_labels, split_by_cluster
-from ..validation import check_finite_array, check_whole_number
 
 
 def _circle_radii(points, flat, centers, n_clusters, percentile):
