@@ -1,4 +1,4 @@
-"""Notebook 07's explorer in a real browser: run it in JupyterLab and as a Voila app, move k.
+"""Lesson 10's explorer in a real browser: run it in JupyterLab and as a Voila app, move k.
 
 Needs a Chromium (``apt-get install chromium`` on Debian/Ubuntu); skipped, with that hint,
 where there is none. Screenshots of the explorer before and after k moved are saved to

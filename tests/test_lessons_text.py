@@ -17,7 +17,7 @@ from nanosims_helpers.preprocessing import PREPROCESSING
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted([*(REPO / "notebooks").glob("*.ipynb"), *(REPO / "solutions").glob("*.ipynb"),
                     *(REPO / "exercises").glob("*.ipynb")])
-LESSONS_WITH_RESOURCES = ("01", "02", "03", "04", "05", "06", "09")
+LESSONS_WITH_RESOURCES = ("00", "01", "02", "03", "04", "05", "06", "08", "09", "10", "11")
 
 _NAMES = "|".join(re.escape(name) for name in sorted(PREPROCESSING, key=len, reverse=True) if name != "none")
 _QUOTED = rf"[`\"']({_NAMES})[`\"']"
@@ -107,7 +107,7 @@ def test_lessons_end_with_resources_that_link_documentation(lesson):
     last = nbformat.read(paths[0], as_version=4).cells[-1]
     assert last.cell_type == "markdown" and "## Resources" in last.source
     resources = last.source.split("## Resources", 1)[1]
-    assert len(re.findall(r"<https://[^>\s]+>", resources)) >= 2
+    assert len(re.findall(r"https://[^\s>)]+", resources)) >= 2
 
 
 def test_the_readme_lists_every_lesson():
