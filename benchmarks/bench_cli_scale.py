@@ -161,6 +161,10 @@ def stages(path: Path, folder: Path) -> None:
 def overview_ratio(path: Path, folder: Path, size: int, repeat: int) -> None:
     from nanosims_helpers.io.outputs import DISPLAY_SIZE
 
+    if size <= DISPLAY_SIZE:
+        print(f"\nOverview PNG: the {size} x {size} image fits the display size ({DISPLAY_SIZE} px) and is drawn as "
+              "it is; run with --size 1024 to compare full resolution with block-summing.")
+        return
     case = "benchmarks.bench_cli_scale:overview_case"
     cases = {drawn: (case, (str(path), str(folder), drawn), {}, 1) for drawn in (size, DISPLAY_SIZE)}
     found = measure_interleaved(cases, repeat=repeat)

@@ -50,6 +50,7 @@ def peak_mib(function, features) -> float:
 
 
 def main(repeats: int = 5) -> None:
+    print("\n### KMeans on every pixel: all threads against one thread\n")
     print(f"median of {repeats} runs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print("| image | all threads s | one thread s | ratio | same labels | peak MiB all / one |")
     print("|---|---|---|---|---|---|")
