@@ -69,7 +69,7 @@ _MAJOR_MEANS = np.array(
     ]
 )
 # (phase, area fraction, smoothing in pixels), laid one after another; the rest (about 36 %) is clay.
-_LAYERS = ((_IRON_OXIDE, 0.12, 4.0), (_RESIN, 0.22, 8.0), (_PLANT, 0.14, 5.0), (_MICROBIAL, 0.16, 4.0))
+_LAYERS = ((_IRON_OXIDE, 0.12, 6.0), (_RESIN, 0.22, 12.0), (_PLANT, 0.14, 8.0), (_MICROBIAL, 0.16, 6.0))
 _CELL_RADIUS_PX = (2.0, 4.0)
 _CELL_FRACTION = 0.01
 
