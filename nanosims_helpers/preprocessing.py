@@ -47,6 +47,11 @@ RECOMMENDED_PREPROCESSING = "asinh"
 #: compressed like a logarithm. 5 is the usual choice for ion counts in mass cytometry.
 ASINH_COFACTOR = 5.0
 
+#: asinh cofactor of :func:`composition_transform`. On the realistic sample 10 kept the
+#: labelled cells and the two organic phases apart best (5: ARI 0.89-0.90; 10: 0.90-0.91;
+#: 20: 0.91-0.92 but the cells were lost on one seed of five).
+COMPOSITION_COFACTOR = 10.0
+
 
 def _named(mask, masses=None) -> str:
     """Name the channels where ``mask`` is True, by index and, if known, mass."""
@@ -280,6 +285,53 @@ def anscombe_transform(counts, *, masses=None) -> np.ndarray:
     return _apply(_anscombe, counts, masses)
 
 
+def _composition(values, cofactor=COMPOSITION_COFACTOR):
+    """asinh of the counts rescaled so that every pixel has the image's median total."""
+    totals = values.sum(axis=-1, keepdims=True)
+    typical = np.median(totals)
+    if typical <= 0:
+        typical = totals.mean()
+    scale = np.divide(typical, totals, out=np.zeros_like(totals), where=totals > 0)
+    return np.arcsinh(values * scale / cofactor)
+
+
+def composition_transform(counts, cofactor: float = COMPOSITION_COFACTOR, *, masses=None) -> np.ndarray:
+    """Return z-scores of ``arcsinh(counts * median_total / pixel_total / cofactor)``.
+
+    Each pixel's counts are first rescaled to the image's median total (the sum over the
+    masses), so a factor that multiplies every mass of a pixel (ion yield, topography, a drift of
+    the primary current) drops out and only the pixel's composition is left; then asinh and a
+    z-score per channel as in ``"asinh+zscore"``. On the realistic sample (ion yield x3-4 across
+    the field) this keeps one phase from splitting into a bright and a dim cluster.
+
+    Parameters
+    ----------
+    counts : array_like, shape (y, x, mass) or (pixel, mass)
+        Ion counts >= 0, mass channel last, at least 2 masses.
+    cofactor : float
+        asinh cofactor in counts (at the median total).
+    masses : sequence of str, optional
+        Channel names, used only in warnings.
+
+    Returns
+    -------
+    ndarray of float, same shape
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``counts`` is not a finite 2-D or 3-D array.
+
+    Examples
+    --------
+    >>> bright, dim = [40.0, 20.0], [4.0, 2.0]   # the same composition, 10 times fewer ions
+    >>> values = composition_transform([bright, dim, [2.0, 40.0]])
+    >>> bool(np.allclose(values[0], values[1]))
+    True
+    """
+    return _apply(lambda values: _zscore(_composition(values, cofactor)), counts, masses)
+
+
 def _then_zscore(transform):
     return lambda counts, *, masses=None: _apply(lambda values: _zscore(transform(values)), counts, masses)
 
@@ -298,6 +350,7 @@ PREPROCESSING = {
     "anscombe": anscombe_transform,
     "asinh+zscore": _then_zscore(_asinh),
     "anscombe+zscore": _then_zscore(_anscombe),
+    "composition": composition_transform,
 }
 
 
@@ -316,7 +369,8 @@ def preprocess(counts, method: str = RECOMMENDED_PREPROCESSING, *, masses=None) 
         Ion counts, mass channel last.
     method : str
         One of ``"none"``, ``"max"``, ``"percentile"``, ``"zscore"``, ``"asinh"``,
-        ``"anscombe"``, ``"asinh+zscore"``, ``"anscombe+zscore"``.
+        ``"anscombe"``, ``"asinh+zscore"``, ``"anscombe+zscore"``, ``"composition"``
+        (:func:`composition_transform`, what the ``"spatial"`` clustering method uses).
     masses : sequence of str, optional
         Channel names, used only in warnings.
 
