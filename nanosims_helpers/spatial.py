@@ -214,7 +214,14 @@ def potts_icm(costs, labels, beta: float = POTTS_BETA, n_sweeps: int = POTTS_SWE
 
 
 def spatial_map(
-    counts, n_clusters: int, *, preprocessing: str = "composition", masses=None, random_state=0
+    counts,
+    n_clusters: int,
+    *,
+    preprocessing: str = "composition",
+    core_quantile: float = CORE_QUANTILE,
+    beta: float = POTTS_BETA,
+    masses=None,
+    random_state=0,
 ) -> ClusterResult:
     """Cluster the pixels of a count image with denoising, phase cores and a Potts clean-up.
 
@@ -236,6 +243,10 @@ def spatial_map(
         Number of clusters, k >= 2.
     preprocessing : str
         A key of :data:`nanosims_helpers.preprocessing.PREPROCESSING`; ``"composition"`` by default.
+    core_quantile : float
+        Share of the pixels the phases are found on (:func:`core_mask`); 1 uses every pixel.
+    beta : float
+        Weight of a neighbour's vote in the Potts clean-up (:func:`potts_icm`); 0 switches it off.
     masses : sequence of str, optional
         Channel names, used only in warnings.
     random_state : int
@@ -265,7 +276,7 @@ def spatial_map(
     n_pixels = values.shape[0] * values.shape[1]
     n_clusters = check_n_clusters(n_clusters, n_pixels)
     fit_features = preprocess(smooth_counts(values, FIT_SMOOTHING_PX), preprocessing, masses=masses)
-    core = core_mask(fit_features).ravel()
+    core = core_mask(fit_features, core_quantile).ravel()
     if np.count_nonzero(core) < n_clusters:
         core[:] = True
     core_groups = _core_clusters(fit_features.reshape(n_pixels, -1)[core], n_clusters, random_state)
@@ -274,7 +285,7 @@ def spatial_map(
     sums = np.stack([np.bincount(core_groups, weights=column, minlength=n_clusters) for column in table[core].T], 1)
     centers = sums / np.bincount(core_groups, minlength=n_clusters)[:, None]
     costs = ((table[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2).reshape(*values.shape[:2], n_clusters)
-    labels = potts_icm(costs, costs.argmin(axis=2))
+    labels = potts_icm(costs, costs.argmin(axis=2), beta)
     order = np.argsort(-np.bincount(labels.ravel(), minlength=n_clusters), kind="stable")  # largest first
     rank = np.empty(n_clusters, dtype=np.intp)
     rank[order] = np.arange(n_clusters)
