@@ -86,7 +86,7 @@ def cluster_image(
     each pixel to the mean total (``"composition"`` preprocessing: the yield drops out),
     smooths the counts slightly, finds the phases on the pixels away from boundaries, and cleans
     the map with a Potts prior (no salt and pepper). On five seeds of the realistic sample it
-    scored ARI 0.92-0.93 and found the 13C/15N-labelled cells with F1 0.86-0.89, where asinh +
+    scored ARI 0.92-0.93 and found the 13C/15N-labelled cells with F1 0.85-0.89, where asinh +
     KMeans scored 0.55-0.73 and 0.07; on ``soil_256`` ARI 0.98 (``benchmarks/bench_pipelines.py``,
     ``tests/test_recommended_pipeline.py``).
 

@@ -39,17 +39,19 @@ from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
 from .validation import check_finite_array, check_percentile_range
 
-#: The preprocessing :func:`preprocess` and :func:`nanosims_helpers.pipeline.cluster_image` use
-#: unless told otherwise; the module docstring says why.
+#: The preprocessing :func:`preprocess` and the pixel-by-pixel methods of
+#: :func:`nanosims_helpers.pipeline.cluster_image` (``"kmeans"``, ``"pca-kmeans"``,
+#: ``"hierarchical"``) use unless told otherwise; the module docstring says why. The default
+#: method, ``"spatial"``, uses ``"composition"`` (:func:`composition_transform`).
 RECOMMENDED_PREPROCESSING = "asinh"
 
 #: Default asinh cofactor: counts well below it stay nearly linear, counts well above it are
 #: compressed like a logarithm. 5 is the usual choice for ion counts in mass cytometry.
 ASINH_COFACTOR = 5.0
 
-#: asinh cofactor of :func:`composition_transform`. On the realistic sample 10 kept the
-#: labelled cells and the two organic phases apart best (5: ARI 0.89-0.90; 10: 0.90-0.91;
-#: 20: 0.91-0.92 but the cells were lost on one seed of five).
+#: asinh cofactor of :func:`composition_transform`. While the ``"spatial"`` method was tuned on
+#: five seeds of the realistic sample, 10 kept the labelled cells and the two organic phases apart
+#: best (5: ARI 0.89-0.90; 10: 0.90-0.91; 20: 0.91-0.92 but the cells were lost on one seed).
 COMPOSITION_COFACTOR = 10.0
 
 #: Largest factor by which :func:`composition_transform` scales a pixel up. Pixels with almost

@@ -17,7 +17,7 @@ three ways, and :func:`spatial_map` answers each:
   8 neighbours in the same cluster lowers the cost by :data:`POTTS_BETA` (:func:`potts_icm`).
 
 Together with the ``"composition"`` preprocessing (each pixel rescaled to the mean total, so
-the ion-yield field drops out), this scored ARI 0.92-0.93 and a labelled-cell F1 of 0.86-0.89 on
+the ion-yield field drops out), this scored ARI 0.92-0.93 and a labelled-cell F1 of 0.85-0.89 on
 five seeds of the realistic sample, where asinh + KMeans scored 0.55-0.73 and 0.07
 (``benchmarks/bench_pipelines.py``).
 """

@@ -46,6 +46,7 @@ def test_changing_k_changes_the_map_and_the_scores(state):
 
 @pytest.mark.parametrize("settings, pipeline", [
     (Settings(n_clusters=4), {}),
+    (Settings(n_clusters=3, masses=("12C", "16O", "27Al16O")), {"masses": ("12C", "16O", "27Al16O")}),
     (Settings(n_clusters=4, **KMEANS), {"method": "kmeans"}),
     (Settings(n_clusters=4, **KMEANS, pca=True, n_components=3), {"method": "pca-kmeans", "n_components": 3}),
     (Settings(n_clusters=3, method="hierarchical", preprocessing="max", masses=("12C", "16O", "27Al16O")),

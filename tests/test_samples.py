@@ -61,6 +61,13 @@ def test_realistic_sample_equals_a_fresh_simulation_with_its_planes():
     assert sample_phases("soil_256") == PHASES
 
 
+def test_write_realistic_sample_round_trip_keeps_the_planes(tmp_path):
+    image_path, truth_path = write_sample("realistic_256", tmp_path)
+    fresh = simulate_realistic_image(**REALISTIC_SAMPLES["realistic_256"])
+    np.testing.assert_array_equal(load_image(image_path, keep_planes=True).planes, fresh.image.planes)
+    np.testing.assert_array_equal(read_truth(truth_path, REALISTIC_PHASES), fresh.truth)
+
+
 def test_realistic_sample_files_stay_small():
     for path in sample_paths("realistic_256"):
         assert path.stat().st_size < 3e6
