@@ -29,11 +29,11 @@ from scipy import ndimage
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
-from .clustering import ClusterResult, _check_features, fit_kmeans
+from .clustering import ClusterResult, fit_kmeans
 from .errors import NanoSIMSError
 from .hierarchical import regroup_clusters
 from .preprocessing import preprocess
-from .validation import check_finite_array, check_n_clusters
+from .validation import check_features, check_finite_array, check_n_clusters
 
 __all__ = ["core_mask", "edge_strength", "potts_icm", "smooth_counts", "spatial_map"]
 
@@ -50,6 +50,10 @@ CORE_QUANTILE = 0.7
 #: Micro-clusters fitted on the core pixels before the Ward merge: at least this many, or three
 #: per cluster. 10, 15 and 20 gave the same maps.
 MIN_MICRO_CLUSTERS = 15
+#: Fewest pixels a micro-cluster needs to take part in the merge: fewer are hot or odd pixels,
+#: not a phase (on a 48 x 48 image a hot pixel, flat at its centre, took a cluster of its own).
+#: The labelled cells of the realistic sample have micro-clusters of a few tens of core pixels.
+MIN_PHASE_PIXELS = 5
 #: Cost (in squared feature units) saved by each of the 8 neighbours with the same label.
 POTTS_BETA = 1.0
 #: Most sweeps of the Potts clean-up; it stops earlier when no label changes.
@@ -272,7 +276,7 @@ def spatial_map(
     >>> spatial_map(counts, 2).labels[0]
     array([0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
     """
-    values = _check_features(counts, "counts")
+    values = check_features(counts, "counts", ndim=(3,))
     n_pixels = values.shape[0] * values.shape[1]
     n_clusters = check_n_clusters(n_clusters, n_pixels)
     fit_features = preprocess(smooth_counts(values, FIT_SMOOTHING_PX), preprocessing, masses=masses)
@@ -280,6 +284,8 @@ def spatial_map(
     if np.count_nonzero(core) < n_clusters:
         core[:] = True
     core_groups = _core_clusters(fit_features.reshape(n_pixels, -1)[core], n_clusters, random_state)
+    core[core] = core_groups >= 0
+    core_groups = core_groups[core_groups >= 0]
     features = preprocess(smooth_counts(values, ASSIGN_SMOOTHING_PX), preprocessing, masses=masses)
     table = features.reshape(n_pixels, -1)
     sums = np.stack([np.bincount(core_groups, weights=column, minlength=n_clusters) for column in table[core].T], 1)
@@ -298,7 +304,8 @@ def _core_clusters(pixels: np.ndarray, n_clusters: int, random_state) -> np.ndar
     Ward weights each micro-cluster by the square root of its pixel count: with the full count a
     small distinct phase (labelled cells on 1 % of a 128 x 128 image) was cheap to merge into a
     large one and got lost for 2 of 3 seeds; with equal weights large phases split instead
-    (ARI 0.75 on the realistic sample).
+    (ARI 0.75 on the realistic sample). Micro-clusters of fewer than :data:`MIN_PHASE_PIXELS`
+    pixels take no part: their pixels get -1 (and are not used for the centres).
     """
     n_micro = min(max(MIN_MICRO_CLUSTERS, 3 * n_clusters), np.unique(pixels, axis=0).shape[0])
     if n_micro < n_clusters:
@@ -309,7 +316,15 @@ def _core_clusters(pixels: np.ndarray, n_clusters: int, random_state) -> np.ndar
     model = KMeans(n_micro, n_init=1, random_state=random_state)
     with threadpool_limits(limits=1):  # see clustering.kmeans_map: faster on a busy 2-core machine
         fit_kmeans(model, pixels)
-    if n_micro == n_clusters:
-        return model.labels_
-    sizes = np.sqrt(np.bincount(model.labels_, minlength=n_micro))
-    return regroup_clusters(model.labels_, model.cluster_centers_, n_clusters, sizes=sizes).labels
+    counts = np.bincount(model.labels_, minlength=n_micro)
+    kept = np.flatnonzero(counts >= MIN_PHASE_PIXELS)
+    if kept.size < n_clusters:
+        kept = np.flatnonzero(counts)
+    if kept.size == n_clusters:
+        groups = np.arange(n_clusters)
+    else:
+        groups = regroup_clusters(np.arange(kept.size), model.cluster_centers_[kept], n_clusters,
+                                  sizes=np.sqrt(counts[kept])).mapping
+    mapping = np.full(n_micro, -1)
+    mapping[kept] = groups
+    return mapping[model.labels_]
