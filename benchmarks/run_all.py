@@ -5,7 +5,8 @@ on the same threads (one, and all), the cases of a table taking turns; timings o
 vary several-fold, so compare rows of one table only. The full run takes the better part of an
 hour on 2 cores, most of it exact Ward on 512 x 512 pixels and the plain k sweeps; ``--quick``
 skips the exact runs that take minutes (they are extrapolated, as orders of magnitude), runs the
-sweep and the silhouette on the 256 x 256 image only, with 2 rounds per table.
+sweep and the silhouette on the 256 x 256 image only, with 2 rounds per table; the clustering
+pipelines are compared on 2 seeds instead of 5.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from benchmarks import (
     bench_explorer,
     bench_hierarchical,
     bench_kmeans_threads,
+    bench_pipelines,
     bench_preprocessing_ari,
     bench_silhouette,
     bench_study,
@@ -46,6 +48,7 @@ def main(quick: bool = False) -> None:
     bench_explorer.main(repeat=repeat if quick else 5)
     bench_kmeans_threads.main(repeats=3 if quick else 5)
     bench_preprocessing_ari.main(quick=quick)
+    bench_pipelines.main(quick=quick)
     bench_cli_scale.main(size=512 if quick else 1024, repeat=repeat if quick else 1)
     bench_study.main(quick=quick)
     print(f"\nTotal: {(time.perf_counter() - start) / 60:.1f} min; load average {os.getloadavg()[0]:.1f} at the end")

@@ -170,7 +170,7 @@ def final_image() -> NanoSIMSImage:
 # --- scores --------------------------------------------------------------------------------------
 
 
-def best_match_f1(labels, truth) -> np.ndarray:
+def best_match_f1(labels, truth, n_phases: int = len(PHASES)) -> np.ndarray:
     """Return, for each phase of ``truth``, the F1 score of the cluster that matches it best.
 
     F1 of phase p and cluster c is ``2 |p and c| / (|p| + |c|)``: 1 when the cluster is exactly
@@ -181,21 +181,28 @@ def best_match_f1(labels, truth) -> np.ndarray:
     ----------
     labels, truth : array_like of int
         Cluster labels and true phase indices (into ``PHASES``), one per pixel.
+    n_phases : int
+        Number of phases, above the largest index in ``truth``: ``len(PHASES)`` by default,
+        ``len(REALISTIC_PHASES)`` (6) for the realistic samples.
 
     Returns
     -------
-    ndarray of float, shape (len(PHASES),)
+    ndarray of float, shape (n_phases,)
 
     Examples
     --------
     >>> best_match_f1([0, 0, 1, 1], [2, 2, 3, 3])[2:4]
     array([1., 1.])
+    >>> round(float(best_match_f1([0, 0, 0, 1], [0, 0, 5, 5], n_phases=6)[5]), 3)
+    0.667
     """
     truth = np.asarray(truth).ravel()
+    if truth.max() >= n_phases:
+        raise NanoSIMSError(f"truth: phase index {truth.max()} for {n_phases} phases; pass n_phases.")
     _, clusters = np.unique(np.asarray(labels).ravel(), return_inverse=True)
     n_clusters = clusters.max() + 1
-    both = np.bincount(truth * n_clusters + clusters, minlength=len(PHASES) * n_clusters)
-    both = both.reshape(len(PHASES), n_clusters)
+    both = np.bincount(truth * n_clusters + clusters, minlength=n_phases * n_clusters)
+    both = both.reshape(n_phases, n_clusters)
     phase_sizes = both.sum(axis=1, keepdims=True)
     cluster_sizes = both.sum(axis=0, keepdims=True)
     f1 = 2 * both / np.maximum(phase_sizes + cluster_sizes, 1)

@@ -30,8 +30,8 @@ from .io.outputs import (
 )
 from .isotopes import parse_ratios, resolve_ratios
 from .metrics import score_table
-from .pipeline import METHODS, cluster_features
-from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
+from .pipeline import COUNT_METHODS, DEFAULT_METHOD, METHODS, cluster_features, cluster_image, default_preprocessing
+from .preprocessing import PREPROCESSING, preprocess
 from .study import STUDY_SAMPLE_SIZE
 
 __all__ = [
@@ -53,9 +53,12 @@ DEFAULT_K_MAX = 31
 EPILOG = f"""\
 examples:
   {PROG} image.im --out results
-      k-means, k chosen automatically (knee of the entropy curve over k = 2..31)
+      the spatial method (composition features, phases found away from boundaries, Potts
+      clean-up), k chosen automatically (knee of the entropy curve over k = 2..31)
   {PROG} image.im --out results --k-max 12
       the same, trying k = 2..12 only (faster)
+  {PROG} image.im --out results -k 6 --method kmeans
+      pixel-by-pixel k-means on asinh-scaled counts (the kit's earlier default)
   {PROG} data/ --out results -k 5 --method hierarchical
       every .tif/.tiff/.im file in the folder data/, Ward clustering into 5 clusters
   {PROG} a.tif b.tif --out results -k 4 --method pca-kmeans --components 3
@@ -147,7 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-o", "--out", required=True, type=Path, metavar="DIR", help="output folder (created if needed)"
     )
-    parser.add_argument("--method", choices=METHODS, default="kmeans", help="clustering method (default: kmeans)")
+    parser.add_argument(
+        "--method", choices=METHODS,
+        help=f"clustering method (default: {DEFAULT_METHOD}; kmeans with --joint and --model)"
+    )
     parser.add_argument(
         "-k", "--clusters", type=_n_clusters, default="auto", metavar="N|auto",
         help="number of clusters, or 'auto' for the knee of the entropy curve (default: auto)",
@@ -157,9 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"largest k tried by -k auto (default: {DEFAULT_K_MAX})",
     )
     parser.add_argument(
-        "--preprocessing", choices=sorted(PREPROCESSING), default=RECOMMENDED_PREPROCESSING, metavar="NAME",
+        "--preprocessing", choices=sorted(PREPROCESSING), metavar="NAME",
         help=f"scaling of the counts before clustering: {', '.join(sorted(PREPROCESSING))} "
-        f"(default: {RECOMMENDED_PREPROCESSING})",
+        f"(default: {default_preprocessing('spatial')} for --method spatial, "
+        f"{default_preprocessing('kmeans')} for the others)",
     )
     parser.add_argument(
         "--masses", type=_mass_list, metavar="M1,M2,...",
@@ -223,14 +230,16 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
 def _check_study_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.sample_size is not None and not args.joint:
         parser.error("--sample-size applies only to --joint")
-    if args.joint and args.method != "kmeans":
+    if args.joint and args.method not in (None, "kmeans"):
         parser.error("--joint fits k-means centres; leave out --method or use --method kmeans")
     if args.model is not None:
         given = [name for name, value in (("-k", args.clusters != "auto"), ("--k-max", args.k_max is not None),
-                 ("--masses", args.masses), ("--method", args.method != "kmeans"),
-                 ("--preprocessing", args.preprocessing != RECOMMENDED_PREPROCESSING)) if value]
+                 ("--masses", args.masses), ("--method", args.method not in (None, "kmeans")),
+                 ("--preprocessing", args.preprocessing not in (None, default_preprocessing("kmeans")))) if value]
         if given:
             parser.error(f"--model fixes k, the masses and the preprocessing; leave out {', '.join(given)}")
+    if args.method is None:  # a study model is k-means; one image at a time, the kit's default method
+        args.method = "kmeans" if args.joint or args.model is not None else DEFAULT_METHOD
 
 
 def collect_inputs(inputs) -> list[Path]:
@@ -314,12 +323,15 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
         resolve_ratios(image, args.ratios)  # a missing mass fails now, not after the clustering
     if args.masses:
         image = image.select(args.masses)
-    scaled = preprocess(image.counts, args.preprocessing, masses=image.masses)
+    scaled = preprocess(image.counts, _preprocessing(args), masses=image.masses)
     k_max = args.k_max or DEFAULT_K_MAX
     k = choose_k(scaled, k_max, args.seed) if args.clusters == "auto" else args.clusters
-    result = cluster_features(
-        scaled, k, method=args.method, n_components=args.components or DEFAULT_COMPONENTS, random_state=args.seed
-    )
+    if args.method in COUNT_METHODS:
+        result = cluster_image(image, k, method=args.method, preprocessing=_preprocessing(args), random_state=args.seed)
+    else:
+        result = cluster_features(
+            scaled, k, method=args.method, n_components=args.components or DEFAULT_COMPONENTS, random_state=args.seed
+        )
     scores = score_table(scaled, result.labels, random_state=args.seed)
     record = {
         "input": str(path),
@@ -330,7 +342,7 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
         "shape": list(image.shape[:2]),
         "pixel_size_um": image.pixel_size_um,
         **{name: scores[name] for name in SCORE_NAMES},
-        "scores_computed_on": f"the {args.preprocessing} scaled intensities of the clustered masses",
+        "scores_computed_on": f"the {_preprocessing(args)} scaled intensities of the clustered masses",
         "kit_version": kit_version(),
     }
     if args.ratios:
@@ -342,7 +354,12 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
 
 def _settings(args: argparse.Namespace) -> dict:
     components = (args.components or DEFAULT_COMPONENTS) if args.method == "pca-kmeans" else None
-    return {"method": args.method, "n_components": components, "preprocessing": args.preprocessing, "seed": args.seed}
+    return {"method": args.method, "n_components": components, "preprocessing": _preprocessing(args), "seed": args.seed}
+
+
+def _preprocessing(args: argparse.Namespace) -> str:
+    """The preprocessing asked for, or the method's default."""
+    return args.preprocessing or default_preprocessing(args.method)
 
 
 def summary_row(path: Path, prefix: str, outcome) -> dict:
@@ -407,7 +424,7 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
         model_file = str(args.model) if model is not None else study_outputs.STUDY_FILES["model"]
         if model is None:
             sample = sample_study(
-                paths, masses=args.masses, preprocessing=args.preprocessing,
+                paths, masses=args.masses, preprocessing=_preprocessing(args),
                 sample_size=args.sample_size or STUDY_SAMPLE_SIZE, random_state=args.seed, runner=active,
             )
             for failure in sample.failures:
@@ -461,11 +478,11 @@ def main(argv=None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.components is not None and args.method != "pca-kmeans":
-        parser.error("--components applies only to --method pca-kmeans")
     if args.k_max is not None and args.clusters != "auto":
         parser.error("--k-max applies only to -k auto")
     _check_study_arguments(parser, args)
+    if args.components is not None and args.method != "pca-kmeans":
+        parser.error("--components applies only to --method pca-kmeans")
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

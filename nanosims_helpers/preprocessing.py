@@ -39,13 +39,26 @@ from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
 from .validation import check_finite_array, check_percentile_range
 
-#: The preprocessing :func:`preprocess` and :func:`nanosims_helpers.pipeline.cluster_image` use
-#: unless told otherwise; the module docstring says why.
+#: The preprocessing :func:`preprocess` and the pixel-by-pixel methods of
+#: :func:`nanosims_helpers.pipeline.cluster_image` (``"kmeans"``, ``"pca-kmeans"``,
+#: ``"hierarchical"``) use unless told otherwise; the module docstring says why. The default
+#: method, ``"spatial"``, uses ``"composition"`` (:func:`composition_transform`).
 RECOMMENDED_PREPROCESSING = "asinh"
 
 #: Default asinh cofactor: counts well below it stay nearly linear, counts well above it are
 #: compressed like a logarithm. 5 is the usual choice for ion counts in mass cytometry.
 ASINH_COFACTOR = 5.0
+
+#: asinh cofactor of :func:`composition_transform`. While the ``"spatial"`` method was tuned on
+#: five seeds of the realistic sample, 10 kept the labelled cells and the two organic phases apart
+#: best (5: ARI 0.89-0.90; 10: 0.90-0.91; 20: 0.91-0.92 but the cells were lost on one seed).
+COMPOSITION_COFACTOR = 10.0
+
+#: Largest factor by which :func:`composition_transform` scales a pixel up. Pixels with almost
+#: no counts (holes, the space around a particle) have no composition to speak of; scaled up to
+#: the mean total their noise would fill the map with salt and pepper. 4 covers an ion yield
+#: that varies by a factor of 4 across the field (8 gave the same maps on the realistic sample).
+COMPOSITION_MAX_GAIN = 4.0
 
 
 def _named(mask, masses=None) -> str:
@@ -280,6 +293,52 @@ def anscombe_transform(counts, *, masses=None) -> np.ndarray:
     return _apply(_anscombe, counts, masses)
 
 
+def _composition(values, cofactor=COMPOSITION_COFACTOR):
+    """asinh of the counts rescaled so that every pixel has the image's mean total."""
+    totals = values.sum(axis=-1, keepdims=True)
+    typical = totals.mean()  # not the median: where most pixels are empty, that is about 0
+    scale = typical / np.maximum(totals, typical / COMPOSITION_MAX_GAIN)
+    return np.arcsinh(values * scale / cofactor)
+
+
+def composition_transform(counts, cofactor: float = COMPOSITION_COFACTOR, *, masses=None) -> np.ndarray:
+    """Return z-scores of ``arcsinh(counts * mean_total / pixel_total / cofactor)``.
+
+    Each pixel's counts are first rescaled to the image's mean total (the sum over the
+    masses), so a factor that multiplies every mass of a pixel (ion yield, topography, a drift of
+    the primary current) drops out and only the pixel's composition is left (nearly empty pixels
+    are scaled up by at most :data:`COMPOSITION_MAX_GAIN`, so their noise stays small); then asinh and a
+    z-score per channel as in ``"asinh+zscore"``. On the realistic sample (ion yield x3-4 across
+    the field) this keeps one phase from splitting into a bright and a dim cluster.
+
+    Parameters
+    ----------
+    counts : array_like, shape (y, x, mass) or (pixel, mass)
+        Ion counts >= 0, mass channel last, at least 2 masses.
+    cofactor : float
+        asinh cofactor in counts (at the mean total).
+    masses : sequence of str, optional
+        Channel names, used only in warnings.
+
+    Returns
+    -------
+    ndarray of float, same shape
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``counts`` is not a finite 2-D or 3-D array.
+
+    Examples
+    --------
+    >>> bright, dim = [40.0, 20.0], [20.0, 10.0]   # the same composition, half the ions
+    >>> values = composition_transform([bright, dim, [2.0, 40.0]])
+    >>> bool(np.allclose(values[0], values[1]))
+    True
+    """
+    return _apply(lambda values: _zscore(_composition(values, cofactor)), counts, masses)
+
+
 def _then_zscore(transform):
     return lambda counts, *, masses=None: _apply(lambda values: _zscore(transform(values)), counts, masses)
 
@@ -298,6 +357,7 @@ PREPROCESSING = {
     "anscombe": anscombe_transform,
     "asinh+zscore": _then_zscore(_asinh),
     "anscombe+zscore": _then_zscore(_anscombe),
+    "composition": composition_transform,
 }
 
 
@@ -316,7 +376,8 @@ def preprocess(counts, method: str = RECOMMENDED_PREPROCESSING, *, masses=None) 
         Ion counts, mass channel last.
     method : str
         One of ``"none"``, ``"max"``, ``"percentile"``, ``"zscore"``, ``"asinh"``,
-        ``"anscombe"``, ``"asinh+zscore"``, ``"anscombe+zscore"``.
+        ``"anscombe"``, ``"asinh+zscore"``, ``"anscombe+zscore"``, ``"composition"``
+        (:func:`composition_transform`, what the ``"spatial"`` clustering method uses).
     masses : sequence of str, optional
         Channel names, used only in warnings.
 

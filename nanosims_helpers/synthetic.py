@@ -169,11 +169,11 @@ def _smooth_noise(shape, smoothing_px: float, rng) -> np.ndarray:
     return (field - field.mean()) / field.std()
 
 
-def _phase_map(shape, rng) -> np.ndarray:
-    """Lay down the phases of ``_LAYERS`` on an aluminosilicate background."""
-    truth = np.full(shape, _ALUMINOSILICATE, dtype=np.intp)
+def _phase_map(shape, rng, layers=_LAYERS, background: int = _ALUMINOSILICATE) -> np.ndarray:
+    """Lay down ``layers`` of (phase, area fraction, smoothing) one after another on ``background``."""
+    truth = np.full(shape, background, dtype=np.intp)
     free = np.ones(shape, dtype=bool)
-    for phase, fraction, smoothing_px in _LAYERS:
+    for phase, fraction, smoothing_px in layers:
         field = _smooth_noise(shape, smoothing_px, rng)
         share_of_free = fraction * truth.size / free.sum()
         threshold = np.quantile(field[free], 1.0 - share_of_free)
@@ -199,13 +199,18 @@ def _isotope_ratio(atom_fraction: float) -> float:
     return atom_fraction / (1.0 - atom_fraction)
 
 
-def _phase_means(enrichment: float) -> np.ndarray:
-    """Mean counts (phase, mass) at count_scale=1."""
-    table = np.zeros((len(PHASES), len(SOIL_MASSES)))
-    table[:, _MAJOR_COLUMNS] = _MAJOR_MEANS
-    ratio_13c = np.full(len(PHASES), NATURAL_13C_RATIO)
-    ratio_15n = np.full(len(PHASES), NATURAL_15N_RATIO)
-    ratio_13c[_HOTSPOT] = ratio_15n[_HOTSPOT] = _isotope_ratio(enrichment)
+def _phase_means(enrichment: float, major_means=_MAJOR_MEANS, labelled: int = _HOTSPOT) -> np.ndarray:
+    """Mean counts (phase, mass of ``SOIL_MASSES``) from the ``major_means`` of ``_MAJOR_COLUMNS``.
+
+    13C and 12C15N follow from 12C and 12C14N at natural ratios, except in phase ``labelled``,
+    whose 13C and 15N atom fractions are ``enrichment``.
+    """
+    n_phases = major_means.shape[0]
+    table = np.zeros((n_phases, len(SOIL_MASSES)))
+    table[:, _MAJOR_COLUMNS] = major_means
+    ratio_13c = np.full(n_phases, NATURAL_13C_RATIO)
+    ratio_15n = np.full(n_phases, NATURAL_15N_RATIO)
+    ratio_13c[labelled] = ratio_15n[labelled] = _isotope_ratio(enrichment)
     table[:, 1] = ratio_13c * table[:, 0]
     table[:, 4] = ratio_15n * table[:, 3]
     return table

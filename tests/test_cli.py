@@ -15,6 +15,7 @@ from nanosims_helpers.io.image import NanoSIMSImage
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.io.outputs import display_image, write_label_tiff, write_scores_json
 from nanosims_helpers.metrics import score_table
+from nanosims_helpers.pipeline import DEFAULT_METHOD, default_preprocessing
 from nanosims_helpers.preprocessing import preprocess
 from nanosims_helpers.synthetic import simulate_soil_image
 
@@ -70,7 +71,8 @@ def test_writes_every_output_and_they_agree(capsys, tmp_path, image, soil_tif):
 
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
     assert JSON_KEYS <= set(scores)
-    assert (scores["k"], scores["method"], scores["seed"]) == (3, "kmeans", 0)
+    assert (scores["k"], scores["method"], scores["seed"]) == (3, DEFAULT_METHOD, 0)
+    assert scores["preprocessing"] == default_preprocessing(DEFAULT_METHOD)
     assert scores["masses"] == list(image.masses) and scores["shape"] == [40, 48]
     assert scores["input"] == str(soil_tif)
     scaled = preprocess(image.counts, scores["preprocessing"])  # the TIFF holds the counts exactly
@@ -93,12 +95,15 @@ def test_auto_k_picks_a_number_of_clusters(capsys, tmp_path, soil_tif):
     assert len(np.unique(tifffile.imread(tmp_path / "soil_labels.tif"))) == scores["k"]
 
 
-@pytest.mark.parametrize("method, extra", [("pca-kmeans", ["--components", 3]), ("hierarchical", [])])
+@pytest.mark.parametrize(
+    "method, extra", [("kmeans", []), ("pca-kmeans", ["--components", 3]), ("hierarchical", [])]
+)
 def test_each_method_runs(capsys, tmp_path, soil_tif, method, extra):
     assert run(capsys, soil_tif, "--out", tmp_path, "-k", 4, "--method", method, "--masses", FEW, *extra)[0] == 0
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
     assert scores["method"] == method and scores["k"] == 4
     assert scores["n_components"] == (3 if method == "pca-kmeans" else None)
+    assert scores["preprocessing"] == "asinh"
     assert len(np.unique(tifffile.imread(tmp_path / "soil_labels.tif"))) == 4
 
 
@@ -246,7 +251,7 @@ def test_unexpected_error_is_one_line_and_traceback_flag_shows_it(capsys, tmp_pa
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("nanosims_helpers.cli.cluster_features", broken)
+    monkeypatch.setattr("nanosims_helpers.cli.cluster_image", broken)
     code, _, err = run(capsys, soil_tif, "--out", tmp_path, "-k", 2)
     assert code == 1 and err.count("\n") == 1
     assert str(soil_tif) in err and "RuntimeError: boom" in err and "--traceback" in err

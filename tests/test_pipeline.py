@@ -8,8 +8,17 @@ from nanosims_helpers.clustering import ClusterResult, kmeans_map
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.hierarchical import hierarchical_map
 from nanosims_helpers.io.image import NanoSIMSImage
-from nanosims_helpers.pipeline import METHODS, RECOMMENDED_PREPROCESSING, cluster_image, reference_pipeline
+from nanosims_helpers.pipeline import (
+    DEFAULT_METHOD,
+    METHODS,
+    RECOMMENDED_PREPROCESSING,
+    cluster_features,
+    cluster_image,
+    default_preprocessing,
+    reference_pipeline,
+)
 from nanosims_helpers.preprocessing import PREPROCESSING, preprocess, scale_max
+from nanosims_helpers.spatial import ASSIGN_SMOOTHING_PX, smooth_counts
 
 MASSES = ("12C", "16O", "12C 14N", "27Al 16O")
 # Mean counts per phase (rows) and mass (columns): resin, organic matter, mineral.
@@ -29,17 +38,35 @@ def ari(truth, result):
 
 
 def test_methods_and_recommended_preprocessing():
-    assert METHODS == ("kmeans", "pca-kmeans", "hierarchical")
+    assert set(METHODS) == {"spatial", "kmeans", "pca-kmeans", "hierarchical"}
+    assert DEFAULT_METHOD == METHODS[0] == "spatial"
     assert RECOMMENDED_PREPROCESSING in PREPROCESSING
+    assert default_preprocessing("spatial") == "composition" and default_preprocessing("kmeans") == "asinh"
+    assert all(default_preprocessing(method) in PREPROCESSING for method in METHODS)
 
 
 @pytest.mark.parametrize("preprocessing", sorted(PREPROCESSING))
 def test_cluster_image_kmeans_recovers_the_phases(soil, preprocessing):
     image, truth = soil
-    result = cluster_image(image, 3, preprocessing=preprocessing)
+    result = cluster_image(image, 3, method="kmeans", preprocessing=preprocessing)
     assert ari(truth, result) == 1.0
     np.testing.assert_allclose(result.features, preprocess(image.counts, preprocessing))
     assert result.pca is None
+
+
+def test_the_default_is_the_spatial_method_on_composition(soil):
+    image, truth = soil
+    result = cluster_image(image, 3)
+    assert ari(truth, result) == 1.0
+    expected = preprocess(smooth_counts(image.counts, ASSIGN_SMOOTHING_PX), "composition")
+    np.testing.assert_allclose(result.features, expected)
+    asinh = cluster_image(image, 3, preprocessing="asinh")
+    np.testing.assert_allclose(asinh.features, preprocess(smooth_counts(image.counts, ASSIGN_SMOOTHING_PX), "asinh"))
+
+
+def test_spatial_needs_counts_not_features(soil):
+    with pytest.raises(NanoSIMSError, match="cluster_image"):
+        cluster_features(preprocess(soil[0].counts), 3, method="spatial")
 
 
 def test_cluster_image_pca_kmeans(soil):
@@ -52,23 +79,26 @@ def test_cluster_image_pca_kmeans(soil):
 
 def test_cluster_image_selects_masses_ignoring_spaces(soil):
     image, truth = soil
-    result = cluster_image(image, 3, masses=["12C14N", "27Al16O", "16O"])
+    result = cluster_image(image, 3, method="kmeans", masses=["12C14N", "27Al16O", "16O"])
     assert result.features.shape == (40, 48, 3)
     np.testing.assert_allclose(result.features, preprocess(image.counts[:, :, [2, 3, 1]]))
     assert ari(truth, result) == 1.0
+    assert ari(truth, cluster_image(image, 3, masses=["12C14N", "27Al16O", "16O"])) == 1.0
 
 
-def test_cluster_image_accepts_a_plain_array(soil):
+@pytest.mark.parametrize("method", METHODS)
+def test_cluster_image_accepts_a_plain_array(soil, method):
     image, _ = soil
-    from_array = cluster_image(image.counts, 3, masses=["mass 1", "mass 3"])
-    from_image = cluster_image(image, 3, masses=["12C", "12C14N"])
+    from_array = cluster_image(image.counts, 3, method=method, masses=["mass 1", "mass 3"])
+    from_image = cluster_image(image, 3, method=method, masses=["12C", "12C14N"])
     np.testing.assert_array_equal(from_array.labels, from_image.labels)
 
 
-def test_cluster_image_is_deterministic_for_a_random_state():
+@pytest.mark.parametrize("method", METHODS)
+def test_cluster_image_is_deterministic_for_a_random_state(method):
     counts = np.random.default_rng(5).poisson(20.0, size=(24, 24, 3)).astype(float)
-    first = cluster_image(counts, 4, random_state=3)
-    second = cluster_image(counts, 4, random_state=3)
+    first = cluster_image(counts, 4, method=method, random_state=3)
+    second = cluster_image(counts, 4, method=method, random_state=3)
     np.testing.assert_array_equal(first.labels, second.labels)
 
 
@@ -105,8 +135,9 @@ def test_bad_arrays_raise(bad):
 def test_clustering_errors_reach_the_caller(soil):
     with pytest.raises(NanoSIMSError, match="at least 2"):
         cluster_image(soil[0], 1)
-    with pytest.raises(NanoSIMSError, match="constant image"):
-        cluster_image(np.ones((6, 6, 2)), 2, preprocessing="none")
+    for method in METHODS:
+        with pytest.raises(NanoSIMSError, match="constant image"):
+            cluster_image(np.ones((6, 6, 2)), 2, method=method, preprocessing="none")
 
 
 def test_hierarchical_method_calls_hierarchical_map(soil):

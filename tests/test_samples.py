@@ -10,16 +10,19 @@ from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.io import samples
 from nanosims_helpers.io.loading import load_image
 from nanosims_helpers.io.samples import (
+    REALISTIC_SAMPLES,
     SAMPLES,
     list_samples,
     load_sample,
     read_truth,
     sample_paths,
+    sample_phases,
     write_sample,
     write_truth,
 )
 from nanosims_helpers.metrics import adjusted_rand
 from nanosims_helpers.pipeline import cluster_image, reference_pipeline
+from nanosims_helpers.realistic import REALISTIC_PHASES, simulate_realistic_image
 from nanosims_helpers.synthetic import PHASES, PIXEL_SIZE_UM, SOIL_MASSES, simulate_soil_image
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -32,7 +35,7 @@ def soil_256():
 
 
 def test_list_samples():
-    assert list_samples() == ["soil_256", "soil_512_labelled"]
+    assert list_samples() == ["soil_256", "soil_512_labelled", "realistic_256"]
 
 
 @pytest.mark.parametrize("name", ["soil_256", "soil_512_labelled"])
@@ -44,6 +47,38 @@ def test_shipped_files_equal_a_fresh_simulation(name):
     assert image.masses == SOIL_MASSES
     assert image.pixel_size_um == pytest.approx(PIXEL_SIZE_UM)
     assert image.path.name == f"{name}.tif"
+
+
+def test_realistic_sample_equals_a_fresh_simulation_with_its_planes():
+    image, truth = load_sample("realistic_256")
+    fresh = simulate_realistic_image(**REALISTIC_SAMPLES["realistic_256"])
+    np.testing.assert_array_equal(image.planes, fresh.image.planes)
+    np.testing.assert_array_equal(image.counts, fresh.image.counts)
+    np.testing.assert_array_equal(truth, fresh.truth)
+    assert image.masses == fresh.image.masses
+    assert image.pixel_size_um == pytest.approx(PIXEL_SIZE_UM)
+    assert sample_phases("realistic_256") == REALISTIC_PHASES == fresh.phase_names
+    assert sample_phases("soil_256") == PHASES
+
+
+def test_write_realistic_sample_round_trip_keeps_the_planes(tmp_path):
+    image_path, truth_path = write_sample("realistic_256", tmp_path)
+    fresh = simulate_realistic_image(**REALISTIC_SAMPLES["realistic_256"])
+    np.testing.assert_array_equal(load_image(image_path, keep_planes=True).planes, fresh.image.planes)
+    np.testing.assert_array_equal(read_truth(truth_path, REALISTIC_PHASES), fresh.truth)
+
+
+def test_realistic_sample_files_stay_small():
+    for path in sample_paths("realistic_256"):
+        assert path.stat().st_size < 3e6
+
+
+def test_truth_of_another_phase_list_is_refused(tmp_path):
+    path = tmp_path / "truth.tif"
+    write_truth(np.zeros((4, 4), dtype=int), path, phases=REALISTIC_PHASES)
+    np.testing.assert_array_equal(read_truth(path, REALISTIC_PHASES), np.zeros((4, 4)))
+    with pytest.raises(NanoSIMSError, match="not a truth map"):
+        read_truth(path)
 
 
 def test_samples_differ_as_documented(soil_256):
@@ -72,7 +107,7 @@ def test_readme_describes_every_data_file():
 
 
 def test_unknown_sample_lists_the_names():
-    with pytest.raises(NanoSIMSError, match="soil_256.*soil_512_labelled"):
+    with pytest.raises(NanoSIMSError, match="soil_256.*soil_512_labelled.*realistic_256"):
         load_sample("soil_1024")
 
 

@@ -3,7 +3,8 @@
 Moving the k slider must answer in well under a second on a 256 x 256 image, so every step
 that does not depend on k is computed once per setting and kept:
 
-* the preprocessed channels, per (preprocessing, masses);
+* the preprocessed channels, per (preprocessing, masses) (the ``"spatial"`` method, the default,
+  smooths and preprocesses the counts itself: its maps are cached per setting);
 * the principal components, per (preprocessing, masses, number of components);
 * for hierarchical clustering, the Ward tree: a new k only cuts it again;
 * labels and scores per full setting, so going back to an earlier k costs nothing.
@@ -26,13 +27,15 @@ from ..errors import NanoSIMSError
 from ..hierarchical import cut_tree, ward_tree
 from ..io.image import NanoSIMSImage
 from ..metrics import score_table
-from ..preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
+from ..pipeline import COUNT_METHODS, DEFAULT_METHOD, METHODS, cluster_image, default_preprocessing
+from ..preprocessing import PREPROCESSING, preprocess
 from ..validation import check_label_map, read_only
 
 __all__ = ["EXPLORER_METHODS", "SILHOUETTE_SAMPLE", "ExplorerState", "Settings"]
 
-#: Clustering methods the explorer offers; PCA is a separate switch on top of either.
-EXPLORER_METHODS = ("kmeans", "hierarchical")
+#: Clustering methods the explorer offers: :data:`nanosims_helpers.pipeline.METHODS` but
+#: ``"pca-kmeans"``, as PCA is a separate switch on top of ``"kmeans"`` and ``"hierarchical"``.
+EXPLORER_METHODS = tuple(method for method in METHODS if method != "pca-kmeans")
 
 #: Pixels in the explorer's silhouette sample. The silhouette's cost grows with the square of
 #: the sample: 2000 pixels take about a sixth of the time of score_table's 5000, which keeps an
@@ -49,9 +52,11 @@ class Settings:
     n_clusters : int
         Number of clusters k.
     method : str
-        ``"kmeans"`` or ``"hierarchical"`` (fast Ward).
+        One of :data:`EXPLORER_METHODS`: ``"spatial"`` (the kit's default, see
+        :func:`nanosims_helpers.pipeline.cluster_image`), ``"kmeans"`` or ``"hierarchical"`` (fast Ward).
     preprocessing : str
-        A key of :data:`nanosims_helpers.preprocessing.PREPROCESSING`.
+        A key of :data:`nanosims_helpers.preprocessing.PREPROCESSING`; by default the one of the
+        default method (``"composition"``).
     masses : tuple of str, optional
         Masses to cluster on; None means every mass of the image.
     pca : bool
@@ -66,8 +71,8 @@ class Settings:
     """
 
     n_clusters: int = 4
-    method: str = "kmeans"
-    preprocessing: str = RECOMMENDED_PREPROCESSING
+    method: str = DEFAULT_METHOD
+    preprocessing: str = default_preprocessing(DEFAULT_METHOD)
     masses: tuple[str, ...] | None = None
     pca: bool = False
     n_components: int = 2
@@ -81,7 +86,7 @@ class Settings:
 
         Examples
         --------
-        >>> Settings(n_clusters=3, pca=True).describe()
+        >>> Settings(n_clusters=3, method="kmeans", preprocessing="asinh", pca=True).describe()
         'kmeans, k = 3, asinh, PCA 2'
         """
         pca = f", PCA {self.n_components}" if self.pca else ""
@@ -126,8 +131,10 @@ class ExplorerState:
     >>> state = ExplorerState(NanoSIMSImage(counts, ("12C", "16O")))
     >>> state.labels(Settings(n_clusters=2)).shape
     (4, 6)
-    >>> state.computed["preprocess"]
-    1
+    >>> for method in ("kmeans", "hierarchical"):
+    ...     _ = state.labels(Settings(n_clusters=2, method=method))
+    >>> state.computed["preprocess"], state.computed["cluster"]
+    (1, 3)
     """
 
     def __init__(self, image: NanoSIMSImage, *, reference=None, random_state=0, threads=DEFAULT_THREADS):
@@ -158,6 +165,11 @@ class ExplorerState:
             raise NanoSIMSError(f"method={settings.method!r}: unknown; use one of {list(EXPLORER_METHODS)}.")
         if settings.preprocessing not in PREPROCESSING:
             raise NanoSIMSError(f"preprocessing={settings.preprocessing!r}: unknown; use one of {list(PREPROCESSING)}.")
+        if settings.pca and settings.method in COUNT_METHODS:
+            raise NanoSIMSError(
+                f"PCA applies to kmeans and hierarchical, not to {settings.method!r} (which works on the "
+                "counts); switch PCA off or choose another method."
+            )
         if settings.pca and len(masses) < 2:
             raise NanoSIMSError("PCA needs at least 2 selected masses; select more masses or switch PCA off.")
         if settings.pca and not 1 <= settings.n_components <= len(masses):
@@ -213,6 +225,12 @@ class ExplorerState:
 
     def _compute_labels(self, settings: Settings) -> np.ndarray:
         self.computed["cluster"] += 1
+        if settings.method in COUNT_METHODS:
+            with warnings.catch_warnings():  # the same warnings as features() reports
+                warnings.simplefilter("ignore", UserWarning)
+                result = cluster_image(self.image.select(settings.masses), settings.n_clusters, method=settings.method,
+                                       preprocessing=settings.preprocessing, random_state=self.random_state)
+            return read_only(result.labels)
         if settings.method == "hierarchical":
             return read_only(cut_tree(self.ward(_space(settings)), n_clusters=settings.n_clusters))
         values = self.clustered_values(*_space(settings))

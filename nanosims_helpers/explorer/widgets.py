@@ -258,8 +258,8 @@ class ComparisonPanel:
     state : ExplorerState
         The image and its caches.
     left, right : Settings
-        Initial settings; by default the kit's recommended preprocessing against the reference
-        notebook's (``"max"``).
+        Initial settings; by default the kit's default method against the reference notebook's
+        pipeline (``"max"`` scaling, KMeans).
 
     Attributes
     ----------
@@ -268,7 +268,7 @@ class ComparisonPanel:
     """
 
     def __init__(self, state: ExplorerState, left: Settings = Settings(),
-                 right: Settings = Settings(preprocessing="max")):
+                 right: Settings = Settings(method="kmeans", preprocessing="max")):
         self.state = state
         self.sides = [_ComparisonSide(state.image, settings) for settings in (left, right)]
         self.agreement = widgets.HTML()

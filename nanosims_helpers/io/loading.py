@@ -98,7 +98,8 @@ def load_image(
 def save_image_tiff(image: NanoSIMSImage, path) -> Path:
     """Save ``image`` as an ImageJ hyperstack TIFF that :func:`load_image` reads back.
 
-    The stack has axes CYX (one page per mass), the mass names as ImageJ labels and
+    The stack has axes CYX (one page per mass), or TCYX (one time point per plane, compressed)
+    for an image that kept its planes, the mass names as ImageJ labels and
     the pixel size in the resolution tags (unit µm). Whole counts from 0 to 65535
     are stored as 16-bit integers, exactly; other counts as 32-bit floats (exact for
     whole counts up to 16 777 216, about 7 significant digits otherwise).
@@ -146,7 +147,7 @@ def save_image_tiff(image: NanoSIMSImage, path) -> Path:
             f"{image.name}: holds negative values, which are not ion counts; save the counts "
             "before preprocessing (scaling, z-scores, background subtraction)."
         )
-    return tiff.write_counts(path, image.counts, image.masses, image.pixel_size_um)
+    return tiff.write_counts(path, image.counts, image.masses, image.pixel_size_um, image.planes)
 
 
 def estimate_shift(reference, moving) -> tuple[int, int]:

@@ -1,9 +1,10 @@
 """Sample images shipped with the kit, each with its true phase map.
 
-The samples are synthetic (see :mod:`nanosims_helpers.synthetic`): made by
-``python tools/make_samples.py`` with the parameters in :data:`SAMPLES`, and stored in the
-``data/`` folder of the kit's repository as ImageJ TIFFs (counts) and small uint8 TIFFs
-(truth, with the phase names in the TIFF description).
+The samples are synthetic: made by ``python tools/make_samples.py`` with the parameters in
+:data:`SAMPLES` (:func:`~nanosims_helpers.synthetic.simulate_soil_image`) and
+:data:`REALISTIC_SAMPLES` (:func:`~nanosims_helpers.realistic.simulate_realistic_image`, planes
+kept), and stored in the ``data/`` folder of the kit's repository as ImageJ TIFFs (counts) and
+small uint8 TIFFs (truth, with the phase names in the TIFF description).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import tifffile
 
 from ..errors import NanoSIMSError
+from ..realistic import REALISTIC_PHASES, simulate_realistic_image
 from ..synthetic import PHASES, simulate_soil_image
 from .loading import load_image, save_image_tiff
 
@@ -34,6 +36,9 @@ SAMPLES = {
     },
 }
 
+#: Name -> keyword arguments of :func:`~nanosims_helpers.realistic.simulate_realistic_image`.
+REALISTIC_SAMPLES = {"realistic_256": {"shape": (256, 256), "random_state": 0}}
+
 
 def list_samples() -> list[str]:
     """Return the names of the sample images.
@@ -41,9 +46,21 @@ def list_samples() -> list[str]:
     Examples
     --------
     >>> list_samples()
-    ['soil_256', 'soil_512_labelled']
+    ['soil_256', 'soil_512_labelled', 'realistic_256']
     """
-    return list(SAMPLES)
+    return list(SAMPLES) + list(REALISTIC_SAMPLES)
+
+
+def sample_phases(name: str) -> tuple[str, ...]:
+    """Return the phase names of sample ``name``: its truth map holds indices into them.
+
+    Examples
+    --------
+    >>> sample_phases("realistic_256")[-1]
+    'labelled cells'
+    """
+    sample_paths(name)  # checks the name
+    return REALISTIC_PHASES if name in REALISTIC_SAMPLES else PHASES
 
 
 def sample_paths(name: str, folder=None) -> tuple[Path, Path]:
@@ -71,7 +88,7 @@ def sample_paths(name: str, folder=None) -> tuple[Path, Path]:
     >>> [path.name for path in sample_paths("soil_256")]
     ['soil_256.tif', 'soil_256_truth.tif']
     """
-    if name not in SAMPLES:
+    if name not in list_samples():
         raise NanoSIMSError(f"no sample named {name!r}; the samples are {list_samples()}.")
     folder = Path(DATA_DIR if folder is None else folder)
     return folder / f"{name}.tif", folder / f"{name}_truth.tif"
@@ -88,9 +105,13 @@ def load_sample(name: str):
     Returns
     -------
     image : NanoSIMSImage
-        The counts, read with :func:`~nanosims_helpers.io.loading.load_image`.
+        The counts, read with :func:`~nanosims_helpers.io.loading.load_image`; the realistic
+        samples keep their planes (``image.planes``).
     truth : ndarray of int, shape (y, x)
-        Index into :data:`~nanosims_helpers.synthetic.PHASES` of every pixel.
+        Index into :func:`sample_phases` of every pixel: :data:`~nanosims_helpers.synthetic.PHASES`
+        for the ``soil_`` samples, :data:`~nanosims_helpers.realistic.REALISTIC_PHASES` for the
+        ``realistic_`` ones (whose noise-free expected counts
+        ``simulate_realistic_image(**REALISTIC_SAMPLES[name]).expected`` gives).
 
     Raises
     ------
@@ -111,7 +132,8 @@ def load_sample(name: str):
                 "the kit's repository: run from a clone of the kit (not a copy of the package alone), "
                 "or write them again with `python tools/make_samples.py`."
             )
-    return load_image(image_path), read_truth(truth_path)
+    image = load_image(image_path, keep_planes=name in REALISTIC_SAMPLES)
+    return image, read_truth(truth_path, sample_phases(name))
 
 
 def write_sample(name: str, folder=None) -> tuple[Path, Path]:
@@ -123,43 +145,49 @@ def write_sample(name: str, folder=None) -> tuple[Path, Path]:
         The counts TIFF and the truth TIFF.
     """
     image_path, truth_path = sample_paths(name, folder)
-    image, truth = simulate_soil_image(**SAMPLES[name])
+    if name in REALISTIC_SAMPLES:
+        parameters = REALISTIC_SAMPLES[name]
+        simulated = simulate_realistic_image(**parameters)
+        image, truth = simulated.image, simulated.truth
+    else:
+        parameters = SAMPLES[name]
+        image, truth = simulate_soil_image(**parameters)
     image_path.parent.mkdir(parents=True, exist_ok=True)
     save_image_tiff(image, image_path)
-    write_truth(truth, truth_path, {"sample": name, "parameters": SAMPLES[name]})
+    write_truth(truth, truth_path, {"sample": name, "parameters": parameters}, sample_phases(name))
     return image_path, truth_path
 
 
-def write_truth(truth: np.ndarray, path, extra: dict | None = None) -> None:
-    """Write a phase map as a uint8 TIFF whose description lists the phase names (JSON).
+def write_truth(truth: np.ndarray, path, extra: dict | None = None, phases=PHASES) -> None:
+    """Write a phase map as a uint8 TIFF whose description lists the ``phases`` names (JSON).
 
     The description also holds the array ``shape``, as tifffile expects of a JSON description,
     so ``tifffile.imread`` reads the file too.
     """
     truth = np.asarray(truth, dtype=np.uint8)
-    description = json.dumps({"shape": list(truth.shape), "phases": list(PHASES), **(extra or {})})
+    description = json.dumps({"shape": list(truth.shape), "phases": list(phases), **(extra or {})})
     tifffile.imwrite(path, truth, description=description, metadata=None)
 
 
-def read_truth(path) -> np.ndarray:
+def read_truth(path, phases=PHASES) -> np.ndarray:
     """Read a phase map written by :func:`write_truth` as an int array.
 
     Raises
     ------
     NanoSIMSError
-        If the file does not list the phases of :data:`~nanosims_helpers.synthetic.PHASES`.
+        If the file does not list the ``phases`` (default :data:`~nanosims_helpers.synthetic.PHASES`).
     """
     path = Path(path)
     with tifffile.TiffFile(path) as tif:
         description = tif.pages[0].description
         truth = tif.pages[0].asarray().astype(np.intp)
     try:
-        phases = json.loads(description)["phases"]
+        stored = json.loads(description)["phases"]
     except (ValueError, KeyError, TypeError):
-        phases = None
-    if phases != list(PHASES):
+        stored = None
+    if stored != list(phases):
         raise NanoSIMSError(
             f"{path.name}: not a truth map of this kit (its description does not list the phases "
-            f"{list(PHASES)}). Write it again with `python tools/make_samples.py`."
+            f"{list(phases)}). Write it again with `python tools/make_samples.py`."
         )
     return truth

@@ -79,7 +79,9 @@ def counts_dtype(counts: np.ndarray) -> type:
     return np.uint16 if whole and fits else np.float32
 
 
-def write_imagej(path, stack: np.ndarray, axes: str, *, labels=None, pixel_size_um: float | None = None) -> Path:
+def write_imagej(
+    path, stack: np.ndarray, axes: str, *, labels=None, pixel_size_um: float | None = None, compression=None
+) -> Path:
     """Write ``stack`` as an ImageJ TIFF; ``path`` is replaced only once the new file is complete.
 
     Parameters
@@ -95,6 +97,8 @@ def write_imagej(path, stack: np.ndarray, axes: str, *, labels=None, pixel_size_
     pixel_size_um : float, optional
         Pixel side in micrometres: the resolution tags hold pixels per micrometre, with unit
         :data:`IMAGEJ_UNIT`, so Fiji shows a scale bar in µm.
+    compression : str, optional
+        tifffile compression, e.g. ``"zlib"``; none by default.
 
     Returns
     -------
@@ -119,17 +123,26 @@ def write_imagej(path, stack: np.ndarray, axes: str, *, labels=None, pixel_size_
         resolution = (1.0 / pixel_size_um, 1.0 / pixel_size_um)
     partial = path.with_name(f".{path.name}.partial")
     try:
-        tifffile.imwrite(partial, stack, imagej=True, metadata=metadata, resolution=resolution)
+        tifffile.imwrite(
+            partial, stack, imagej=True, metadata=metadata, resolution=resolution, compression=compression
+        )
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return path
 
 
-def write_counts(path, counts: np.ndarray, masses, pixel_size_um: float | None) -> Path:
-    """Write (y, x, mass) ``counts`` as an ImageJ hyperstack, axes CYX, one label per mass."""
-    stack = np.ascontiguousarray(np.moveaxis(counts, 2, 0).astype(counts_dtype(counts)))
-    return write_imagej(path, stack, "CYX", labels=masses, pixel_size_um=pixel_size_um)
+def write_counts(path, counts: np.ndarray, masses, pixel_size_um: float | None, planes=None) -> Path:
+    """Write (y, x, mass) ``counts`` as an ImageJ hyperstack, axes CYX, one label per mass.
+
+    With ``planes`` (plane, y, x, mass) the planes are written instead, axes TCYX (one time
+    point per plane), zlib-compressed: readers sum them back to ``counts``.
+    """
+    if planes is None:
+        stack = np.ascontiguousarray(np.moveaxis(counts, 2, 0).astype(counts_dtype(counts)))
+        return write_imagej(path, stack, "CYX", labels=masses, pixel_size_um=pixel_size_um)
+    stack = np.ascontiguousarray(np.moveaxis(planes, 3, 1).astype(counts_dtype(planes)))
+    return write_imagej(path, stack, "TCYX", labels=masses, pixel_size_um=pixel_size_um, compression="zlib")
 
 
 # --- reading -------------------------------------------------------------------------------------
