@@ -21,6 +21,7 @@ import scipy
 import sklearn
 
 from benchmarks import (
+    bench_choosing_k,
     bench_cli_scale,
     bench_explorer,
     bench_hierarchical,
@@ -44,6 +45,7 @@ def main(quick: bool = False) -> None:
     start = time.perf_counter()
     bench_hierarchical.main(quick=quick, repeat=repeat)
     bench_sweep.main(repeat=repeat, quick=quick)
+    bench_choosing_k.main(n_seeds=2 if quick else 5)
     bench_silhouette.main(quick=quick, repeat=repeat)
     bench_explorer.main(repeat=repeat if quick else 5)
     bench_kmeans_threads.main(repeats=3 if quick else 5)

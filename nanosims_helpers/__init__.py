@@ -31,6 +31,7 @@ from .metrics import (
     calinski_harabasz,
     clustering_entropy,
     davies_bouldin,
+    matched_f1,
     score_table,
     silhouette,
 )
@@ -52,6 +53,7 @@ from .plot.dendrogram import plot_dendrogram
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess, ratio_image
 from .profiles import cluster_profiles, profile_matrix
 from .regions import cluster_regions, region_table, threshold_regions
+from .split_half import KChoice, recommend_k, split_counts, split_half_scores
 from .synthetic import PHASES, SOIL_MASSES, simulate_soil_image
 
 __all__ = [
@@ -76,11 +78,13 @@ __all__ = [
     "find_knee",
     "hierarchical_map",
     "isotope_table",
+    "KChoice",
     "kmeans_map",
     "limit_threads",
     "list_samples",
     "load_image",
     "load_sample",
+    "matched_f1",
     "merge_clusters",
     "METHODS",
     "name_clusters",
@@ -104,6 +108,7 @@ __all__ = [
     "PREPROCESSING",
     "profile_matrix",
     "ratio_image",
+    "recommend_k",
     "RECOMMENDED_PREPROCESSING",
     "reference_pipeline",
     "region_table",
@@ -116,6 +121,8 @@ __all__ = [
     "silhouette",
     "simulate_soil_image",
     "SOIL_MASSES",
+    "split_counts",
+    "split_half_scores",
     "sweep_k",
     "threshold_regions",
     "ward_tree",

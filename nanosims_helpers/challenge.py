@@ -36,7 +36,7 @@ import tifffile
 
 from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
-from .metrics import adjusted_rand
+from .metrics import adjusted_rand, f1_matrix
 from .synthetic import PHASES, simulate_soil_image
 from .validation import check_labels
 
@@ -201,12 +201,9 @@ def best_match_f1(labels, truth, n_phases: int = len(PHASES)) -> np.ndarray:
         raise NanoSIMSError(f"truth: phase index {truth.max()} for {n_phases} phases; pass n_phases.")
     _, clusters = np.unique(np.asarray(labels).ravel(), return_inverse=True)
     n_clusters = clusters.max() + 1
-    both = np.bincount(truth * n_clusters + clusters, minlength=n_phases * n_clusters)
-    both = both.reshape(n_phases, n_clusters)
-    phase_sizes = both.sum(axis=1, keepdims=True)
-    cluster_sizes = both.sum(axis=0, keepdims=True)
-    f1 = 2 * both / np.maximum(phase_sizes + cluster_sizes, 1)
-    return np.where(phase_sizes[:, 0] > 0, f1.max(axis=1), np.nan)
+    f1 = f1_matrix(truth, n_phases, clusters, n_clusters)
+    present = np.bincount(truth, minlength=n_phases) > 0
+    return np.where(present, f1.max(axis=1), np.nan)
 
 
 def _scores(flat: np.ndarray, truth: np.ndarray) -> dict:

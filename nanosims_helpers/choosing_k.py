@@ -200,6 +200,8 @@ def find_knee(table, column: str = "entropy", *, curve: str = "convex", directio
     unsmoothed curves gave 6 to 8. A sharp elbow may come out one k late. The entropy curve of
     that sample bends gradually: its knee still ranged over 9-12 with the seed (7-13
     unsmoothed), so treat a knee as a suggestion and look at the curve (``plot_sweep``).
+    :func:`nanosims_helpers.split_half.recommend_k` uses the knee as an upper bound and keeps the
+    largest k below it that two independent halves of the counts reproduce.
 
     If kneed finds no knee, a ``UserWarning`` says so and the k farthest from the straight line
     through the first and last points is returned, or the smallest k if the curve does not bend.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -45,7 +46,9 @@ PROG = "nanosims-cluster"
 SUMMARY_NAME = "summary.csv"
 
 SCORE_NAMES = ("silhouette", "calinski_harabasz", "davies_bouldin", "entropy")
-SUMMARY_COLUMNS = ("file", "status", "error", "output_prefix", "k", *SCORE_NAMES, "enriched", "warnings")
+#: What -k auto adds to the scores JSON and the summary: the knee, and the chosen k's split-half scores.
+AUTO_K_NAMES = ("entropy_knee", "split_half_f1", "split_half_ari")
+SUMMARY_COLUMNS = ("file", "status", "error", "output_prefix", "k", *AUTO_K_NAMES, *SCORE_NAMES, "enriched", "warnings")
 
 DEFAULT_COMPONENTS = 2
 DEFAULT_K_MAX = 31
@@ -54,9 +57,11 @@ EPILOG = f"""\
 examples:
   {PROG} image.im --out results
       the spatial method (composition features, phases found away from boundaries, Potts
-      clean-up), k chosen automatically (knee of the entropy curve over k = 2..31)
+      clean-up), k chosen automatically: the largest k, up to the knee of the entropy curve over
+      k = 2..31, whose clusters all come back when two halves of the counts (odd and even planes,
+      or every ion shared out at random) are clustered apart (split-half F1 >= 0.85)
   {PROG} image.im --out results --k-max 12
-      the same, trying k = 2..12 only (faster)
+      the same, with the entropy curve over k = 2..12 only (faster)
   {PROG} image.im --out results -k 6 --method kmeans
       pixel-by-pixel k-means on asinh-scaled counts (the kit's earlier default)
   {PROG} data/ --out results -k 5 --method hierarchical
@@ -103,12 +108,10 @@ def _n_clusters(text: str):
                          too_small="a clustering needs at least 2 clusters")
 
 
-def _n_clusters_only(text: str) -> int:
-    """Parse a whole number of clusters, at least 2 (no 'auto')."""
-    value = _n_clusters(text)
-    if value == "auto":
-        raise argparse.ArgumentTypeError("expected a whole number of clusters, at least 2")
-    return value
+def _k_max(text: str) -> int:
+    """Parse ``--k-max``: a whole number of at least 4 (the entropy knee needs k = 2..4 at least)."""
+    return _whole_number(text, 4, expected="a whole number of clusters, at least 4",
+                         too_small="the entropy knee needs k = 2..4 at least; use 4 or more")
 
 
 def _positive_int(text: str) -> int:
@@ -156,11 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "-k", "--clusters", type=_n_clusters, default="auto", metavar="N|auto",
-        help="number of clusters, or 'auto' for the knee of the entropy curve (default: auto)",
+        help="number of clusters, or 'auto': the largest k up to the knee of the entropy curve that two "
+        "independent halves of the counts reproduce (split-half check; default: auto)",
     )
     parser.add_argument(
-        "--k-max", type=_n_clusters_only, metavar="N",
-        help=f"largest k tried by -k auto (default: {DEFAULT_K_MAX})",
+        "--k-max", type=_k_max, metavar="N",
+        help=f"largest k of the entropy curve of -k auto, at least 4 (default: {DEFAULT_K_MAX})",
     )
     parser.add_argument(
         "--preprocessing", choices=sorted(PREPROCESSING), metavar="NAME",
@@ -170,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--masses", type=_mass_list, metavar="M1,M2,...",
-        help="cluster only these masses, e.g. 12C,16O,12C14N (spaces in names ignored; default: all)",
+        help="cluster only these masses, e.g. 12C,16O,12C14N (spaces in names ignored; default: every ion "
+        "mass, leaving out secondary-electron and similar channels such as SE)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random_state of every random step (default: 0)")
     parser.add_argument(
@@ -294,19 +299,32 @@ def _check_not_folder(path: Path) -> None:
         )
 
 
-def choose_k(scaled, k_max: int = DEFAULT_K_MAX, random_state: int = 0) -> int:
-    """Return the knee of the entropy curve of k-means over k = 2..k_max on the scaled intensities.
+def choose_k(image, scaled, args: argparse.Namespace):
+    """Recommend k for ``-k auto``: :func:`nanosims_helpers.split_half.recommend_k`, with the halves
+    clustered by the method, preprocessing and masses of the command line.
+
+    Returns
+    -------
+    KChoice
+        The k, its split-half scores, the entropy knee and the rule, for the scores JSON.
 
     Raises
     ------
     NanoSIMSError
-        If the image has too few pixels for ``k_max`` clusters.
+        If the image has too few pixels for ``--k-max`` clusters.
     """
     # Imported here: kneed loads scipy.signal, which takes seconds and is not needed for --help or a fixed k.
-    from .choosing_k import find_knee, sweep_k
+    from .split_half import TOLERANCE_PX, recommend_k
 
-    table = sweep_k(scaled, range(2, k_max + 1), random_state=random_state, progress=False)
-    return int(find_knee(table, "entropy"))
+    cluster = partial(
+        cluster_image, method=args.method, preprocessing=_preprocessing(args), masses=list(image.masses),
+        n_components=args.components or DEFAULT_COMPONENTS,
+    )
+    # spatial methods give coherent maps, whose boundaries may move by the beam blur between the
+    # halves; the speckled maps of pixel-by-pixel methods would agree everywhere within one pixel
+    tolerance = TOLERANCE_PX if args.method in COUNT_METHODS else 0
+    return recommend_k(image, args.k_max or DEFAULT_K_MAX, features=scaled, cluster=cluster, tolerance_px=tolerance,
+                       random_state=args.seed)
 
 
 def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
@@ -318,14 +336,14 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
         If the input cannot be read or clustered with these settings.
     """
     _check_not_folder(path)
-    image = full_image = load_image(path)
+    auto = args.clusters == "auto"
+    loaded = load_image(path, keep_planes=auto)  # the planes give the two halves of the split-half check
     if args.ratios:
-        resolve_ratios(image, args.ratios)  # a missing mass fails now, not after the clustering
-    if args.masses:
-        image = image.select(args.masses)
+        resolve_ratios(loaded, args.ratios)  # a missing mass fails now, not after the clustering
+    image = loaded.for_clustering(args.masses)  # without --masses: every ion mass, SE and the like left out
     scaled = preprocess(image.counts, _preprocessing(args), masses=image.masses)
-    k_max = args.k_max or DEFAULT_K_MAX
-    k = choose_k(scaled, k_max, args.seed) if args.clusters == "auto" else args.clusters
+    choice = choose_k(image, scaled, args) if auto else None
+    k = choice.k if auto else args.clusters
     if args.method in COUNT_METHODS:
         result = cluster_image(image, k, method=args.method, preprocessing=_preprocessing(args), random_state=args.seed)
     else:
@@ -336,9 +354,11 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     record = {
         "input": str(path),
         "k": result.n_clusters,
-        "k_chosen": f"auto (knee of the k-means entropy curve, k = 2..{k_max})" if args.clusters == "auto" else "given",
+        "k_chosen": f"auto: {choice.rule}" if auto else "given",
+        **_auto_k_record(choice),
         **_settings(args),
         "masses": list(image.masses),
+        "not_clustered": [name for name in loaded.masses if name not in image.masses],
         "shape": list(image.shape[:2]),
         "pixel_size_um": image.pixel_size_um,
         **{name: scores[name] for name in SCORE_NAMES},
@@ -346,10 +366,22 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
         "kit_version": kit_version(),
     }
     if args.ratios:
-        record.update(write_isotope_outputs(full_image, result.labels, args.ratios, args.out, prefix,
+        record.update(write_isotope_outputs(loaded, result.labels, args.ratios, args.out, prefix,
                                             args.min_region_pixels))
-    write_outputs(image, scaled, result.labels, record, args.out, prefix)
+    write_outputs(image, scaled, result.labels, record, args.out, prefix, shown=loaded)
     return record
+
+
+def _auto_k_record(choice) -> dict:
+    """The entropy knee and split-half scores of ``-k auto`` (None for a given k), and the table."""
+    if choice is None:
+        return dict.fromkeys(AUTO_K_NAMES)
+    return {
+        "entropy_knee": choice.entropy_knee,
+        "split_half_f1": choice.split_half_f1,
+        "split_half_ari": choice.split_half_ari,
+        "split_half_scores": choice.scores.to_dict("records"),
+    }
 
 
 def _settings(args: argparse.Namespace) -> dict:
@@ -371,13 +403,14 @@ def summary_row(path: Path, prefix: str, outcome) -> dict:
     for note in outcome.warnings:
         tqdm.write(f"{PROG}: warning: {one_line(path, note)}", file=sys.stderr)
     record = outcome.value[0] if isinstance(outcome.value, tuple) else outcome.value  # (record, study sums)
-    return {**row, "status": "ok", "k": record["k"], **{n: record[n] for n in SCORE_NAMES},
+    scores = {name: record.get(name) for name in (*AUTO_K_NAMES, *SCORE_NAMES)}
+    return {**row, "status": "ok", "k": record["k"], **scores,
             "enriched": record.get("enriched", ""), "warnings": " | ".join(outcome.warnings)}
 
 
 def write_summary(rows, path) -> None:
     """Write the summary rows as CSV, one per input, in :data:`SUMMARY_COLUMNS` order."""
-    write_csv(pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"k": "Int64"}), path)
+    write_csv(pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype({"k": "Int64", "entropy_knee": "Int64"}), path)
 
 
 def run_all(paths, args: argparse.Namespace, rows: list, runner: Runner | None = None) -> None:

@@ -13,6 +13,8 @@ score                         better when  what it measures
 ``davies_bouldin``            lower        average worst overlap of a cluster with another, >= 0
 ``clustering_entropy``        lower        disorder of the values within the clusters, >= 0
 ``adjusted_rand``             higher       agreement with a reference map; 1 = same, ~0 = chance
+``matched_f1``                higher       per reference cluster: F1 of its best-matching cluster,
+                                           0 to 1 (1 = found exactly)
 ============================  ===========  =======================================================
 """
 
@@ -267,6 +269,57 @@ def adjusted_rand(labels, reference) -> float:
     labels_array = np.asarray(labels)
     flat = check_label_map(labels_array, labels_array.shape, "labels")
     return float(adjusted_rand_score(check_label_map(reference, labels_array.shape, "reference"), flat))
+
+
+def f1_matrix(reference_codes, n_reference: int, codes, n_clusters: int) -> np.ndarray:
+    """F1 of every pair (reference cluster r, cluster c): ``2 |r and c| / (|r| + |c|)``, 0 for empty pairs.
+
+    Both label arrays hold codes 0..n-1, one per pixel (checked by the callers).
+
+    Examples
+    --------
+    >>> f1_matrix(np.array([0, 0, 1, 1]), 2, np.array([1, 1, 1, 0]), 2).round(2).tolist()
+    [[0.0, 0.8], [0.67, 0.4]]
+    """
+    both = np.bincount(reference_codes * n_clusters + codes, minlength=n_reference * n_clusters)
+    both = both.reshape(n_reference, n_clusters)
+    sizes = both.sum(axis=1, keepdims=True) + both.sum(axis=0, keepdims=True)
+    return 2 * both / np.maximum(sizes, 1)
+
+
+def matched_f1(labels, reference) -> np.ndarray:
+    """For each cluster of ``reference``, the F1 score of the cluster of ``labels`` that matches it best.
+
+    F1 of reference cluster r and cluster c is ``2 |r and c| / (|r| + |c|)``: 1 when c is
+    exactly r. Label names do not matter. ``matched_f1(a, b).min()`` is the agreement of the
+    worst-reproduced cluster of ``b``.
+
+    Parameters
+    ----------
+    labels, reference : array_like of int, shape (y, x) or (n_pixels,)
+        Two label maps of the same pixels.
+
+    Returns
+    -------
+    ndarray of float, shape (number of distinct labels in ``reference``,)
+        In the order of the sorted reference labels.
+
+    Raises
+    ------
+    NanoSIMSError
+        If the maps differ in shape or size, or do not hold whole numbers.
+
+    Examples
+    --------
+    >>> matched_f1([0, 0, 1, 1, 1, 1], [5, 5, 5, 5, 2, 2]).round(2).tolist()
+    [0.67, 0.67]
+    """
+    labels_array = np.asarray(labels)
+    flat = check_label_map(labels_array, labels_array.shape, "labels")
+    _, reference_codes = np.unique(check_label_map(reference, labels_array.shape, "reference"), return_inverse=True)
+    _, codes = np.unique(flat, return_inverse=True)
+    return f1_matrix(reference_codes, reference_codes.max() + 1, codes, codes.max() + 1).max(axis=1)
+
 
 
 def _feature_bins(pixels: np.ndarray, bins: int) -> np.ndarray:

@@ -109,7 +109,9 @@ def cluster_image(
         A key of :data:`nanosims_helpers.preprocessing.PREPROCESSING`; by default
         :func:`default_preprocessing` of ``method``.
     masses : sequence of str, optional
-        Masses to cluster on (spaces ignored); all by default.
+        Masses to cluster on (spaces ignored). By default every ion mass: non-ion channels such
+        as the secondary-electron image ``SE`` are left out, with a warning (see
+        :data:`nanosims_helpers.io.image.NON_ION_CHANNELS`); name them here to include them.
     n_components : int
         Principal components for ``"pca-kmeans"``; ignored by the other methods.
     random_state : int
@@ -163,7 +165,8 @@ def image_features(image, *, preprocessing: str = RECOMMENDED_PREPROCESSING, mas
     preprocessing : str
         A key of :data:`nanosims_helpers.preprocessing.PREPROCESSING`.
     masses : sequence of str, optional
-        Masses to use, in this order (spaces ignored); all by default.
+        Masses to use, in this order (spaces ignored); by default every ion mass (non-ion
+        channels such as ``SE`` left out, with a warning).
 
     Returns
     -------
@@ -185,9 +188,9 @@ def image_features(image, *, preprocessing: str = RECOMMENDED_PREPROCESSING, mas
 
 
 def _selected(image, masses) -> NanoSIMSImage:
-    """``image`` as a NanoSIMSImage holding only ``masses`` (all if None)."""
-    image = _as_image(image)
-    return image if masses is None else image.select(masses)
+    """``image`` as a NanoSIMSImage holding only ``masses``; if None, every ion mass (non-ion channels
+    such as ``SE`` left out with a warning, see :meth:`NanoSIMSImage.for_clustering`)."""
+    return _as_image(image).for_clustering(masses)
 
 
 def labels_from_centers(features, centers) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the folder of real Cameca .im files (``$NANOSIMS_IM_DIR`` or ../shared)."""
+"""Shared fixtures: the real Cameca .im files (the kit's data/cameca, plus $NANOSIMS_IM_DIR)."""
 
 from pathlib import Path
 

@@ -1,6 +1,7 @@
 """check_environment prints one line per requirement and fails only on real problems."""
 
-import pytest
+import shutil
+
 from packaging.requirements import Requirement
 
 from nanosims_helpers import environment_check
@@ -39,30 +40,41 @@ def test_a_failure_makes_check_environment_false(monkeypatch, capsys):
     assert "FAIL numpy: missing" in capsys.readouterr().out
 
 
-def test_missing_real_data_is_info_not_fail(monkeypatch, tmp_path):
+def test_the_kit_ships_real_data_so_the_check_finds_it(monkeypatch, tmp_path):
     monkeypatch.setenv(real_data.ENV_VAR, str(tmp_path / "absent"))
     check = environment_check.check_real_data()
-    assert check.status == "INFO" and real_data.ENV_VAR in check.detail
+    assert check.status == "INFO" and "image_sun.im" in check.detail
+    assert "is not a folder" in check.detail and real_data.ENV_VAR in check.detail
 
 
-def test_real_data_folder_from_the_environment_variable(monkeypatch, tmp_path):
+def test_the_environment_variable_adds_files_after_the_kits(monkeypatch, tmp_path):
     (tmp_path / "b.im").write_bytes(b"")
     (tmp_path / "a.IM").write_bytes(b"")
     (tmp_path / "notes.txt").write_text("not an image")
     monkeypatch.setenv(real_data.ENV_VAR, str(tmp_path))
-    assert real_data.cameca_folder() == tmp_path
-    assert [path.name for path in real_data.cameca_files()] == ["a.IM", "b.im"]
-    assert "2 real .im file(s)" in real_data.describe_real_data()
+    assert real_data.cameca_folder() == real_data.DEFAULT_FOLDER
+    assert real_data.cameca_folders() == [real_data.DEFAULT_FOLDER, tmp_path]
+    names = [path.name for path in real_data.cameca_files()]
+    assert names == ["image_sun.im", "openmims_051117.im", "a.IM", "b.im"]
+    assert "4 real .im file(s)" in real_data.describe_real_data()
+
+
+def test_a_second_copy_of_the_kits_files_is_listed_once(monkeypatch, tmp_path):
+    shutil.copy(real_data.DEFAULT_FOLDER / "openmims_051117.im", tmp_path)
+    monkeypatch.setenv(real_data.ENV_VAR, str(tmp_path))
+    assert [path.parent for path in real_data.cameca_files()] == [real_data.DEFAULT_FOLDER] * 2
 
 
 def test_no_real_data_gives_none_and_an_empty_list(monkeypatch, tmp_path):
+    monkeypatch.setattr(real_data, "DEFAULT_FOLDER", tmp_path / "no kit data")
     monkeypatch.setenv(real_data.ENV_VAR, str(tmp_path / "absent"))
     assert real_data.cameca_folder() is None and real_data.cameca_files() == []
+    assert "No real .im files found" in real_data.describe_real_data()
 
 
-def test_default_real_data_folder_is_beside_the_repository(monkeypatch, cameca_dir):
+def test_the_kits_real_files_are_found_without_any_setting(monkeypatch):
     monkeypatch.delenv(real_data.ENV_VAR, raising=False)
-    if real_data.DEFAULT_FOLDER.resolve() != cameca_dir.resolve():
-        pytest.skip("NANOSIMS_IM_DIR points elsewhere in this run")
     assert real_data.cameca_folder() == real_data.DEFAULT_FOLDER
-    assert real_data.cameca_files()
+    names = [path.name for path in real_data.cameca_files()]
+    assert names == ["image_sun.im", "openmims_051117.im"]
+    assert (real_data.DEFAULT_FOLDER / "LICENSE.md").is_file() and (real_data.DEFAULT_FOLDER / "README.md").is_file()

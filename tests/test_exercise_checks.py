@@ -283,3 +283,28 @@ def test_08_2_coverage_of_one_standard_error():
     _wrong("08-2", np.mean(np.abs(ratios - 0.5) <= ratios * np.sqrt(1 / minor)), "too small")
     _wrong("08-2", np.mean(np.abs(ratios - 0.5) <= 2 * ratios * np.sqrt(1 / minor + 1 / major)), "too large")
     _wrong("08-2", 68.0, "not a percentage")
+def test_07_1_ratio_of_the_halves_of_a_single_plane():
+    from nanosims_helpers.io.loading import load_image
+    from nanosims_helpers.io.real_data import DEFAULT_FOLDER
+    from nanosims_helpers.split_half import split_counts
+
+    first, second = split_counts(load_image(DEFAULT_FOLDER / "openmims_051117.im"), random_state=0)
+    ratios = ((first.counts - second.counts) ** 2).mean(axis=(0, 1)) / (first.counts + second.counts).mean(axis=(0, 1))
+    wanted = ratios[first.masses.index("12C 15N")]
+    _right("07-1", wanted)
+    _wrong("07-1", 1 / wanted, "divide the other way")
+    _wrong("07-1", ratios[first.masses.index("12C")], "another mass")
+    _wrong("07-1", 0.5, "Not the mean")
+
+
+def test_07_2_split_half_f1_of_the_default_pipeline_on_a_crop():
+    from nanosims_helpers.io.image import NanoSIMSImage
+    from nanosims_helpers.split_half import split_half_scores
+
+    image, _ = load_sample("realistic_256")
+    crop = NanoSIMSImage.from_planes(image.planes[:, :128, :128], image.masses)
+    table = split_half_scores(crop, [6], random_state=0)
+    _right("07-2", table["split_half_f1"].item())
+    if abs(table["split_half_ari"].item() - table["split_half_f1"].item()) > 1e-6:
+        _wrong("07-2", table["split_half_ari"].item(), "ARI")
+    _wrong("07-2", 0.123, "Not the default")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..io.image import NanoSIMSImage
+from ..io.image import NanoSIMSImage, is_ion_channel
 from ..naming import merge_clusters
 from ..preprocessing import PREPROCESSING
 from .state import EXPLORER_METHODS, ExplorerState, Settings
@@ -69,18 +69,22 @@ class SettingsControls:
     image : NanoSIMSImage
         Its masses fill the mass list.
     settings : Settings
-        Initial values.
+        Initial values. Without ``masses``, every ion mass is selected; non-ion channels (``SE``
+        and the others of :data:`~nanosims_helpers.io.image.NON_ION_CHANNELS`) are listed, not
+        selected.
 
     Examples
     --------
     >>> import numpy as np
-    >>> image = NanoSIMSImage(np.ones((2, 2, 2)), ("12C", "16O"))
-    >>> SettingsControls(image, Settings(n_clusters=3)).settings().n_clusters
-    3
+    >>> image = NanoSIMSImage(np.ones((2, 2, 3)), ("12C", "16O", "SE"))
+    >>> controls = SettingsControls(image, Settings(n_clusters=3))
+    >>> controls.settings().n_clusters, controls.settings().masses
+    (3, ('12C', '16O'))
     """
 
     def __init__(self, image: NanoSIMSImage, settings: Settings = Settings()):
-        masses = image.masses if settings.masses is None else settings.masses
+        # by default every ion mass is selected; SE and the like are listed but not selected
+        masses = [m for m in image.masses if is_ion_channel(m)] if settings.masses is None else settings.masses
         self.preprocessing = widgets.Dropdown(
             options=list(PREPROCESSING), value=settings.preprocessing, description="preprocessing", **_sized()
         )

@@ -1,7 +1,19 @@
-"""The image container the kit passes around: counts, mass names, source and pixel size."""
+"""The image container the kit passes around: counts, mass names, source and pixel size.
+
+Non-ion channels
+----------------
+Besides ion masses, a NanoSIMS file may hold images that are not counts of an ion species: the
+secondary-electron image (``SE``; it shows topography, edges and charging) and similar detector
+channels. They are loaded and plotted like any channel, but clustering them with the masses
+splits a grain's edge into rings of "phases", so the kit leaves them out of clustering by default
+(``cluster_image``, the command line, the explorer) and says so in a warning. The names it
+recognises, compared without spaces and case, are :data:`NON_ION_CHANNELS`; give ``masses=``
+to cluster one anyway.
+"""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +21,15 @@ import numpy as np
 
 from ..errors import NanoSIMSError
 from ..validation import check_finite_array
+
+#: Channel names that are not ion species (compared without spaces, case ignored): secondary
+#: electrons (``SE``, ``SEI``, ``SED``, ``ESI``, spelled out or abbreviated) and the total-ion or
+#: backscattered-electron images some exports add.
+NON_ION_CHANNELS = (
+    "SE", "SEI", "SED", "ESI", "secondary electrons", "secondary electron", "secondary-electron image",
+    "BSE", "TIC", "total ion count",
+)
+_NON_ION_KEYS = frozenset(name.replace(" ", "").lower() for name in NON_ION_CHANNELS)
 
 
 def normalize_mass_name(name: str) -> str:
@@ -20,6 +41,17 @@ def normalize_mass_name(name: str) -> str:
     '12C14N'
     """
     return "".join(str(name).split())
+
+
+def is_ion_channel(name: str) -> bool:
+    """Return False for a channel named in :data:`NON_ION_CHANNELS` (spaces and case ignored).
+
+    Examples
+    --------
+    >>> [is_ion_channel(name) for name in ("12C 14N", "SE", "se", "Secondary electrons")]
+    [True, False, False, False]
+    """
+    return normalize_mass_name(name).lower() not in _NON_ION_KEYS
 
 
 @dataclass(frozen=True)
@@ -124,6 +156,50 @@ class NanoSIMSImage:
         return NanoSIMSImage(
             self.counts[:, :, indices], tuple(self.masses[i] for i in indices), self.path, self.pixel_size_um, planes
         )
+
+    def for_clustering(self, masses=None) -> "NanoSIMSImage":
+        """Return the image holding the channels to cluster.
+
+        With ``masses``, exactly those (as :meth:`select`, non-ion channels included if named).
+        Without, every ion mass: the channels in :data:`NON_ION_CHANNELS` are left out, with a
+        ``UserWarning`` naming them (see the module notes).
+
+        Raises
+        ------
+        NanoSIMSError
+            If a mass is not in the image, or every channel is a non-ion channel and ``masses``
+            is not given.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> image = NanoSIMSImage(np.ones((2, 2, 3)), ("12C", "SE", "16O"))
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     image.for_clustering().masses
+        ('12C', '16O')
+        >>> "['SE'] are left out of clustering" in str(caught[0].message)
+        True
+        >>> image.for_clustering(["12C", "SE"]).masses
+        ('12C', 'SE')
+        """
+        if masses is not None:
+            return self.select(masses)
+        left_out = [name for name in self.masses if not is_ion_channel(name)]
+        if not left_out:
+            return self
+        if len(left_out) == len(self.masses):
+            raise NanoSIMSError(
+                f"{self.name}: every channel ({left_out}) is a non-ion channel (secondary electrons or similar), "
+                "which the kit does not cluster by default; name them with masses=[...] to cluster them anyway."
+            )
+        warnings.warn(
+            f"{self.name}: the non-ion channel(s) {left_out} are left out of clustering (they show topography, "
+            "not an ion species); name them in masses=[...] (--masses on the command line) to include them.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return self.select([name for name in self.masses if is_ion_channel(name)])
 
     def pixels(self) -> np.ndarray:
         """Return the counts as a (pixel, mass) table, a view where possible."""

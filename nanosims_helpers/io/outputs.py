@@ -329,7 +329,8 @@ def write_overview_png(
 
 
 def write_outputs(
-    image: NanoSIMSImage, scaled, labels, record: dict, out_dir, prefix: str, n_clusters: int | None = None
+    image: NanoSIMSImage, scaled, labels, record: dict, out_dir, prefix: str, n_clusters: int | None = None,
+    shown: NanoSIMSImage | None = None,
 ) -> dict[str, Path]:
     """Write the label TIFF, profiles CSV, scores JSON and overview PNG of one image.
 
@@ -350,6 +351,9 @@ def write_outputs(
     n_clusters : int, optional
         k of the model that made ``labels`` (a study model), when some clusters may have no
         pixel in this image: the profiles list them with 0 pixels, the overview keeps their colours.
+    shown : NanoSIMSImage, optional
+        The image whose channels the overview draws, e.g. the whole file when channels such as
+        ``SE`` were left out of clustering; ``image`` by default.
 
     Returns
     -------
@@ -360,13 +364,26 @@ def write_outputs(
     write_label_tiff(labels, paths["labels"], image.pixel_size_um)
     write_csv(profiles_table(image.counts, scaled, labels, image.masses, n_clusters), paths["profiles"])
     write_scores_json(record, paths["scores"])
-    write_overview_png(image, labels, paths["overview"], title=_overview_title(image, record), n_clusters=n_clusters)
+    write_overview_png(shown or image, labels, paths["overview"], title=_overview_title(image, record),
+                       n_clusters=n_clusters)
     return paths
 
 
 def _overview_title(image: NanoSIMSImage, record: dict) -> str:
-    """``"soil.tif: kmeans, k = 5, anscombe+zscore"``, from the settings the record holds."""
+    """``"soil.tif: kmeans, k = 5, asinh, split-half F1 0.91"``, from the settings the record holds.
+
+    The split-half F1 (of ``-k auto``) is shown where the record has a number for it.
+
+    Examples
+    --------
+    >>> image = NanoSIMSImage(np.ones((2, 2, 1)), ("12C",))
+    >>> _overview_title(image, {"k": 3, "method": "kmeans", "split_half_f1": 0.912})
+    'image: kmeans, k = 3, split-half F1 0.91'
+    """
     parts = [f"k = {record[key]}" if key == "k" else str(record[key]) for key in TITLE_KEYS if key in record]
+    split_half = record.get("split_half_f1")
+    if split_half is not None and math.isfinite(split_half):
+        parts.append(f"split-half F1 {split_half:.2f}")
     return f"{image.name}: {', '.join(parts)}" if parts else image.name
 
 

@@ -1,8 +1,9 @@
-"""Where the real Cameca ``.im`` files are, with a clear answer when they are not there.
+"""Where the real Cameca ``.im`` files are: the kit's own, and optionally a folder of yours.
 
-The kit's lessons run on its synthetic samples everywhere (Binder, a fresh clone, CI). Real
-``.im`` files are optional: set the environment variable ``NANOSIMS_IM_DIR`` to a folder of
-them, or keep them in ``shared/data/cameca`` beside the repository.
+The kit ships two small real ``.im`` files in ``data/cameca/`` (Clear BSD licence; see the
+``README.md`` and ``LICENSE.md`` there), so a fresh clone has real data for the lessons, the
+explorer and the tests. Set the environment variable ``NANOSIMS_IM_DIR`` to a folder of your own
+``.im`` files and they are listed after the kit's.
 """
 
 from __future__ import annotations
@@ -11,20 +12,36 @@ import os
 from pathlib import Path
 
 ENV_VAR = "NANOSIMS_IM_DIR"
-DEFAULT_FOLDER = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cameca"
+#: The kit's own real files: ``data/cameca`` at the root of the kit's repository.
+DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "data" / "cameca"
+
+
+def _user_folder() -> Path | None:
+    """The folder named by ``$NANOSIMS_IM_DIR``, or None when the variable is unset or empty."""
+    setting = os.environ.get(ENV_VAR)
+    return Path(setting).expanduser() if setting else None
+
+
+def cameca_folders() -> list[Path]:
+    """Return the existing folders of real ``.im`` files: the kit's, then ``$NANOSIMS_IM_DIR``'s.
+
+    Examples
+    --------
+    >>> all(folder.is_dir() for folder in cameca_folders())
+    True
+    """
+    folders = []
+    for folder in (DEFAULT_FOLDER, _user_folder()):
+        if folder is not None and folder.is_dir() and folder.resolve() not in {f.resolve() for f in folders}:
+            folders.append(folder)
+    return folders
 
 
 def cameca_folder() -> Path | None:
-    """Return the folder of real ``.im`` files, or None when there is none.
+    """Return the first folder of real ``.im`` files (the kit's own ``data/cameca``), or None.
 
-    ``$NANOSIMS_IM_DIR`` wins when it is set; otherwise ``shared/data/cameca`` beside the
-    repository is used if it exists.
-
-    Returns
-    -------
-    pathlib.Path or None
-        An existing folder, or None (for example on Binder, or when the variable names a
-        folder that does not exist).
+    None only in a copy of the package without the kit's ``data/`` folder and without
+    ``$NANOSIMS_IM_DIR`` naming an existing folder.
 
     Examples
     --------
@@ -37,13 +54,19 @@ def cameca_folder() -> Path | None:
     ...     print(cameca_folder())
     None
     """
-    setting = os.environ.get(ENV_VAR)
-    folder = Path(setting).expanduser() if setting else DEFAULT_FOLDER
-    return folder if folder.is_dir() else None
+    folders = cameca_folders()
+    return folders[0] if folders else None
+
+
+def _im_files(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.iterdir() if path.is_file() and path.suffix.lower() == ".im")
 
 
 def cameca_files() -> list[Path]:
-    """Return the ``.im`` files of :func:`cameca_folder`, sorted by name; [] when there are none.
+    """Return the real ``.im`` files: the kit's, then those of ``$NANOSIMS_IM_DIR``, each sorted by name.
+
+    A file of your folder with the same name and size as one already listed (a second copy of
+    the kit's files) is left out. [] when there are none.
 
     Examples
     --------
@@ -55,10 +78,14 @@ def cameca_files() -> list[Path]:
     ...     [path.name for path in cameca_files()]
     ['a.IM', 'b.im']
     """
-    folder = cameca_folder()
-    if folder is None:
-        return []
-    return sorted(path for path in folder.iterdir() if path.is_file() and path.suffix.lower() == ".im")
+    files, seen = [], set()
+    for folder in cameca_folders():
+        for path in _im_files(folder):
+            key = (path.name.lower(), path.stat().st_size)
+            if key not in seen:
+                seen.add(key)
+                files.append(path)
+    return files
 
 
 def describe_real_data() -> str:
@@ -72,11 +99,14 @@ def describe_real_data() -> str:
     No real .im files found (looked in /no/such/folder). The lessons use the synthetic samples; ...
     """
     files = cameca_files()
+    user = _user_folder()
+    missing = f" ({ENV_VAR}={user} is not a folder.)" if user is not None and not user.is_dir() else ""
     if files:
         names = ", ".join(path.name for path in files)
-        return f"{len(files)} real .im file(s) in {files[0].parent}: {names}."
-    where = os.environ.get(ENV_VAR) or str(DEFAULT_FOLDER)
+        folders = " and ".join(str(folder) for folder in cameca_folders())
+        return f"{len(files)} real .im file(s) in {folders}: {names}.{missing}"
     return (
-        f"No real .im files found (looked in {where}). The lessons use the synthetic samples; "
-        f"to use your own files, set the environment variable {ENV_VAR} to their folder."
+        f"No real .im files found (looked in {DEFAULT_FOLDER}{' and ' + str(user) if user else ''}). The "
+        f"lessons use the synthetic samples; to use your own files, set the environment variable {ENV_VAR} "
+        f"to their folder.{missing}"
     )
