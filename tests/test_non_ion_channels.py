@@ -68,3 +68,11 @@ def test_explorer_controls_select_the_ion_masses_only(sun):
     controls = SettingsControls(sun)
     assert "SE" in controls.masses.options
     assert "SE" not in controls.settings().masses and len(controls.settings().masses) == len(ION_MASSES)
+
+
+def test_explorer_state_clusters_the_ion_masses_unless_told_otherwise(sun):
+    from nanosims_helpers.explorer.state import ExplorerState, Settings
+
+    state = ExplorerState(sun)
+    assert list(state.check(Settings(n_clusters=3)).masses) == ION_MASSES
+    assert "SE" in state.check(Settings(n_clusters=3, masses=[*ION_MASSES, "SE"])).masses

@@ -156,7 +156,7 @@ class ExplorerState:
 
     def check(self, settings: Settings) -> Settings:
         """Return ``settings`` with ``masses`` filled in, or raise a message the user can act on."""
-        masses = self.image.masses if settings.masses is None else settings.masses
+        masses = self.image.ion_masses if settings.masses is None else settings.masses
         if not masses:
             raise NanoSIMSError("masses: no mass selected; select at least one (ctrl- or shift-click in the list).")
         for mass in masses:

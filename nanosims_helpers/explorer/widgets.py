@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..io.image import NanoSIMSImage, is_ion_channel
+from ..io.image import NanoSIMSImage
 from ..naming import merge_clusters
 from ..preprocessing import PREPROCESSING
 from .state import EXPLORER_METHODS, ExplorerState, Settings
@@ -84,7 +84,7 @@ class SettingsControls:
 
     def __init__(self, image: NanoSIMSImage, settings: Settings = Settings()):
         # by default every ion mass is selected; SE and the like are listed but not selected
-        masses = [m for m in image.masses if is_ion_channel(m)] if settings.masses is None else settings.masses
+        masses = image.ion_masses if settings.masses is None else settings.masses
         self.preprocessing = widgets.Dropdown(
             options=list(PREPROCESSING), value=settings.preprocessing, description="preprocessing", **_sized()
         )

@@ -157,6 +157,11 @@ class NanoSIMSImage:
             self.counts[:, :, indices], tuple(self.masses[i] for i in indices), self.path, self.pixel_size_um, planes
         )
 
+    @property
+    def ion_masses(self) -> tuple[str, ...]:
+        """The masses that are ion species: every channel but those of :data:`NON_ION_CHANNELS`."""
+        return tuple(name for name in self.masses if is_ion_channel(name))
+
     def for_clustering(self, masses=None) -> "NanoSIMSImage":
         """Return the image holding the channels to cluster.
 
@@ -185,7 +190,7 @@ class NanoSIMSImage:
         """
         if masses is not None:
             return self.select(masses)
-        left_out = [name for name in self.masses if not is_ion_channel(name)]
+        left_out = [name for name in self.masses if name not in self.ion_masses]
         if not left_out:
             return self
         if len(left_out) == len(self.masses):
@@ -199,7 +204,7 @@ class NanoSIMSImage:
             UserWarning,
             stacklevel=2,
         )
-        return self.select([name for name in self.masses if is_ion_channel(name)])
+        return self.select(self.ion_masses)
 
     def pixels(self) -> np.ndarray:
         """Return the counts as a (pixel, mass) table, a view where possible."""
