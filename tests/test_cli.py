@@ -15,8 +15,8 @@ from nanosims_helpers.io.image import NanoSIMSImage
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.io.outputs import display_image, write_label_tiff, write_scores_json
 from nanosims_helpers.metrics import score_table
-from nanosims_helpers.preprocessing import preprocess
 from nanosims_helpers.pipeline import DEFAULT_METHOD, default_preprocessing
+from nanosims_helpers.preprocessing import preprocess
 from nanosims_helpers.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
