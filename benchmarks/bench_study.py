@@ -49,8 +49,8 @@ def _yes(ok: bool) -> str:
     return "yes" if ok else "**NO**"
 
 
-def main(quick: bool = False, repeat: int = 1) -> None:
-    counts = (8, 32) if quick else (32, 128)
+def main(quick: bool = False, repeat: int = 1, counts=None) -> None:
+    counts = counts or ((8, 32) if quick else (32, 128))
     print(f"\n## A study of many images: nanosims-cluster DIR --joint -k {N_CLUSTERS}, {SIZE} x {SIZE} x 7 images")
     rows = []
     with tempfile.TemporaryDirectory() as name:
