@@ -30,10 +30,25 @@ TARGET_MIB = 500.0
 
 
 def study_case(folder: str, out: str, workers: int):
-    """The command on a folder; the imports are set-up, ``main`` is timed; returns the exit status."""
+    """The command on a folder; the imports are set-up, ``main`` is timed.
+
+    Returns the exit status and the CPU seconds of the run: of this process, and of the worker
+    processes (which end with the run, so they count as finished children).
+    """
+    import resource
+
     from nanosims_helpers.cli import main
 
-    return lambda: main([folder, "--out", out, "--joint", "-k", str(N_CLUSTERS), "--workers", str(workers)])
+    def cpu_seconds(who):
+        usage = resource.getrusage(who)
+        return usage.ru_utime + usage.ru_stime
+
+    def run():
+        before = cpu_seconds(resource.RUSAGE_SELF), cpu_seconds(resource.RUSAGE_CHILDREN)
+        status = main([folder, "--out", out, "--joint", "-k", str(N_CLUSTERS), "--workers", str(workers)])
+        return status, cpu_seconds(resource.RUSAGE_SELF) - before[0], cpu_seconds(resource.RUSAGE_CHILDREN) - before[1]
+
+    return run
 
 
 def make_images(folder: Path, count: int) -> None:
@@ -49,8 +64,8 @@ def _yes(ok: bool) -> str:
     return "yes" if ok else "**NO**"
 
 
-def main(quick: bool = False, repeat: int = 1) -> None:
-    counts = (8, 32) if quick else (32, 128)
+def main(quick: bool = False, repeat: int = 1, counts=None) -> None:
+    counts = counts or ((8, 32) if quick else (32, 128))
     print(f"\n## A study of many images: nanosims-cluster DIR --joint -k {N_CLUSTERS}, {SIZE} x {SIZE} x 7 images")
     rows = []
     with tempfile.TemporaryDirectory() as name:
@@ -62,28 +77,34 @@ def main(quick: bool = False, repeat: int = 1) -> None:
             for path in sorted((root / "all").iterdir())[:count]:
                 (folder / path.name).symlink_to(path)
             runs = {1: [], 2: []}
+            cpu = {1: [], 2: []}
             peaks = {1: 0.0, 2: 0.0}
             for attempt in range(repeat):
                 for workers in (1, 2):
                     m = measure("benchmarks.bench_study:study_case", str(folder),
                                 str(root / f"out_{count}_{workers}_{attempt}"), workers)
-                    if m.result != 0:
-                        raise SystemExit(f"{count} images, {workers} worker(s): exit status {m.result}")
+                    status, driver_cpu, workers_cpu = m.result
+                    if status != 0:
+                        raise SystemExit(f"{count} images, {workers} worker(s): exit status {status}")
                     runs[workers].append(m.seconds)
+                    cpu[workers].append((driver_cpu, workers_cpu))
                     peaks[workers] = max(peaks[workers], m.peak_mib)
             seconds = {w: statistics.median(times) for w, times in runs.items()}
             speedup = seconds[1] / seconds[2]
             for workers in (1, 2):
+                driver_cpu, workers_cpu = (statistics.median(c) for c in zip(*cpu[workers]))
                 rows.append([count, workers, f"{seconds[workers]:.1f}", f"{60 * count / seconds[workers]:.1f}",
-                             f"{seconds[1] / seconds[workers]:.2f}x", f"{peaks[workers]:.0f}",
+                             f"{seconds[1] / seconds[workers]:.2f}x", f"{driver_cpu:.1f}", f"{workers_cpu:.1f}",
+                             f"{peaks[workers]:.0f}",
                              _yes(speedup >= TARGET_SPEEDUP) if workers == 2 else "",
                              _yes(peaks[workers] <= TARGET_MIB)])
     print_table(
         f"nanosims-cluster DIR --joint -k {N_CLUSTERS} --workers N (median of {repeat}, runs interleaved)",
-        ["images", "workers", "run s", "images / min", "speed-up", "driver peak MiB",
+        ["images", "workers", "run s", "images / min", "speed-up", "driver CPU s", "workers CPU s", "driver peak MiB",
          f"speed-up >= {TARGET_SPEEDUP}", f"peak <= {TARGET_MIB:.0f} MiB"],
         rows,
-        ["run s: the command after its imports, LocalCluster start and stop included; driver peak: the maximum "
+        ["run s: the command after its imports, LocalCluster start and stop included; CPU s: user + system time "
+         "of the process the user started (driver) and of its worker processes; driver peak: the maximum "
          "resident memory of the process the user started (workers not included)."],
     )
 

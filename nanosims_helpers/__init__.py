@@ -41,6 +41,7 @@ from .plot import (
     cluster_colors,
     plot_atom_percent,
     plot_channels,
+    plot_cluster_fractions,
     plot_cluster_map,
     plot_cluster_profiles,
     plot_comparison,
@@ -54,10 +55,12 @@ from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess,
 from .profiles import cluster_profiles, profile_matrix
 from .regions import cluster_regions, region_table, threshold_regions
 from .split_half import KChoice, recommend_k, split_counts, split_half_scores
+from .study import StudyModel, apply_model, fit_study, load_model, save_model
 from .synthetic import PHASES, SOIL_MASSES, simulate_soil_image
 
 __all__ = [
     "adjusted_rand",
+    "apply_model",
     "calinski_harabasz",
     "cameca_files",
     "cameca_folder",
@@ -76,6 +79,7 @@ __all__ = [
     "depth_profile",
     "exact_ward_labels",
     "find_knee",
+    "fit_study",
     "hierarchical_map",
     "isotope_table",
     "KChoice",
@@ -83,6 +87,7 @@ __all__ = [
     "limit_threads",
     "list_samples",
     "load_image",
+    "load_model",
     "load_sample",
     "matched_f1",
     "merge_clusters",
@@ -96,6 +101,7 @@ __all__ = [
     "PHASES",
     "plot_atom_percent",
     "plot_channels",
+    "plot_cluster_fractions",
     "plot_cluster_map",
     "plot_cluster_profiles",
     "plot_comparison",
@@ -116,6 +122,7 @@ __all__ = [
     "Regrouping",
     "results_table",
     "save_image_tiff",
+    "save_model",
     "score_submission",
     "score_table",
     "silhouette",
@@ -123,6 +130,7 @@ __all__ = [
     "SOIL_MASSES",
     "split_counts",
     "split_half_scores",
+    "StudyModel",
     "sweep_k",
     "threshold_regions",
     "ward_tree",

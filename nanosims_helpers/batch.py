@@ -210,7 +210,13 @@ class Runner:
                         "and give the address it prints (tcp://HOST:8786)."
                     ) from None
             else:
-                with _interrupts_ignored(), warnings.catch_warnings():
+                import dask
+
+                # The workers' statistical profiler samples every task's stack every 10 ms: it cost
+                # about 15 % of the CPU time of labelling an image (benchmarks/README.md).
+                with _interrupts_ignored(), warnings.catch_warnings(), dask.config.set(
+                    {"distributed.worker.profile.enabled": False}
+                ):
                     # the scheduler's web page moves to a free port if 8787 is taken: nothing to report
                     warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
                     self._cluster = LocalCluster(

@@ -4,6 +4,10 @@ For every input image it writes, into the output folder, a label map (TIFF), clu
 (CSV), scores and settings (JSON) and an overview figure (PNG), see :mod:`nanosims_helpers.io.outputs`,
 plus one ``summary.csv`` over all inputs. A bad input is reported in one line and skipped;
 the exit status is 0 when every input was clustered, 1 when any failed, 2 for a bad command line.
+
+``--joint`` clusters every input with one model fitted on the whole study, ``--model`` with a
+saved one (:mod:`nanosims_helpers.study`, files in :mod:`nanosims_helpers.io.study_outputs`);
+``--workers`` and ``--scheduler`` run the inputs in parallel (:mod:`nanosims_helpers.batch`).
 """
 
 from __future__ import annotations
