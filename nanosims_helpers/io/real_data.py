@@ -47,11 +47,16 @@ def cameca_folder() -> Path | None:
     --------
     >>> import tempfile
     >>> from unittest import mock
+    >>> import nanosims_helpers.io.real_data as real_data
+    >>> cameca_folder() == DEFAULT_FOLDER
+    True
     >>> with tempfile.TemporaryDirectory() as folder, mock.patch.dict(os.environ, {ENV_VAR: folder}):
-    ...     cameca_folder() == Path(folder)
+    ...     with mock.patch.object(real_data, "DEFAULT_FOLDER", Path("/no/kit/data")):  # a bare copy
+    ...         cameca_folder() == Path(folder)
     True
     >>> with mock.patch.dict(os.environ, {ENV_VAR: "/no/such/folder"}):
-    ...     print(cameca_folder())
+    ...     with mock.patch.object(real_data, "DEFAULT_FOLDER", Path("/no/kit/data")):
+    ...         print(cameca_folder())
     None
     """
     folders = cameca_folders()
@@ -76,7 +81,7 @@ def cameca_files() -> list[Path]:
     ...     for name in ("b.im", "a.IM", "notes.txt"):
     ...         _ = (Path(folder) / name).write_bytes(b"")
     ...     [path.name for path in cameca_files()]
-    ['a.IM', 'b.im']
+    ['image_sun.im', 'openmims_051117.im', 'a.IM', 'b.im']
     """
     files, seen = [], set()
     for folder in cameca_folders():
@@ -94,9 +99,14 @@ def describe_real_data() -> str:
     Examples
     --------
     >>> from unittest import mock
+    >>> import nanosims_helpers.io.real_data as real_data
     >>> with mock.patch.dict(os.environ, {ENV_VAR: "/no/such/folder"}):
     ...     print(describe_real_data())  # doctest: +ELLIPSIS
-    No real .im files found (looked in /no/such/folder). The lessons use the synthetic samples; ...
+    2 real .im file(s) in .../data/cameca: image_sun.im, openmims_051117.im. (NANOSIMS_IM_DIR=... not a folder.)
+    >>> with mock.patch.dict(os.environ, {ENV_VAR: ""}):
+    ...     with mock.patch.object(real_data, "DEFAULT_FOLDER", Path("/no/kit/data")):
+    ...         print(describe_real_data())  # doctest: +ELLIPSIS
+    No real .im files found (looked in /no/kit/data). The lessons use the synthetic samples; ...
     """
     files = cameca_files()
     user = _user_folder()
