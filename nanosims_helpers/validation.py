@@ -217,6 +217,34 @@ def check_label_map(labels, pixel_shape, name: str = "labels") -> np.ndarray:
     return check_labels(labels, int(np.prod(pixel_shape)), name)
 
 
+def check_label_map_pair(labels, reference) -> tuple[np.ndarray, np.ndarray]:
+    """Return two label maps of the same pixels flat, ``labels`` checked first, then ``reference`` against it.
+
+    Parameters
+    ----------
+    labels, reference : array_like of int, shape (y, x) or (n_pixels,)
+        Two label maps of the same pixels.
+
+    Returns
+    -------
+    (ndarray of int, ndarray of int)
+        ``labels`` and ``reference``, flat.
+
+    Raises
+    ------
+    NanoSIMSError
+        If the maps differ in shape or size, or do not hold whole numbers.
+
+    Examples
+    --------
+    >>> [part.tolist() for part in check_label_map_pair([[0, 1]], [[5, 5]])]
+    [[0, 1], [5, 5]]
+    """
+    labels_array = np.asarray(labels)
+    flat = check_label_map(labels_array, labels_array.shape, "labels")
+    return flat, check_label_map(reference, labels_array.shape, "reference")
+
+
 def check_cluster_labels(
     labels, pixel_shape, name: str = "labels", *, allow_empty: bool = False, n_clusters: int | None = None
 ) -> tuple[np.ndarray, int]:
