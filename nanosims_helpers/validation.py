@@ -239,27 +239,20 @@ def check_label_map(labels, pixel_shape, name: str = "labels") -> np.ndarray:
 
 
 def check_label_map_pair(labels, reference) -> tuple[np.ndarray, np.ndarray]:
-    """Return two label maps of the same pixels flat, ``labels`` checked first, then ``reference`` against it.
+    """Return ``labels`` and ``reference`` flat after checking both label the pixels of ``labels``.
 
-    Parameters
-    ----------
-    labels, reference : array_like of int, shape (y, x) or (n_pixels,)
-        Two label maps of the same pixels.
-
-    Returns
-    -------
-    (ndarray of int, ndarray of int)
-        ``labels`` and ``reference``, flat.
-
-    Raises
-    ------
-    NanoSIMSError
-        If the maps differ in shape or size, or do not hold whole numbers.
+    ``labels`` is checked first (:func:`check_label_map` against its own shape), then
+    ``reference`` against that shape, each named in the error.
 
     Examples
     --------
     >>> [part.tolist() for part in check_label_map_pair([[0, 1]], [[5, 5]])]
     [[0, 1], [5, 5]]
+    >>> check_label_map_pair([[0, 1]], [[5], [5]])
+    Traceback (most recent call last):
+    ...
+    nanosims_helpers.errors.NanoSIMSError: reference: label map of shape (2, 1) for an image of 1 x 2 pixels; \
+give the label map of this image.
     """
     labels_array = np.asarray(labels)
     flat = check_label_map(labels_array, labels_array.shape, "labels")
