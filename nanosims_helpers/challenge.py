@@ -36,6 +36,7 @@ import tifffile
 
 from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
+from .io.outputs import replacing
 from .metrics import adjusted_rand, f1_matrix
 from .synthetic import PHASES, simulate_soil_image
 from .validation import check_labels
@@ -335,13 +336,9 @@ def save_submission(labels, path, *, team: str, justification: str) -> Path:
     description = json.dumps({"shape": list(CHALLENGE_SHAPE), "kind": _SUBMISSION_KIND, "team": team.strip(),
                               "justification": justification.strip()})
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
+    with replacing(path) as partial:
         tifffile.imwrite(partial, renumbered.reshape(CHALLENGE_SHAPE).astype(dtype), description=description,
                          metadata=None)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 

@@ -36,7 +36,7 @@ from scipy import stats
 from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage, normalize_mass_name
 from .naming import name_clusters
-from .validation import check_cluster_labels
+from .validation import check_cluster_labels, check_image
 
 __all__ = [
     "AIR_15N_14N", "DEFAULT_RATIOS", "ISOTOPE_COLUMNS", "REFERENCE_RATIOS", "VPDB_13C_12C", "VSMOW_18O_16O",
@@ -243,25 +243,6 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     scaled = p[order] * m / np.arange(1, m + 1)
     adjusted[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
     return adjusted
-
-
-def check_image(image) -> NanoSIMSImage:
-    """Return ``image`` if it is a :class:`NanoSIMSImage`, else raise a clear error.
-
-    Examples
-    --------
-    >>> check_image(np.ones((2, 2, 1)))
-    Traceback (most recent call last):
-    ...
-    nanosims_helpers.errors.NanoSIMSError: image: expected a NanoSIMSImage (from load_image), got ndarray; \
-wrap an array with NanoSIMSImage(counts, masses).
-    """
-    if not isinstance(image, NanoSIMSImage):
-        raise NanoSIMSError(
-            f"image: expected a NanoSIMSImage (from load_image), got {type(image).__name__}; "
-            "wrap an array with NanoSIMSImage(counts, masses)."
-        )
-    return image
 
 
 def group_ratios(counts, groups, n_groups: int, ratios) -> pd.DataFrame:

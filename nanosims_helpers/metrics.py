@@ -27,7 +27,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from .errors import NanoSIMSError
 from .profiles import cluster_means
-from .validation import check_finite_array, check_label_map, check_whole_number
+from .validation import check_finite_array, check_label_map, check_label_map_pair, check_whole_number
 
 #: Pixels drawn for the silhouette unless ``exact=True``: well under a second, ~200 MiB at most.
 SILHOUETTE_SAMPLE_SIZE = 5000
@@ -266,9 +266,8 @@ def adjusted_rand(labels, reference) -> float:
     >>> adjusted_rand([0, 0, 1, 1], [5, 5, 2, 2])
     1.0
     """
-    labels_array = np.asarray(labels)
-    flat = check_label_map(labels_array, labels_array.shape, "labels")
-    return float(adjusted_rand_score(check_label_map(reference, labels_array.shape, "reference"), flat))
+    flat, reference_flat = check_label_map_pair(labels, reference)
+    return float(adjusted_rand_score(reference_flat, flat))
 
 
 def f1_matrix(reference_codes, n_reference: int, codes, n_clusters: int) -> np.ndarray:
@@ -314,9 +313,8 @@ def matched_f1(labels, reference) -> np.ndarray:
     >>> matched_f1([0, 0, 1, 1, 1, 1], [5, 5, 5, 5, 2, 2]).round(2).tolist()
     [0.67, 0.67]
     """
-    labels_array = np.asarray(labels)
-    flat = check_label_map(labels_array, labels_array.shape, "labels")
-    _, reference_codes = np.unique(check_label_map(reference, labels_array.shape, "reference"), return_inverse=True)
+    flat, reference_flat = check_label_map_pair(labels, reference)
+    _, reference_codes = np.unique(reference_flat, return_inverse=True)
     _, codes = np.unique(flat, return_inverse=True)
     return f1_matrix(reference_codes, reference_codes.max() + 1, codes, codes.max() + 1).max(axis=1)
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
-from .validation import check_finite_array, check_percentile_range
+from .validation import check_finite_array, check_image, check_percentile_range
 
 #: The preprocessing :func:`preprocess` and the pixel-by-pixel methods of
 #: :func:`nanosims_helpers.pipeline.cluster_image` (``"kmeans"``, ``"pca-kmeans"``,
@@ -439,11 +439,7 @@ def ratio_image(image: NanoSIMSImage, numerator: str, denominator: str, min_deno
     >>> ratio_image(image, "12C15N", "12C 14N")
     array([[0.25,  nan]])
     """
-    if not isinstance(image, NanoSIMSImage):
-        raise NanoSIMSError(
-            f"image: expected a NanoSIMSImage (from load_image), got {type(image).__name__}; "
-            "wrap an array with NanoSIMSImage(counts, masses)."
-        )
+    image = check_image(image)
     if not min_denominator > 0:
         raise NanoSIMSError(
             f"min_denominator={min_denominator!r}: must be a positive number of counts, "

@@ -182,6 +182,27 @@ so there is nothing to cluster. Check that the image holds counts and that the r
     return values
 
 
+def check_image(image):
+    """Return ``image`` if it is a :class:`NanoSIMSImage`, else raise a clear error.
+
+    Examples
+    --------
+    >>> check_image(np.ones((2, 2, 1)))
+    Traceback (most recent call last):
+    ...
+    nanosims_helpers.errors.NanoSIMSError: image: expected a NanoSIMSImage (from load_image), got ndarray; \
+wrap an array with NanoSIMSImage(counts, masses).
+    """
+    from .io.image import NanoSIMSImage  # here, as io.image itself uses this module
+
+    if not isinstance(image, NanoSIMSImage):
+        raise NanoSIMSError(
+            f"image: expected a NanoSIMSImage (from load_image), got {type(image).__name__}; "
+            "wrap an array with NanoSIMSImage(counts, masses)."
+        )
+    return image
+
+
 def check_label_map(labels, pixel_shape, name: str = "labels") -> np.ndarray:
     """Return ``labels`` flat after checking they hold one whole number per pixel of ``pixel_shape``.
 
@@ -215,6 +236,27 @@ def check_label_map(labels, pixel_shape, name: str = "labels") -> np.ndarray:
             "pixels; give the label map of this image."
         )
     return check_labels(labels, int(np.prod(pixel_shape)), name)
+
+
+def check_label_map_pair(labels, reference) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``labels`` and ``reference`` flat after checking both label the pixels of ``labels``.
+
+    ``labels`` is checked first (:func:`check_label_map` against its own shape), then
+    ``reference`` against that shape, each named in the error.
+
+    Examples
+    --------
+    >>> [part.tolist() for part in check_label_map_pair([[0, 1]], [[5, 5]])]
+    [[0, 1], [5, 5]]
+    >>> check_label_map_pair([[0, 1]], [[5], [5]])
+    Traceback (most recent call last):
+    ...
+    nanosims_helpers.errors.NanoSIMSError: reference: label map of shape (2, 1) for an image of 1 x 2 pixels; \
+give the label map of this image.
+    """
+    labels_array = np.asarray(labels)
+    flat = check_label_map(labels_array, labels_array.shape, "labels")
+    return flat, check_label_map(reference, labels_array.shape, "reference")
 
 
 def check_cluster_labels(

@@ -1,9 +1,10 @@
-"""Shared fixtures: the real Cameca .im files (the kit's data/cameca, plus $NANOSIMS_IM_DIR)."""
+"""Shared fixtures: the real Cameca .im files (data/cameca, $NANOSIMS_IM_DIR) and the command run in-process."""
 
 from pathlib import Path
 
 import pytest
 
+from nanosims_helpers.cli import main
 from nanosims_helpers.io import real_data
 
 
@@ -23,3 +24,18 @@ def cameca_files(cameca_dir) -> list[Path]:
     if not files:
         pytest.skip(real_data.describe_real_data())
     return files
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run the ``nanosims-cluster`` command in-process: ``run_cli(*argv)`` -> (exit status, stdout, stderr).
+
+    Every argument is passed as ``str(argument)``, so paths and numbers can be given as they are.
+    """
+
+    def run(*argv):
+        code = main([str(argument) for argument in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -20,7 +20,6 @@ import pytest
 import tifffile
 
 from nanosims_helpers.batch import Outcome, Runner, attempt, one_line
-from nanosims_helpers.cli import main
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.io.outputs import PARTIAL_PREFIX, remove_partial_files, replacing
@@ -57,12 +56,6 @@ def folder(tmp_path_factory):
     return path
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def files(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
 
@@ -75,23 +68,23 @@ def check_corrupt_file_failed_alone(out: Path, err: str) -> None:
     assert not list(out.glob("soil_1b_*")) and len(list(out.glob("*_labels.tif"))) == 3
 
 
-def test_joint_run_on_a_dask_cluster_writes_the_same_bytes_as_in_one_process(capsys, cluster, folder, tmp_path):
+def test_joint_run_on_a_dask_cluster_writes_the_same_bytes_as_in_one_process(run_cli, cluster, folder, tmp_path):
     common = ["--joint", "-k", 4, "--masses", FEW, "--sample-size", 3000]
     serial, dask_run = tmp_path / "serial", tmp_path / "dask"
-    code, _, err = run(capsys, folder, "--out", serial, *common)
+    code, _, err = run_cli(folder, "--out", serial, *common)
     assert code == 1
     check_corrupt_file_failed_alone(serial, err)
-    code, _, err = run(capsys, folder, "--out", dask_run, *common, "--scheduler", cluster.scheduler_address)
+    code, _, err = run_cli(folder, "--out", dask_run, *common, "--scheduler", cluster.scheduler_address)
     assert code == 1
     check_corrupt_file_failed_alone(dask_run, err)
     assert files(serial) == files(dask_run)  # model, label TIFFs, profiles, scores, figures, study tables
 
 
-def test_images_clustered_one_by_one_on_two_workers_give_the_same_bytes(capsys, cluster, folder, tmp_path):
+def test_images_clustered_one_by_one_on_two_workers_give_the_same_bytes(run_cli, cluster, folder, tmp_path):
     common = ["-k", 3, "--masses", FEW]
     one, two = tmp_path / "one", tmp_path / "two"
-    assert run(capsys, folder, "--out", one, *common)[0] == 1
-    code, _, err = run(capsys, folder, "--out", two, *common, "--scheduler", cluster.scheduler_address)
+    assert run_cli(folder, "--out", one, *common)[0] == 1
+    code, _, err = run_cli(folder, "--out", two, *common, "--scheduler", cluster.scheduler_address)
     assert code == 1
     check_corrupt_file_failed_alone(two, err)
     assert files(one) == files(two)

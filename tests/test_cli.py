@@ -41,19 +41,12 @@ def soil_tif(image, tmp_path_factory) -> Path:
     return path
 
 
-def run(capsys, *argv):
-    """Run the command in-process; return exit status, stdout and stderr."""
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def outputs(out: Path, prefix: str) -> list[Path]:
     return [out / f"{prefix}{suffix}" for suffix in SUFFIXES]
 
 
-def test_writes_every_output_and_they_agree(capsys, tmp_path, image, soil_tif):
-    code, out, err = run(capsys, soil_tif, "--out", tmp_path, "-k", 3)
+def test_writes_every_output_and_they_agree(run_cli, tmp_path, image, soil_tif):
+    code, out, err = run_cli(soil_tif, "--out", tmp_path, "-k", 3)
     assert (code, err) == (0, "")
     assert "1 of 1" in out
     labels = tifffile.imread(tmp_path / "soil_labels.tif")
@@ -88,8 +81,8 @@ def test_writes_every_output_and_they_agree(capsys, tmp_path, image, soil_tif):
     assert summary.loc[0, "entropy"] == pytest.approx(scores["entropy"])
 
 
-def test_auto_k_picks_a_number_of_clusters(capsys, tmp_path, soil_tif):
-    assert run(capsys, soil_tif, "--out", tmp_path, "--k-max", 10, "--masses", FEW)[0] == 0
+def test_auto_k_picks_a_number_of_clusters(run_cli, tmp_path, soil_tif):
+    assert run_cli(soil_tif, "--out", tmp_path, "--k-max", 10, "--masses", FEW)[0] == 0
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
     assert 2 <= scores["k"] <= 10 and scores["k_chosen"].startswith("auto")
     assert len(np.unique(tifffile.imread(tmp_path / "soil_labels.tif"))) == scores["k"]
@@ -98,8 +91,8 @@ def test_auto_k_picks_a_number_of_clusters(capsys, tmp_path, soil_tif):
 @pytest.mark.parametrize(
     "method, extra", [("kmeans", []), ("pca-kmeans", ["--components", 3]), ("hierarchical", [])]
 )
-def test_each_method_runs(capsys, tmp_path, soil_tif, method, extra):
-    assert run(capsys, soil_tif, "--out", tmp_path, "-k", 4, "--method", method, "--masses", FEW, *extra)[0] == 0
+def test_each_method_runs(run_cli, tmp_path, soil_tif, method, extra):
+    assert run_cli(soil_tif, "--out", tmp_path, "-k", 4, "--method", method, "--masses", FEW, *extra)[0] == 0
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
     assert scores["method"] == method and scores["k"] == 4
     assert scores["n_components"] == (3 if method == "pca-kmeans" else None)
@@ -107,26 +100,26 @@ def test_each_method_runs(capsys, tmp_path, soil_tif, method, extra):
     assert len(np.unique(tifffile.imread(tmp_path / "soil_labels.tif"))) == 4
 
 
-def test_masses_subset(capsys, tmp_path, soil_tif):
-    code, _, err = run(capsys, soil_tif, "--out", tmp_path, "-k", 2, "--masses", "12C, 27Al16O", "--seed", 5)
+def test_masses_subset(run_cli, tmp_path, soil_tif):
+    code, _, err = run_cli(soil_tif, "--out", tmp_path, "-k", 2, "--masses", "12C, 27Al16O", "--seed", 5)
     assert (code, err) == (0, "")
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
     assert scores["masses"] == ["12C", "27Al16O"] and scores["seed"] == 5
     assert len(pd.read_csv(tmp_path / "soil_profiles.csv")) == 2 * 2
 
 
-def test_unknown_mass_fails_that_input(capsys, tmp_path, soil_tif):
-    code, _, err = run(capsys, soil_tif, "--out", tmp_path, "-k", 2, "--masses", "99Xx")
+def test_unknown_mass_fails_that_input(run_cli, tmp_path, soil_tif):
+    code, _, err = run_cli(soil_tif, "--out", tmp_path, "-k", 2, "--masses", "99Xx")
     assert code == 1
     assert err.count("\n") == 1 and str(soil_tif) in err and "99Xx" in err
 
 
-def test_bad_inputs_are_reported_in_one_line_and_the_others_run(capsys, tmp_path, soil_tif):
+def test_bad_inputs_are_reported_in_one_line_and_the_others_run(run_cli, tmp_path, soil_tif):
     not_tiff = tmp_path / "notes.tif"
     not_tiff.write_text("this is not an image\n")
     missing = tmp_path / "missing.im"
     out = tmp_path / "out"
-    code, _, err = run(capsys, not_tiff, soil_tif, missing, "--out", out, "-k", 3, "--masses", FEW)
+    code, _, err = run_cli(not_tiff, soil_tif, missing, "--out", out, "-k", 3, "--masses", FEW)
     assert code == 1
     lines = err.splitlines()
     assert len(lines) == 2 and "Traceback" not in err
@@ -138,30 +131,30 @@ def test_bad_inputs_are_reported_in_one_line_and_the_others_run(capsys, tmp_path
     assert summary["error"].notna().tolist() == [True, False, True]
 
 
-def test_folders_and_repeated_stems(capsys, tmp_path, image):
+def test_folders_and_repeated_stems(run_cli, tmp_path, image):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
         save_image_tiff(image, tmp_path / folder / "Soil.tif")
     (tmp_path / "a" / "readme.txt").write_text("not an image")
     out = tmp_path / "out"
-    code, _, err = run(capsys, tmp_path / "a", tmp_path / "b" / "Soil.tif", "--out", out, "-k", 2, "--masses", FEW)
+    code, _, err = run_cli(tmp_path / "a", tmp_path / "b" / "Soil.tif", "--out", out, "-k", 2, "--masses", FEW)
     assert (code, err) == (0, "")
     assert all(path.exists() for path in outputs(out, "Soil") + outputs(out, "Soil_2"))
     assert len(pd.read_csv(out / "summary.csv")) == 2
 
 
-def test_empty_folder_is_a_failed_input(capsys, tmp_path):
+def test_empty_folder_is_a_failed_input(run_cli, tmp_path):
     (tmp_path / "empty").mkdir()
-    code, _, err = run(capsys, tmp_path / "empty", "--out", tmp_path / "out", "-k", 2)
+    code, _, err = run_cli(tmp_path / "empty", "--out", tmp_path / "out", "-k", 2)
     assert code == 1 and "empty" in err and err.count("\n") == 1
 
 
-def test_constant_channel_warns_once_and_still_clusters(capsys, tmp_path, image):
+def test_constant_channel_warns_once_and_still_clusters(run_cli, tmp_path, image):
     counts = image.counts.copy()
     counts[:, :, 1] = 0.0
     path = tmp_path / "dark13C.tif"
     save_image_tiff(NanoSIMSImage(counts, image.masses), path)
-    code, _, err = run(capsys, path, "--out", tmp_path / "out", "-k", 3, "--masses", "13C," + FEW)
+    code, _, err = run_cli(path, "--out", tmp_path / "out", "-k", 3, "--masses", "13C," + FEW)
     assert code == 0
     assert err.count("\n") == 1 and "warning" in err and str(path) in err
     assert "13C" in pd.read_csv(tmp_path / "out" / "summary.csv").loc[0, "warnings"]
@@ -229,8 +222,8 @@ def test_display_image_sums_whole_blocks_and_fits_the_size():
     assert np.array_equal(small_labels, labels[:9:3, :9:3])
 
 
-def test_real_cameca_files_go_through(capsys, tmp_path, cameca_files):
-    code, _, err = run(capsys, *cameca_files, "--out", tmp_path, "-k", 3)
+def test_real_cameca_files_go_through(run_cli, tmp_path, cameca_files):
+    code, _, err = run_cli(*cameca_files, "--out", tmp_path, "-k", 3)
     assert code == 0
     # the only note: image_sun.im's secondary-electron channel is not clustered
     assert err.splitlines() == [line for line in err.splitlines() if "['SE'] are left out of clustering" in line]
@@ -250,12 +243,12 @@ def test_module_help_runs_in_a_subprocess():
     assert "examples:" in done.stdout and "--method hierarchical" in done.stdout
 
 
-def test_unexpected_error_is_one_line_and_traceback_flag_shows_it(capsys, tmp_path, soil_tif, monkeypatch):
+def test_unexpected_error_is_one_line_and_traceback_flag_shows_it(run_cli, tmp_path, soil_tif, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr("nanosims_helpers.cli.cluster_image", broken)
-    code, _, err = run(capsys, soil_tif, "--out", tmp_path, "-k", 2)
+    code, _, err = run_cli(soil_tif, "--out", tmp_path, "-k", 2)
     assert code == 1 and err.count("\n") == 1
     assert str(soil_tif) in err and "RuntimeError: boom" in err and "--traceback" in err
     with pytest.raises(RuntimeError, match="boom"):

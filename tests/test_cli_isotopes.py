@@ -24,15 +24,9 @@ def labelled_tif(tmp_path_factory) -> Path:
     return path
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_ratios_write_cluster_and_region_tables_and_the_summary(capsys, tmp_path, labelled_tif):
-    code, _, err = run(capsys, labelled_tif, "--out", tmp_path, "-k", 4, "--masses", "12C,16O,12C14N",
-                       "--ratios", RATIOS, "--min-region-pixels", 5)
+def test_ratios_write_cluster_and_region_tables_and_the_summary(run_cli, tmp_path, labelled_tif):
+    code, _, err = run_cli(labelled_tif, "--out", tmp_path, "-k", 4, "--masses", "12C,16O,12C14N",
+                           "--ratios", RATIOS, "--min-region-pixels", 5)
     assert (code, err) == (0, "")
     labels = tifffile.imread(tmp_path / "soil_labels.tif").astype(int)
     written = pd.read_csv(tmp_path / "soil_isotopes.csv")
@@ -51,11 +45,11 @@ def test_ratios_write_cluster_and_region_tables_and_the_summary(capsys, tmp_path
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_a_ratio_naming_a_missing_mass_is_a_one_line_error_listing_the_masses(capsys, tmp_path, labelled_tif):
+def test_a_ratio_naming_a_missing_mass_is_a_one_line_error_listing_the_masses(run_cli, tmp_path, labelled_tif):
     image = load_image(labelled_tif).select(["12C", "16O", "12C14N"])
     path = tmp_path / "few.tif"
     save_image_tiff(image, path)
-    code, _, err = run(capsys, path, "--out", tmp_path / "out", "-k", 3, "--ratios", RATIOS)
+    code, _, err = run_cli(path, "--out", tmp_path / "out", "-k", 3, "--ratios", RATIOS)
     assert code == 1
     assert err.count("\n") == 1 and "no mass '13C'" in err and "['12C', '16O', '12C14N']" in err
     assert not (tmp_path / "out" / "few_labels.tif").exists()  # failed before clustering

@@ -293,15 +293,9 @@ def test_fractions_bars_and_maps_share_the_cluster_colours():
 # --- the command line -------------------------------------------------------------------------
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_joint_writes_the_study_files_and_they_agree_with_the_maps(capsys, study_dir, tmp_path):
+def test_joint_writes_the_study_files_and_they_agree_with_the_maps(run_cli, study_dir, tmp_path):
     out = tmp_path / "joint"
-    code, stdout, err = run(capsys, study_dir, "--out", out, "--joint", "-k", 4, "--sample-size", 3000)
+    code, stdout, err = run_cli(study_dir, "--out", out, "--joint", "-k", 4, "--sample-size", 3000)
     assert (code, err) == (0, "") and "3 of 3" in stdout
     model = load_model(out / "model.json")
     fractions = pd.read_csv(out / "study_fractions.csv")
@@ -320,22 +314,22 @@ def test_joint_writes_the_study_files_and_they_agree_with_the_maps(capsys, study
     assert not list(out.glob(".partial-*"))
 
 
-def test_a_saved_model_labels_new_images_as_in_the_study(capsys, study_dir, tmp_path):
+def test_a_saved_model_labels_new_images_as_in_the_study(run_cli, study_dir, tmp_path):
     first = tmp_path / "first"
-    assert run(capsys, study_dir, "--out", first, "--joint", "-k", 4, "--sample-size", 3000)[0] == 0
+    assert run_cli(study_dir, "--out", first, "--joint", "-k", 4, "--sample-size", 3000)[0] == 0
     again = tmp_path / "again"
-    code, _, err = run(capsys, study_dir / "soil_12.tif", "--out", again, "--model", first / "model.json")
+    code, _, err = run_cli(study_dir / "soil_12.tif", "--out", again, "--model", first / "model.json")
     assert (code, err) == (0, "")
     assert (again / "soil_12_labels.tif").read_bytes() == (first / "soil_12_labels.tif").read_bytes()
     assert not (again / "model.json").exists() and (again / "study_fractions.csv").exists()
 
 
-def test_model_option_reports_images_without_its_masses(capsys, study_dir, tmp_path):
-    assert run(capsys, study_dir, "--out", tmp_path / "a", "--joint", "-k", 3, "--sample-size", 900)[0] == 0
+def test_model_option_reports_images_without_its_masses(run_cli, study_dir, tmp_path):
+    assert run_cli(study_dir, "--out", tmp_path / "a", "--joint", "-k", 3, "--sample-size", 900)[0] == 0
     few = tmp_path / "few.tif"
     save_image_tiff(simulate_soil_image((64, 64), random_state=5)[0].select(["12C", "16O"]), few)
-    code, _, err = run(capsys, few, study_dir / "soil_11.tif", "--out", tmp_path / "b", "--model",
-                       tmp_path / "a" / "model.json")
+    code, _, err = run_cli(few, study_dir / "soil_11.tif", "--out", tmp_path / "b", "--model",
+                           tmp_path / "a" / "model.json")
     assert code == 1 and err.count("\n") == 1
     assert "few.tif" in err and "lacks" in err and "13C" in err
     summary = pd.read_csv(tmp_path / "b" / "summary.csv")
@@ -380,14 +374,14 @@ def test_study_model_class_checks_its_values():
         StudyModel(np.full((2, 2), np.nan), ("12C", "16O"))
 
 
-def test_joint_says_which_masses_it_left_out(capsys, study_dir, tmp_path):
+def test_joint_says_which_masses_it_left_out(run_cli, study_dir, tmp_path):
     images = tmp_path / "images"
     images.mkdir()
     for seed in SEEDS[:2]:
         (images / f"soil_{seed}.tif").write_bytes((study_dir / f"soil_{seed}.tif").read_bytes())
     image = simulate_soil_image((64, 64), random_state=7)[0]
     save_image_tiff(image.select([m for m in SOIL_MASSES if m != "13C"]), images / "no_13c.tif")
-    code, _, err = run(capsys, images, "--out", tmp_path / "out", "--joint", "-k", 3, "--sample-size", 900)
+    code, _, err = run_cli(images, "--out", tmp_path / "out", "--joint", "-k", 3, "--sample-size", 900)
     assert code == 0 and err.count("\n") == 1
     assert "warning: masses left out of the study model: 13C (not in" in err and "no_13c.tif" in err
     values = json.loads((tmp_path / "out" / "model.json").read_text())
