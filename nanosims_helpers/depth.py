@@ -30,7 +30,8 @@ import pandas as pd
 
 from .errors import NanoSIMSError
 from .io.cameca import correct_dead_time
-from .isotopes import DEFAULT_RATIOS, check_groups, check_image, group_ratios, resolve_ratios, warn_undefined
+from .io.image import check_image
+from .isotopes import DEFAULT_RATIOS, check_groups, group_ratios, resolve_ratios, warn_undefined
 from .naming import name_clusters
 from .validation import check_cluster_labels
 

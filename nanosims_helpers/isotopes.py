@@ -34,13 +34,13 @@ import pandas as pd
 from scipy import stats
 
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage, normalize_mass_name
+from .io.image import NanoSIMSImage, check_image, normalize_mass_name
 from .naming import name_clusters
-from .validation import check_cluster_labels, check_image
+from .validation import check_cluster_labels
 
 __all__ = [
     "AIR_15N_14N", "DEFAULT_RATIOS", "ISOTOPE_COLUMNS", "REFERENCE_RATIOS", "VPDB_13C_12C", "VSMOW_18O_16O",
-    "atom_percent", "benjamini_hochberg", "check_groups", "check_image", "enrichment_test", "finish_table",
+    "atom_percent", "benjamini_hochberg", "check_groups", "enrichment_test", "finish_table",
     "group_ratios", "isotope_table", "parse_ratios", "ratio_of_sums", "resolve_ratios", "warn_undefined",
 ]
 

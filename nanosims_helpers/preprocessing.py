@@ -36,8 +36,8 @@ import warnings
 import numpy as np
 
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage
-from .validation import check_finite_array, check_image, check_percentile_range
+from .io.image import NanoSIMSImage, check_image
+from .validation import check_finite_array, check_percentile_range
 
 #: The preprocessing :func:`preprocess` and the pixel-by-pixel methods of
 #: :func:`nanosims_helpers.pipeline.cluster_image` (``"kmeans"``, ``"pca-kmeans"``,

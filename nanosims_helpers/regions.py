@@ -22,10 +22,10 @@ import pandas as pd
 from skimage import measure
 
 from .errors import NanoSIMSError
+from .io.image import check_image
 from .isotopes import (
     DEFAULT_RATIOS,
     check_groups,
-    check_image,
     finish_table,
     group_ratios,
     resolve_ratios,

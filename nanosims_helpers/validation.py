@@ -182,27 +182,6 @@ so there is nothing to cluster. Check that the image holds counts and that the r
     return values
 
 
-def check_image(image):
-    """Return ``image`` if it is a :class:`NanoSIMSImage`, else raise a clear error.
-
-    Examples
-    --------
-    >>> check_image(np.ones((2, 2, 1)))
-    Traceback (most recent call last):
-    ...
-    nanosims_helpers.errors.NanoSIMSError: image: expected a NanoSIMSImage (from load_image), got ndarray; \
-wrap an array with NanoSIMSImage(counts, masses).
-    """
-    from .io.image import NanoSIMSImage  # here, as io.image itself uses this module
-
-    if not isinstance(image, NanoSIMSImage):
-        raise NanoSIMSError(
-            f"image: expected a NanoSIMSImage (from load_image), got {type(image).__name__}; "
-            "wrap an array with NanoSIMSImage(counts, masses)."
-        )
-    return image
-
-
 def check_label_map(labels, pixel_shape, name: str = "labels") -> np.ndarray:
     """Return ``labels`` flat after checking they hold one whole number per pixel of ``pixel_shape``.
 

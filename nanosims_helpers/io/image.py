@@ -209,3 +209,22 @@ class NanoSIMSImage:
     def pixels(self) -> np.ndarray:
         """Return the counts as a (pixel, mass) table, a view where possible."""
         return self.counts.reshape(-1, self.counts.shape[2])
+
+
+def check_image(image):
+    """Return ``image`` if it is a :class:`NanoSIMSImage`, else raise a clear error.
+
+    Examples
+    --------
+    >>> check_image(np.ones((2, 2, 1)))
+    Traceback (most recent call last):
+    ...
+    nanosims_helpers.errors.NanoSIMSError: image: expected a NanoSIMSImage (from load_image), got ndarray; \
+wrap an array with NanoSIMSImage(counts, masses).
+    """
+    if not isinstance(image, NanoSIMSImage):
+        raise NanoSIMSError(
+            f"image: expected a NanoSIMSImage (from load_image), got {type(image).__name__}; "
+            "wrap an array with NanoSIMSImage(counts, masses)."
+        )
+    return image
