@@ -345,11 +345,12 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     if args.ratios:
         resolve_ratios(loaded, args.ratios)  # a missing mass fails now, not after the clustering
     image = loaded.for_clustering(args.masses)  # without --masses: every ion mass, SE and the like left out
-    scaled = preprocess(image.counts, _preprocessing(args), masses=image.masses)
+    preprocessing = _preprocessing(args)
+    scaled = preprocess(image.counts, preprocessing, masses=image.masses)
     choice = choose_k(image, scaled, args) if auto else None
     k = choice.k if auto else args.clusters
     if args.method in COUNT_METHODS:
-        result = cluster_image(image, k, method=args.method, preprocessing=_preprocessing(args), random_state=args.seed)
+        result = cluster_image(image, k, method=args.method, preprocessing=preprocessing, random_state=args.seed)
     else:
         result = cluster_features(
             scaled, k, method=args.method, n_components=args.components or DEFAULT_COMPONENTS, random_state=args.seed
@@ -366,7 +367,7 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
         "shape": list(image.shape[:2]),
         "pixel_size_um": image.pixel_size_um,
         **{name: scores[name] for name in SCORE_NAMES},
-        "scores_computed_on": f"the {_preprocessing(args)} scaled intensities of the clustered masses",
+        "scores_computed_on": f"the {preprocessing} scaled intensities of the clustered masses",
         "kit_version": kit_version(),
     }
     if args.ratios:

@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import ndimage
 
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage
+from .io.image import NanoSIMSImage, check_image
 from .metrics import adjusted_rand
 
 __all__ = [
@@ -67,12 +67,12 @@ TOLERANCE_PX = 1
 SPLIT_HALF_COLUMNS = ("k", "split_half_f1", "split_half_ari")
 
 
+#: How to make an image :func:`split_counts` can split, for the error a wrong argument gets.
+_MAKE_AN_IMAGE = "load one with load_image(path, keep_planes=True), or build one with NanoSIMSImage.from_planes"
+
+
 def _check_image(image) -> NanoSIMSImage:
-    if not isinstance(image, NanoSIMSImage):
-        raise NanoSIMSError(
-            f"image: expected a NanoSIMSImage, got {type(image).__name__}; load one with load_image(path, "
-            "keep_planes=True), or build one with NanoSIMSImage.from_planes(planes, masses)."
-        )
+    check_image(image, _MAKE_AN_IMAGE)
     n_pixels = image.shape[0] * image.shape[1]
     if n_pixels < MIN_SPLIT_PIXELS:
         raise NanoSIMSError(
@@ -370,8 +370,7 @@ def recommend_k(
     from .choosing_k import find_knee, sweep_k
     from .preprocessing import preprocess
 
-    if not isinstance(image, NanoSIMSImage):
-        _check_image(image)  # raises the message that says how to make one
+    check_image(image, _MAKE_AN_IMAGE)  # only the type: an image too small to split falls back to the knee
     if isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 4:
         raise NanoSIMSError(f"k_max={k_max!r}: the entropy knee needs k = 2..k_max with k_max a whole number >= 4.")
     if not 0 < threshold <= 1:

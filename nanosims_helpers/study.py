@@ -41,7 +41,7 @@ import numpy as np
 from .batch import Outcome, Runner
 from .clustering import ClusterResult, kmeans_map
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage, normalize_mass_name
+from .io.image import NanoSIMSImage, check_image, normalize_mass_name
 from .io.loading import load_image
 from .io.outputs import kit_version, replacing
 from .pipeline import image_features, labels_from_centers
@@ -468,8 +468,7 @@ def apply_model(model: StudyModel, image) -> ClusterResult:
     nanosims_helpers.errors.NanoSIMSError: image: the model was fitted on ['16O'], and this image lacks ['16O'] ...
     """
     model = _check_model(model)
-    if not isinstance(image, NanoSIMSImage):
-        raise NanoSIMSError(f"image: expected a NanoSIMSImage (from load_image), got {type(image).__name__}.")
+    check_image(image)
     have = {normalize_mass_name(m) for m in image.masses}
     missing = [m for m in model.masses if normalize_mass_name(m) not in have]
     if missing:

@@ -25,7 +25,7 @@ import numpy as np
 from ..clustering import DEFAULT_THREADS, kmeans_map, limit_threads, pca_components
 from ..errors import NanoSIMSError
 from ..hierarchical import cut_tree, ward_tree
-from ..io.image import NanoSIMSImage
+from ..io.image import NanoSIMSImage, check_image
 from ..metrics import score_table
 from ..pipeline import COUNT_METHODS, DEFAULT_METHOD, METHODS, cluster_image, default_preprocessing
 from ..preprocessing import PREPROCESSING, preprocess
@@ -138,12 +138,7 @@ class ExplorerState:
     """
 
     def __init__(self, image: NanoSIMSImage, *, reference=None, random_state=0, threads=DEFAULT_THREADS):
-        if not isinstance(image, NanoSIMSImage):
-            raise NanoSIMSError(
-                f"image: expected a NanoSIMSImage, got {type(image).__name__}; "
-                "load one with load_image(path) or load_sample(name)[0]."
-            )
-        self.image = image
+        self.image = check_image(image, "load one with load_image(path) or load_sample(name)[0]")
         self.reference = None if reference is None else _check_reference(reference, image)
         self.random_state = random_state
         self.threads = threads

@@ -211,20 +211,21 @@ class NanoSIMSImage:
         return self.counts.reshape(-1, self.counts.shape[2])
 
 
-def check_image(image):
-    """Return ``image`` if it is a :class:`NanoSIMSImage`, else raise a clear error.
+#: What :func:`check_image` tells a caller who passed something else.
+MAKE_AN_IMAGE = "load one with load_image(path), or wrap an array with NanoSIMSImage(counts, masses)"
+
+
+def check_image(image, advice: str = MAKE_AN_IMAGE):
+    """Return ``image`` if it is a :class:`NanoSIMSImage`, else raise an error that ends in ``advice``.
 
     Examples
     --------
     >>> check_image(np.ones((2, 2, 1)))
     Traceback (most recent call last):
     ...
-    nanosims_helpers.errors.NanoSIMSError: image: expected a NanoSIMSImage (from load_image), got ndarray; \
-wrap an array with NanoSIMSImage(counts, masses).
+    nanosims_helpers.errors.NanoSIMSError: image: expected a NanoSIMSImage, got ndarray; load one with \
+load_image(path), or wrap an array with NanoSIMSImage(counts, masses).
     """
     if not isinstance(image, NanoSIMSImage):
-        raise NanoSIMSError(
-            f"image: expected a NanoSIMSImage (from load_image), got {type(image).__name__}; "
-            "wrap an array with NanoSIMSImage(counts, masses)."
-        )
+        raise NanoSIMSError(f"image: expected a NanoSIMSImage, got {type(image).__name__}; {advice}.")
     return image

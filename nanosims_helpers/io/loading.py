@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import NanoSIMSError
 from . import cameca, tiff
-from .image import NanoSIMSImage, normalize_mass_name
+from .image import NanoSIMSImage, check_image, normalize_mass_name
 
 #: File name endings ``load_image`` reads.
 SUPPORTED_SUFFIXES = (".tif", ".tiff", ".im")
@@ -130,8 +130,7 @@ def save_image_tiff(image: NanoSIMSImage, path) -> Path:
     ...     save_image_tiff(image, Path(folder) / "zeros.tif").name
     'zeros.tif'
     """
-    if not isinstance(image, NanoSIMSImage):
-        raise NanoSIMSError(f"image: expected a NanoSIMSImage, got {type(image).__name__}.")
+    check_image(image)
     path = Path(path)
     if path.suffix.lower() not in (".tif", ".tiff"):
         raise NanoSIMSError(f"{path.name}: save_image_tiff writes TIFF files; end the name in .tif.")

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
 
 from ..errors import NanoSIMSError
-from ..io.image import NanoSIMSImage
+from ..io.image import check_image
 from ..validation import check_cluster_labels, check_percentile_range
 from .style import (
     _area_fractions,
@@ -51,14 +51,12 @@ def plot_channels(image, *, cmap="viridis", percentile=(1, 99), ncols=4, fig=Non
 
     Examples
     --------
+    >>> from nanosims_helpers import NanoSIMSImage
     >>> image = NanoSIMSImage(np.arange(32.0).reshape(4, 4, 2), ("12C", "16O"))
     >>> [ax.get_title() for ax in plot_channels(image).axes if ax.images]
     ['12C', '16O']
     """
-    if not isinstance(image, NanoSIMSImage):
-        raise NanoSIMSError(
-            f"image: expected a NanoSIMSImage, got {type(image).__name__}; load one with load_image(path)."
-        )
+    check_image(image)
     lower, upper = check_percentile_range(percentile, "percentile")
     fig, axes = _axes_grid(image.shape[2], ncols, fig, panel_size=(3.8, 3.3))
     for index, ax in enumerate(axes):
