@@ -35,8 +35,8 @@ import pandas as pd
 import tifffile
 
 from .errors import NanoSIMSError
+from .io.files import replacing
 from .io.image import NanoSIMSImage
-from .io.outputs import replacing
 from .metrics import adjusted_rand, f1_matrix
 from .synthetic import PHASES, simulate_soil_image
 from .validation import check_labels

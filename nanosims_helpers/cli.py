@@ -24,11 +24,11 @@ from tqdm import tqdm
 from .batch import Runner, one_line
 from .clustering import DEFAULT_THREADS, limit_threads
 from .errors import NanoSIMSError
+from .io.files import remove_partial_files
 from .io.loading import SUPPORTED_SUFFIXES, load_image
 from .io.outputs import (
     DEFAULT_MIN_REGION_PIXELS,
     kit_version,
-    remove_partial_files,
     write_csv,
     write_isotope_outputs,
     write_outputs,

@@ -41,9 +41,10 @@ import numpy as np
 from .batch import Outcome, Runner
 from .clustering import ClusterResult, kmeans_map
 from .errors import NanoSIMSError
+from .io.files import replacing
 from .io.image import NanoSIMSImage, check_image, normalize_mass_name
 from .io.loading import load_image
-from .io.outputs import kit_version, replacing
+from .io.outputs import kit_version
 from .pipeline import image_features, labels_from_centers
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING
 from .validation import check_finite_array

@@ -21,8 +21,8 @@ import tifffile
 
 from nanosims_helpers.batch import Outcome, Runner, attempt, one_line
 from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.io.files import PARTIAL_PREFIX, remove_partial_files, replacing
 from nanosims_helpers.io.loading import save_image_tiff
-from nanosims_helpers.io.outputs import PARTIAL_PREFIX, remove_partial_files, replacing
 from nanosims_helpers.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,19 +6,13 @@ Every file name starts with a prefix chosen by the caller (usually the input fil
 with isotope ratios, also ``PREFIX_isotopes.csv`` (per cluster) and ``PREFIX_regions.csv`` (per
 connected region of a cluster), see :func:`write_isotope_outputs`.
 
-Every file is first written under a temporary name beginning with :data:`PARTIAL_PREFIX` in
-the same folder, then renamed onto its real name (``os.replace``, atomic): a run that is stopped
-or crashes leaves either the complete file or none, never half of one.
-:func:`remove_partial_files` deletes the temporary files a killed process could not.
+Every file is written whole or not at all (:mod:`nanosims_helpers.io.files`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
-import uuid
 from importlib import metadata
 from pathlib import Path
 
@@ -31,19 +25,17 @@ from ..isotopes import isotope_table
 from ..plot import plot_channels, plot_cluster_map
 from ..profiles import cluster_profiles, profile_matrix
 from ..regions import cluster_regions, region_table
+from .files import replacing
 from .image import NanoSIMSImage
 from .tiff import write_imagej
 
 __all__ = [
     "DISPLAY_SIZE",
     "SUFFIXES",
-    "PARTIAL_PREFIX",
     "display_image",
     "kit_version",
     "output_paths",
     "profiles_table",
-    "remove_partial_files",
-    "replacing",
     "write_csv",
     "write_isotope_outputs",
     "write_label_tiff",
@@ -74,61 +66,12 @@ ISOTOPE_SUFFIXES = {"isotopes": "_isotopes.csv", "regions": "_regions.csv"}
 DEFAULT_MIN_REGION_PIXELS = 10
 
 
-#: Start of the temporary name a file is written under before it is renamed onto its real name.
-PARTIAL_PREFIX = ".partial-"
-
-
 def kit_version() -> str:
     """Return the installed version of the kit, or ``"unknown"`` when it is run from a bare copy."""
     try:
         return metadata.version("nanosims-helpers")
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-@contextlib.contextmanager
-def replacing(path):
-    """Yield a temporary path beside ``path``; when the block ends without error, rename it to ``path``.
-
-    If the block fails or is interrupted, the temporary file is deleted and ``path`` is left as
-    it was. The temporary name keeps the file's ending, so writers that choose the format from
-    it (Matplotlib, tifffile) still do.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     with replacing(Path(folder) / "notes.txt") as temporary:
-    ...         _ = temporary.write_text("done")
-    ...     sorted(p.name for p in Path(folder).iterdir())
-    ['notes.txt']
-    """
-    path = Path(path)
-    temporary = path.with_name(f"{PARTIAL_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}-{path.name}")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def remove_partial_files(folder) -> list[Path]:
-    """Delete the temporary files left in ``folder`` by writers that were stopped; return them.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     _ = (Path(folder) / ".partial-1-ab-soil_labels.tif").write_bytes(b"II*")
-    ...     [p.name for p in remove_partial_files(folder)]
-    ['.partial-1-ab-soil_labels.tif']
-    """
-    folder = Path(folder)
-    # TIFF files are written as ".NAME.partial" (nanosims_helpers.io.tiff.write_imagej)
-    removed = sorted([*folder.glob(f"{PARTIAL_PREFIX}*"), *folder.glob(".*.partial")])
-    for path in removed:
-        path.unlink(missing_ok=True)
-    return removed
 
 
 def write_csv(table: pd.DataFrame, path) -> Path:

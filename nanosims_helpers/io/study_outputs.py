@@ -27,8 +27,9 @@ from ..errors import NanoSIMSError
 from ..metrics import score_table
 from ..plot import plot_cluster_fractions
 from ..study import StudyModel, apply_model, save_model
+from .files import replacing
 from .loading import load_image
-from .outputs import kit_version, replacing, write_csv, write_outputs
+from .outputs import kit_version, write_csv, write_outputs
 
 __all__ = [
     "STUDY_FILES", "cluster_sums", "label_file", "study_fractions_table", "study_profiles_table",

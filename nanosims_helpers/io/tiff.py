@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import warnings
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 import tifffile
 
 from ..errors import NanoSIMSError
+from .files import replacing
 
 #: An axis at least this many times smaller than both others is the mass axis (a NanoSIMS
 #: image has at most 8 masses and is rarely under 64 pixels wide).
@@ -121,14 +121,10 @@ def write_imagej(
     if pixel_size_um is not None:
         metadata["unit"] = IMAGEJ_UNIT
         resolution = (1.0 / pixel_size_um, 1.0 / pixel_size_um)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
+    with replacing(path) as partial:
         tifffile.imwrite(
             partial, stack, imagej=True, metadata=metadata, resolution=resolution, compression=compression
         )
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 
