@@ -76,11 +76,12 @@ examples:
   {PROG} image.im --out results --ratios 13C/12C,12C15N/12C14N --min-region-pixels 20
       also isotope ratios per cluster and per region, with counting errors and enrichment
   {PROG} study/ --out results --joint -k 5 --workers 2
-      one model for all images of study/ (cluster 2 is the same phase in every image),
-      2 images at a time; also writes model.json and the study_*.csv/png files below
+      one model for all images of study/: the spatial method's phases found once, on pixels of
+      every image (cluster 2 is the same phase in every image), 2 images at a time; also writes
+      model.json and the study_*.csv/png files below
   {PROG} new/ --out results_new --model results/model.json
       label new images with the clusters of that study
-  {PROG} study/ --out results --joint --scheduler tcp://10.0.0.5:8786
+  {PROG} study/ --out results --joint -k 5 --scheduler tcp://10.0.0.5:8786
       run the images on the workers of a Dask cluster (see the README for HPC queues)
 
 For each input, DIR receives STEM_labels.tif (cluster number of each pixel, opens in Fiji),
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--method", choices=METHODS,
-        help=f"clustering method (default: {DEFAULT_METHOD}; kmeans with --joint and --model)"
+        help=f"clustering method (default: {DEFAULT_METHOD}, also the method of --joint and --model)"
     )
     parser.add_argument(
         "-k", "--clusters", type=_n_clusters, default="auto", metavar="N|auto",
@@ -214,8 +215,8 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
     model = group.add_mutually_exclusive_group()
     model.add_argument(
         "--joint", action="store_true",
-        help="fit one k-means model on pixels sampled from every input, then label every input with it, "
-        "e.g. --joint -k 5 (default: each input clustered on its own)",
+        help="find the phases of the default method once, on pixels sampled from every input, then label "
+        "every input with them, e.g. --joint -k 5 (default: each input clustered on its own)",
     )
     model.add_argument(
         "--model", type=Path, metavar="FILE",
@@ -239,16 +240,21 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
 def _check_study_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.sample_size is not None and not args.joint:
         parser.error("--sample-size applies only to --joint")
-    if args.joint and args.method not in (None, "kmeans"):
-        parser.error("--joint fits k-means centres; leave out --method or use --method kmeans")
-    if args.model is not None:
-        given = [name for name, value in (("-k", args.clusters != "auto"), ("--k-max", args.k_max is not None),
-                 ("--masses", args.masses), ("--method", args.method not in (None, "kmeans")),
-                 ("--preprocessing", args.preprocessing not in (None, default_preprocessing("kmeans")))) if value]
+    if args.joint or args.model is not None:
+        option = "--joint" if args.joint else "--model"
+        fixed = [("--method", args.method not in (None, DEFAULT_METHOD)), ("--preprocessing", args.preprocessing),
+                 ("--components", args.components)]
+        if args.model is not None:
+            fixed += [("-k", args.clusters != "auto"), ("--k-max", args.k_max is not None), ("--masses", args.masses)]
+        given = [name for name, value in fixed if value]
         if given:
-            parser.error(f"--model fixes k, the masses and the preprocessing; leave out {', '.join(given)}")
-    if args.method is None:  # a study model is k-means; one image at a time, the kit's default method
-        args.method = "kmeans" if args.joint or args.model is not None else DEFAULT_METHOD
+            parser.error(f"{option} uses the {DEFAULT_METHOD} method's composition features, and a saved model "
+                         f"fixes k and the masses; leave out {', '.join(given)}")
+    if args.joint and args.clusters == "auto":
+        parser.error("--joint needs a number of clusters, e.g. --joint -k 5; choose it on a few typical images "
+                     "first (without --joint, k is chosen for each image and written to summary.csv)")
+    if args.method is None:
+        args.method = DEFAULT_METHOD
 
 
 def collect_inputs(inputs) -> list[Path]:
@@ -461,10 +467,8 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
     with runner or Runner() as active:
         model_file = str(args.model) if model is not None else study_outputs.STUDY_FILES["model"]
         if model is None:
-            sample = sample_study(
-                paths, masses=args.masses, preprocessing=_preprocessing(args),
-                sample_size=args.sample_size or STUDY_SAMPLE_SIZE, random_state=args.seed, runner=active,
-            )
+            sample = sample_study(paths, masses=args.masses, sample_size=args.sample_size or STUDY_SAMPLE_SIZE,
+                                  random_state=args.seed, runner=active)
             for failure in sample.failures:
                 found[failure.index] = summary_row(paths[failure.index], prefixes[failure.index], failure)
             rows[:] = [found[i] for i in sorted(found)]
@@ -472,14 +476,12 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
             if sample.dropped_masses:
                 dropped = "; ".join(f"{mass} (not in {', '.join(lacking)})" for mass, lacking in sample.dropped_masses)
                 tqdm.write(f"{PROG}: warning: masses left out of the study model: {dropped}", file=sys.stderr)
-            if not sample.tables:
+            if not sample.images:
                 return
-            k = args.clusters
-            if k == "auto":
-                k = choose_k(sample.pixels, args.k_max or DEFAULT_K_MAX, args.seed)
-            model = fit_model(sample, k)
+            model = fit_model(sample, args.clusters)
         usable = [i for i in range(len(paths)) if i not in found]
-        jobs = [(paths[i], prefixes[i], args.out, model, model_file) for i in usable]
+        jobs = [(paths[i], prefixes[i], args.out, model, model_file, args.ratios, args.min_region_pixels)
+                for i in usable]
         values = _collect(active, study_outputs.label_file, jobs, usable, paths, prefixes, args, rows, found)
     done = sorted(values)
     if done:

@@ -14,11 +14,10 @@ from .clustering import ClusterResult, kmeans_map, pca_kmeans_map
 from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
 from .preprocessing import RECOMMENDED_PREPROCESSING, preprocess
-from .validation import check_finite_array
 
 __all__ = [
     "COUNT_METHODS", "DEFAULT_METHOD", "METHODS", "RECOMMENDED_PREPROCESSING", "cluster_features", "cluster_image",
-    "default_preprocessing", "image_features", "labels_from_centers", "reference_pipeline",
+    "default_preprocessing", "image_features", "reference_pipeline",
 ]
 
 #: Clustering methods :func:`cluster_image` knows: ``"spatial"`` (the default, see
@@ -154,9 +153,7 @@ def cluster_image(
 def image_features(image, *, preprocessing: str = RECOMMENDED_PREPROCESSING, masses=None) -> np.ndarray:
     """Return the (y, x, feature) values the pipeline clusters: the chosen masses, preprocessed.
 
-    The first half of :func:`cluster_image`; a study model
-    (:func:`nanosims_helpers.study.fit_study`) computes the features of every image with it, so
-    that one image clustered alone and the images of a study are described the same way.
+    The first half of :func:`cluster_image` for the pixel-by-pixel methods.
 
     Parameters
     ----------
@@ -191,54 +188,6 @@ def _selected(image, masses) -> NanoSIMSImage:
     """``image`` as a NanoSIMSImage holding only ``masses``; if None, every ion mass (non-ion channels
     such as ``SE`` left out with a warning, see :meth:`NanoSIMSImage.for_clustering`)."""
     return _as_image(image).for_clustering(masses)
-
-
-def labels_from_centers(features, centers) -> np.ndarray:
-    """Give every pixel the number of its nearest centre: how a fitted model labels an image.
-
-    Squared Euclidean distance, as KMeans uses; on a tie the lower cluster number wins. Every
-    step is element-wise (no threaded matrix products), so the labels are the same bit for bit
-    on any machine, in any process.
-
-    Parameters
-    ----------
-    features : array_like, shape (y, x, n_features)
-        The image's features (:func:`image_features`).
-    centers : array_like, shape (k, n_features)
-        Cluster centres in the same feature space, e.g. a study model's.
-
-    Returns
-    -------
-    ndarray of int, shape (y, x)
-        Cluster numbers 0..k-1; a cluster may have no pixel in this image.
-
-    Raises
-    ------
-    NanoSIMSError
-        If either array holds NaN or infinite values, or their numbers of features differ.
-
-    Examples
-    --------
-    >>> features = np.array([[[0.0], [0.9], [2.0]]])
-    >>> labels_from_centers(features, [[0.0], [1.0], [5.0]]).tolist()
-    [[0, 1, 1]]
-    """
-    values = check_finite_array(features, "features", ndim=(3,))
-    centers = check_finite_array(centers, "centers", ndim=(2,))
-    if centers.shape[1] != values.shape[2]:
-        raise NanoSIMSError(
-            f"centers: {centers.shape[1]} feature(s) per centre for images with {values.shape[2]}; "
-            "use centres fitted on the same masses and preprocessing."
-        )
-    table = values.reshape(-1, values.shape[2])
-    labels = np.zeros(table.shape[0], dtype=np.intp)
-    nearest = np.full(table.shape[0], np.inf)
-    for number, center in enumerate(centers):
-        distance = ((table - center) ** 2).sum(axis=1)
-        closer = distance < nearest
-        labels[closer] = number
-        nearest[closer] = distance[closer]
-    return labels.reshape(values.shape[:2])
 
 
 def cluster_features(

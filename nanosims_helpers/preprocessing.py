@@ -293,11 +293,45 @@ def anscombe_transform(counts, *, masses=None) -> np.ndarray:
     return _apply(_anscombe, counts, masses)
 
 
-def _composition(values, cofactor=COMPOSITION_COFACTOR):
-    """asinh of the counts rescaled so that every pixel has the image's mean total."""
+def composition_values(
+    counts, cofactor: float = COMPOSITION_COFACTOR, *, typical_total: float | None = None,
+    reference_total: float | None = None,
+) -> np.ndarray:
+    """Return ``arcsinh(counts * reference_total / pixel_total / cofactor)``: each pixel's composition.
+
+    The non-standardized part of :func:`composition_transform`. Pixels with fewer counts than a
+    quarter of ``typical_total`` (:data:`COMPOSITION_MAX_GAIN`) are scaled as if they had that many.
+
+    Parameters
+    ----------
+    counts : array_like, shape (..., mass)
+        Ion counts >= 0, mass channel last (an image, or pixels drawn from one).
+    cofactor : float
+        asinh cofactor in counts (at ``reference_total``).
+    typical_total : float, optional
+        The image's mean total per pixel; by default the mean total of ``counts``. Give it when
+        ``counts`` are pixels drawn from a larger image.
+    reference_total : float, optional
+        The total every pixel is rescaled to; by default ``typical_total``. A study model
+        (:mod:`nanosims_helpers.study`) gives every image the same one, so that a phase has the
+        same features in an image counted longer.
+
+    Returns
+    -------
+    ndarray of float, same shape
+
+    Examples
+    --------
+    >>> composition_values([[40.0, 10.0], [4.0, 1.0]], reference_total=50.0).round(3)  # 5 ions, taken as 6.875
+    array([[2.095, 0.881],
+           [1.789, 0.675]])
+    """
+    values = np.asarray(counts, dtype=float)
     totals = values.sum(axis=-1, keepdims=True)
-    typical = totals.mean()  # not the median: where most pixels are empty, that is about 0
-    scale = typical / np.maximum(totals, typical / COMPOSITION_MAX_GAIN)
+    # the mean, not the median: where most pixels are empty, the median is about 0
+    typical = totals.mean() if typical_total is None else typical_total
+    reference = typical if reference_total is None else reference_total
+    scale = reference / np.maximum(totals, typical / COMPOSITION_MAX_GAIN)
     return np.arcsinh(values * scale / cofactor)
 
 
@@ -336,7 +370,7 @@ def composition_transform(counts, cofactor: float = COMPOSITION_COFACTOR, *, mas
     >>> bool(np.allclose(values[0], values[1]))
     True
     """
-    return _apply(lambda values: _zscore(_composition(values, cofactor)), counts, masses)
+    return _apply(lambda values: _zscore(composition_values(values, cofactor)), counts, masses)
 
 
 def _then_zscore(transform):

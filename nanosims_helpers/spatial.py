@@ -35,7 +35,10 @@ from .hierarchical import regroup_clusters
 from .preprocessing import preprocess
 from .validation import check_features, check_finite_array, check_n_clusters
 
-__all__ = ["core_mask", "edge_strength", "potts_icm", "smooth_counts", "spatial_map"]
+__all__ = [
+    "assign_phases", "core_mask", "core_phases", "edge_strength", "largest_first", "phase_centers", "potts_icm",
+    "smooth_counts", "spatial_map",
+]
 
 #: Gaussian smoothing (pixels) of the counts before the phases are found.
 FIT_SMOOTHING_PX = 0.7
@@ -283,29 +286,131 @@ def spatial_map(
     core = core_mask(fit_features, core_quantile).ravel()
     if np.count_nonzero(core) < n_clusters:
         core[:] = True
-    core_groups = _core_clusters(fit_features.reshape(n_pixels, -1)[core], n_clusters, random_state)
-    core[core] = core_groups >= 0
-    core_groups = core_groups[core_groups >= 0]
+    groups = core_phases(fit_features.reshape(n_pixels, -1)[core], n_clusters, random_state)
     features = preprocess(smooth_counts(values, ASSIGN_SMOOTHING_PX), preprocessing, masses=masses)
-    table = features.reshape(n_pixels, -1)
-    sums = np.stack([np.bincount(core_groups, weights=column, minlength=n_clusters) for column in table[core].T], 1)
-    centers = sums / np.bincount(core_groups, minlength=n_clusters)[:, None]
-    costs = ((table[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2).reshape(*values.shape[:2], n_clusters)
-    labels = potts_icm(costs, costs.argmin(axis=2), beta)
-    order = np.argsort(-np.bincount(labels.ravel(), minlength=n_clusters), kind="stable")  # largest first
-    rank = np.empty(n_clusters, dtype=np.intp)
-    rank[order] = np.arange(n_clusters)
-    return ClusterResult(rank[labels], centers[order], features)
+    centers = phase_centers(features.reshape(n_pixels, -1)[core], groups, n_clusters)
+    labels = assign_phases(features, centers, beta)
+    rank = largest_first(np.bincount(labels.ravel(), minlength=n_clusters))
+    return ClusterResult(rank[labels], centers[np.argsort(rank)], features)
 
 
-def _core_clusters(pixels: np.ndarray, n_clusters: int, random_state) -> np.ndarray:
-    """Cluster of every core pixel: micro-clusters by KMeans, merged into ``n_clusters`` by Ward.
+def largest_first(sizes) -> np.ndarray:
+    """New number of each cluster when they are numbered by size, largest first (ties keep their order).
+
+    Examples
+    --------
+    >>> largest_first([3, 9, 0, 9]).tolist()
+    [2, 0, 3, 1]
+    """
+    order = np.argsort(-np.asarray(sizes), kind="stable")
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    return rank
+
+
+def phase_centers(table, groups, n_clusters: int) -> np.ndarray:
+    """Mean feature row of each phase: the rows of ``table`` whose ``groups`` entry is that phase.
+
+    Parameters
+    ----------
+    table : ndarray, shape (pixels, n_features)
+    groups : ndarray of int, shape (pixels,)
+        Phase of each row, 0 .. n_clusters-1, or -1 for rows that belong to none
+        (:func:`core_phases`).
+    n_clusters : int
+
+    Returns
+    -------
+    ndarray of float, shape (n_clusters, n_features)
+
+    Examples
+    --------
+    >>> phase_centers(np.array([[1.0], [3.0], [10.0], [99.0]]), np.array([0, 0, 1, -1]), 2).ravel().tolist()
+    [2.0, 10.0]
+    """
+    kept = np.asarray(groups) >= 0
+    groups, rows = np.asarray(groups)[kept], np.asarray(table, dtype=float)[kept]
+    sums = np.stack([np.bincount(groups, weights=column, minlength=n_clusters) for column in rows.T], axis=1)
+    return sums / np.bincount(groups, minlength=n_clusters)[:, None]
+
+
+def assign_phases(features, centers, beta: float = POTTS_BETA) -> np.ndarray:
+    """Give every pixel its nearest phase centre, then clean the map with :func:`potts_icm`.
+
+    The cost of a phase is the squared Euclidean distance of the pixel's features to its centre;
+    on a tie the lower number wins. Every step is element-wise (no threaded matrix products), so
+    the labels are the same bit for bit on any machine, in any process.
+
+    Parameters
+    ----------
+    features : array_like, shape (y, x, n_features)
+    centers : array_like, shape (k, n_features)
+        Phase centres in the same feature space.
+    beta : float
+        Weight of a neighbour's vote (0: the nearest centre alone).
+
+    Returns
+    -------
+    ndarray of int, shape (y, x)
+        Phase numbers 0 .. k-1; a phase may get no pixel.
+
+    Raises
+    ------
+    NanoSIMSError
+        If either array holds NaN or infinite values, or their numbers of features differ.
+
+    Examples
+    --------
+    >>> features = np.array([[[0.0], [0.9], [2.0]]])
+    >>> assign_phases(features, [[0.0], [1.0], [5.0]], beta=0.0).tolist()
+    [[0, 1, 1]]
+    """
+    values = check_finite_array(features, "features", ndim=(3,))
+    centers = check_finite_array(centers, "centers", ndim=(2,))
+    if centers.shape[1] != values.shape[2]:
+        raise NanoSIMSError(
+            f"centers: {centers.shape[1]} feature(s) per centre for images with {values.shape[2]}; "
+            "use centres fitted on the same masses and features."
+        )
+    costs = np.stack([((values - center) ** 2).sum(axis=2) for center in centers], axis=2)
+    return potts_icm(costs, costs.argmin(axis=2), beta)
+
+
+def core_phases(pixels: np.ndarray, n_clusters: int, random_state=0) -> np.ndarray:
+    """Phase of every core pixel: micro-clusters by KMeans, merged into ``n_clusters`` by Ward.
 
     Ward weights each micro-cluster by the square root of its pixel count: with the full count a
     small distinct phase (labelled cells on 1 % of a 128 x 128 image) was cheap to merge into a
     large one and got lost for 2 of 3 seeds; with equal weights large phases split instead
     (ARI 0.75 on the realistic sample). Micro-clusters of fewer than :data:`MIN_PHASE_PIXELS`
     pixels take no part: their pixels get -1 (and are not used for the centres).
+
+    Parameters
+    ----------
+    pixels : ndarray, shape (pixels, n_features)
+        Features of the core pixels (:func:`core_mask`), of one image or sampled from many.
+    n_clusters : int
+        Number of phases, k >= 2.
+    random_state : int
+        Seed of the micro-clusters.
+
+    Returns
+    -------
+    ndarray of int, shape (pixels,)
+        Phase 0 .. k-1 of each row, or -1.
+
+    Raises
+    ------
+    NanoSIMSError
+        If the rows hold fewer distinct values than ``n_clusters``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> pixels = np.concatenate([rng.normal(0, 0.1, (300, 2)), rng.normal(5, 0.1, (200, 2))])
+    >>> groups = core_phases(pixels, 2)
+    >>> len(set(groups[:300].tolist())), len(set(groups[300:].tolist())), bool(groups[0] != groups[-1])
+    (1, 1, True)
     """
     n_micro = min(max(MIN_MICRO_CLUSTERS, 3 * n_clusters), np.unique(pixels, axis=0).shape[0])
     if n_micro < n_clusters:

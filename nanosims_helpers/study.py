@@ -1,69 +1,90 @@
-"""One clustering for a whole study: a model fitted on pixels of many images, applied to any image.
+"""One clustering for a whole study: phases found on pixels of many images, applied to any image.
 
 Clustering each image on its own numbers the clusters anew every time: cluster 2 is organic
 matter in one image and iron oxide in the next, and nothing can be compared. A study model is
 fitted once on pixels drawn from every image and then labels each image with the same clusters,
 so their area fractions and profiles compare across the study.
 
-A :class:`StudyModel` is three things:
+A :class:`StudyModel` is the kit's default method (:mod:`nanosims_helpers.spatial`) fitted on a
+study instead of one image:
 
-1. the **feature transform**: :func:`nanosims_helpers.pipeline.image_features` with the settings
-   the model records (today the preprocessing, e.g. asinh) on the model's masses. It runs on each
-   whole image, exactly as :func:`~nanosims_helpers.pipeline.cluster_image` does for one image;
-2. the **fitted centres**: KMeans (:func:`nanosims_helpers.clustering.kmeans_map`, the kit's
-   settings) on a sample of those features drawn from every image;
-3. the **per-image step**: :func:`nanosims_helpers.pipeline.labels_from_centers`, which gives each
-   pixel of an image its cluster.
+1. **features**: the composition of every pixel (:func:`~nanosims_helpers.preprocessing.composition_transform`
+   of lightly smoothed counts: each pixel rescaled to its image's mean total, then asinh), then
+   standardized with the *study's* mean and standard deviation of every mass, which the model
+   keeps. A per-image z-score would move a phase's features with the share of the image the
+   other phases take; the study's scale keeps them fixed. Because the composition rescales every
+   pixel to its own image's mean total, an image counted three times longer, or with a higher ion
+   yield, gets the same labels;
+2. **phases**: in each image the core pixels (away from boundaries, :func:`~nanosims_helpers.spatial.core_mask`)
+   are found as for one image; the same number of them is drawn at random from every image, and
+   the pooled sample is clustered into micro-clusters and merged by Ward
+   (:func:`~nanosims_helpers.spatial.core_phases`). A phase's centre is the mean of its sampled
+   pixels; phases are numbered by their share of the sample, largest first;
+3. **per image**: every pixel its nearest centre, then the Potts clean-up
+   (:func:`~nanosims_helpers.spatial.assign_phases`).
 
-Fitting (:func:`fit_study`) reads one image at a time, computes its features, keeps a random
-sample of ``sample_size // n_images`` pixels (every image weighs the same, whatever its size) and
-lets the image go: memory holds the sample, never the study. Images whose masses differ are
-clustered on the masses all of them have; the model lists the others as dropped. Pixel sizes may
-differ. Everything random is seeded (``random_state``, and each image's position in the list),
-so the same inputs give the same model, whether the images are read here or by Dask workers
-(``runner``, see :mod:`nanosims_helpers.batch`).
+Fitting (:func:`fit_study`) reads one image at a time, keeps its sampled pixels and a few sums
+per mass, and lets the image go: memory holds the sample, never the study. Images whose masses
+differ are clustered on the masses all of them have; the model lists the others as dropped.
+Pixel sizes may differ. Everything random is seeded (``random_state``, and each image's position
+in the list), so the same inputs give the same model, whether the images are read here or by
+Dask workers (``runner``, see :mod:`nanosims_helpers.batch`).
 
-Models are saved as plain JSON (:func:`save_model`, :func:`load_model`): masses, feature
-settings, centres (exact: JSON keeps every digit of a float), seed, sample and kit version.
+Models are saved as plain JSON (:func:`save_model`, :func:`load_model`): masses, the study's
+feature scale, centres (exact: JSON keeps every digit of a float), smoothing, Potts weight, seed,
+sample and kit version.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 
 from .batch import Outcome, Runner
-from .clustering import ClusterResult, kmeans_map
+from .clustering import ClusterResult
 from .errors import NanoSIMSError
 from .io.files import replacing
 from .io.image import NanoSIMSImage, check_image, normalize_mass_name
 from .io.loading import load_image
 from .io.outputs import kit_version
-from .pipeline import image_features, labels_from_centers
-from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING
-from .validation import check_finite_array
+from .preprocessing import composition_transform, composition_values
+from .spatial import (
+    ASSIGN_SMOOTHING_PX,
+    FIT_SMOOTHING_PX,
+    POTTS_BETA,
+    assign_phases,
+    core_mask,
+    core_phases,
+    largest_first,
+    phase_centers,
+    smooth_counts,
+)
+from .validation import check_finite_array, check_n_clusters
 
 __all__ = [
-    "MODEL_FORMAT", "STUDY_SAMPLE_SIZE", "StudyModel", "StudySample", "apply_model", "fit_model", "fit_study",
-    "load_model", "sample_study", "save_model",
+    "MODEL_FORMAT", "STUDY_PREPROCESSING", "STUDY_SAMPLE_SIZE", "ImageSample", "StudyModel", "StudySample",
+    "apply_model", "fit_model", "fit_study", "load_model", "sample_study", "save_model", "study_features",
 ]
 
-#: Pixels sampled over the whole study to fit the centres (``sample_size // n_images`` per image).
-#: 100,000 pixels of 7 masses take 5.6 MB, and KMeans fits them in about a second.
+#: Pixels sampled over the whole study to fit the phases (``sample_size // n_images`` per image).
+#: 100,000 pixels of 7 masses take 11 MB (two feature tables), and the phases are found in seconds.
 STUDY_SAMPLE_SIZE = 100_000
 
-#: The ``"format"`` entry of a saved model, and the version of that format this kit writes.
-MODEL_FORMAT = "nanosims-study-model"
-MODEL_FORMAT_VERSION = 1
+#: The preprocessing of a study model's features, for the records written beside its maps.
+STUDY_PREPROCESSING = "composition"
 
-_MODEL_KEYS = ("format", "format_version", "kit_version", "n_clusters", "masses", "features", "centers",
-               "random_state", "images", "pixels_per_image", "sample_pixels", "dropped_masses")
+#: The ``"format"`` entry of a saved model, and the version of that format this kit writes
+#: (version 1, written by earlier kits, held k-means centres on asinh features).
+MODEL_FORMAT = "nanosims-study-model"
+MODEL_FORMAT_VERSION = 2
+
+_MODEL_KEYS = ("format", "format_version", "kit_version", "n_clusters", "masses", "feature_mean", "feature_scale",
+               "reference_total", "smoothing_px", "beta", "centers", "random_state", "images", "pixels_per_image",
+               "sample_pixels", "dropped_masses")
 
 
 def _frozen(array) -> np.ndarray:
@@ -72,27 +93,40 @@ def _frozen(array) -> np.ndarray:
     return array
 
 
+def _non_negative(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
+        raise NanoSIMSError(f"{name}={value!r}: give a number, 0 or more.")
+    return float(value)
+
+
 @dataclass(frozen=True, eq=False)
 class StudyModel:
-    """A clustering fitted on a study: feature settings, masses and centres, applied by :func:`apply_model`.
+    """Phases fitted on a study: masses, feature scale and centres, applied by :func:`apply_model`.
 
     Attributes
     ----------
-    centers : ndarray of float, shape (k, n_features)
-        Cluster centres in feature space (read-only).
+    centers : ndarray of float, shape (k, n_masses)
+        Phase centres in the study's standardized feature space (read-only).
     masses : tuple of str
         The masses the features are computed from, in order; an image needs all of them.
-    features : mapping
-        Keyword arguments of :func:`nanosims_helpers.pipeline.image_features` besides the
-        masses (today ``{"preprocessing": "asinh"}``), read-only.
+    feature_mean, feature_scale : ndarray of float, shape (n_masses,)
+        The study's mean and standard deviation of every mass's composition feature
+        (:func:`study_features` subtracts and divides by them; read-only).
+    reference_total : float
+        The total counts every pixel is rescaled to before the asinh: the median over the
+        study's images of their mean total per pixel.
+    smoothing_px : float
+        Gaussian smoothing of the counts before the features, in pixels.
+    beta : float
+        Weight of a neighbour's vote in the Potts clean-up (0: nearest centre only).
     random_state : int
-        Seed of the pixel sample and of KMeans.
+        Seed of the pixel sample and of the micro-clusters.
     images : tuple of str
         The images the model was fitted on.
     pixels_per_image : int
-        Pixels sampled from each image (all of an image's pixels if it has fewer).
+        Core pixels sampled from each image (all of them if it has fewer).
     sample_pixels : int
-        Pixels the centres were fitted on.
+        Pixels the phases were fitted on.
     dropped_masses : tuple of str
         Masses some images had but not all, left out of the model.
     kit_version : str
@@ -100,14 +134,18 @@ class StudyModel:
 
     Examples
     --------
-    >>> model = StudyModel(np.array([[0.0, 1.0], [2.0, 0.5]]), ("12C", "16O"), {"preprocessing": "asinh"})
+    >>> model = StudyModel(np.array([[0.0, 1.0], [2.0, 0.5]]), ("12C", "16O"), [1.0, 2.0], [0.5, 0.5], 300.0)
     >>> model.n_clusters, model.preprocessing, model.centers.flags.writeable
-    (2, 'asinh', False)
+    (2, 'composition', False)
     """
 
     centers: np.ndarray
     masses: tuple[str, ...]
-    features: dict = field(default_factory=lambda: {"preprocessing": RECOMMENDED_PREPROCESSING})
+    feature_mean: np.ndarray
+    feature_scale: np.ndarray
+    reference_total: float
+    smoothing_px: float = ASSIGN_SMOOTHING_PX
+    beta: float = POTTS_BETA
     random_state: int = 0
     images: tuple[str, ...] = ()
     pixels_per_image: int = 0
@@ -118,22 +156,33 @@ class StudyModel:
     def __post_init__(self):
         centers = check_finite_array(self.centers, "centers", ndim=(2,))
         masses = tuple(str(m) for m in self.masses)
-        if centers.shape[0] < 2 or not masses:
+        if centers.shape[0] < 2 or not masses or centers.shape[1] != len(masses):
             raise NanoSIMSError(
-                f"model: {centers.shape[0]} centre(s) on masses {list(masses)}; a model needs at least "
-                "2 centres and 1 mass."
+                f"model: {centers.shape[0]} centre(s) of {centers.shape[1]} feature(s) on masses {list(masses)}; "
+                "a model needs at least 2 centres, each with one feature per mass."
             )
+        for name in ("feature_mean", "feature_scale"):
+            values = check_finite_array(getattr(self, name), name, ndim=(1,))
+            if values.shape != (len(masses),) or (name == "feature_scale" and not (values > 0).all()):
+                raise NanoSIMSError(f"{name}: expected {len(masses)} number(s), one per mass"
+                                    + (", all above 0." if name == "feature_scale" else "."))
+            object.__setattr__(self, name, _frozen(values))
         object.__setattr__(self, "centers", _frozen(centers))
         object.__setattr__(self, "masses", masses)
-        object.__setattr__(self, "features", MappingProxyType(dict(self.features)))
+        reference = _non_negative(self.reference_total, "reference_total")
+        if not 0 < reference < np.inf:
+            raise NanoSIMSError(
+                f"reference_total={self.reference_total!r}: give the typical counts per pixel, above 0."
+            )
+        object.__setattr__(self, "reference_total", reference)
+        object.__setattr__(self, "smoothing_px", _non_negative(self.smoothing_px, "smoothing_px"))
+        object.__setattr__(self, "beta", _non_negative(self.beta, "beta"))
         for name in ("images", "dropped_masses"):
             object.__setattr__(self, name, tuple(str(item) for item in getattr(self, name)))
 
     def __reduce__(self):
         # Rebuilt through __post_init__, so a copy sent to a worker process is read-only too.
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values["features"] = dict(self.features)
-        return (self.__class__, tuple(values.values()))
+        return (self.__class__, tuple(getattr(self, f.name) for f in fields(self)))
 
     @property
     def n_clusters(self) -> int:
@@ -141,9 +190,36 @@ class StudyModel:
         return self.centers.shape[0]
 
     @property
+    def method(self) -> str:
+        """The clustering method the model carries over to a study: ``"spatial"``."""
+        return "spatial"
+
+    @property
     def preprocessing(self) -> str:
-        """The preprocessing of the counts (a key of :data:`~nanosims_helpers.preprocessing.PREPROCESSING`)."""
-        return self.features["preprocessing"]
+        """The preprocessing of the counts: :data:`STUDY_PREPROCESSING`, standardized over the study."""
+        return STUDY_PREPROCESSING
+
+
+@dataclass(frozen=True, eq=False)
+class ImageSample:
+    """Pixels drawn from one image of a study: smoothed counts, not yet features.
+
+    Attributes
+    ----------
+    fit_core, assign_core : ndarray, shape (pixels, n_masses)
+        Random core pixels (away from boundaries): the counts smoothed for finding the phases and
+        for assigning pixels to them.
+    fit_any, assign_any : ndarray, shape (pixels, n_masses)
+        Random pixels of the whole image, for the study's feature mean and scale.
+    typical_total : float
+        The image's mean total counts per pixel.
+    """
+
+    fit_core: np.ndarray
+    assign_core: np.ndarray
+    fit_any: np.ndarray
+    assign_any: np.ndarray
+    typical_total: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,12 +230,10 @@ class StudySample:
     ----------
     names : tuple of str
         The images sampled, in input order (failed images left out).
-    tables : tuple of ndarray, shape (pixels, n_features)
-        Each image's sampled features.
+    images : tuple of ImageSample
+        What was drawn from each of them.
     masses : tuple of str
         The masses every sampled image has (or the masses asked for).
-    features : dict
-        Settings of :func:`~nanosims_helpers.pipeline.image_features`.
     random_state : int
         Seed of the sample.
     pixels_per_image : int
@@ -171,20 +245,75 @@ class StudySample:
     """
 
     names: tuple[str, ...]
-    tables: tuple[np.ndarray, ...]
+    images: tuple[ImageSample, ...]
     masses: tuple[str, ...]
-    features: dict
     random_state: int
     pixels_per_image: int
     dropped_masses: tuple = ()
     failures: tuple[Outcome, ...] = ()
 
     @property
-    def pixels(self) -> np.ndarray:
-        """All sampled pixels, (pixels, n_features), image after image."""
-        if not self.tables:
+    def reference_total(self) -> float:
+        """The total every pixel is rescaled to: the median of the images' mean totals."""
+        if not self.images:
             raise NanoSIMSError("study: no image could be sampled, so there is nothing to fit; see the errors above.")
-        return np.concatenate(self.tables)
+        return float(np.median([image.typical_total for image in self.images]))
+
+    def features(self, kind: str) -> np.ndarray:
+        """The composition features (not standardized) of one kind of rows of every image, pooled.
+
+        ``kind`` is an attribute of :class:`ImageSample`: ``"fit_core"``, ``"assign_core"``,
+        ``"fit_any"`` or ``"assign_any"``. Each image's rows are rescaled to
+        :attr:`reference_total`, with that image's own mean total for the near-empty pixels.
+        """
+        reference = self.reference_total
+        return np.concatenate([
+            composition_values(getattr(image, kind), typical_total=image.typical_total, reference_total=reference)
+            for image in self.images
+        ])
+
+
+def _mean_scale(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of every column; a column that never varies gets scale 1."""
+    scale = values.std(axis=0)
+    return values.mean(axis=0), np.where(scale > 0, scale, 1.0)
+
+
+def _typical_total(counts: np.ndarray) -> float:
+    return float(counts.sum(axis=-1).mean())
+
+
+def study_features(model: "StudyModel", image: NanoSIMSImage) -> np.ndarray:
+    """The (y, x, mass) features a study model labels ``image`` on: composition, standardized over the study.
+
+    Parameters
+    ----------
+    model : StudyModel
+    image : NanoSIMSImage
+        Holding the model's masses (others are ignored).
+
+    Returns
+    -------
+    ndarray of float, shape (y, x, n_masses)
+
+    Raises
+    ------
+    NanoSIMSError
+        If the image lacks a mass of the model.
+
+    Examples
+    --------
+    >>> model = StudyModel(np.array([[0.0, 0.0], [1.0, 1.0]]), ("12C", "16O"), [0.0, 0.0], [1.0, 1.0], 30.0,
+    ...                    smoothing_px=0)
+    >>> image = NanoSIMSImage(np.array([[[40.0, 10.0], [20.0, 5.0]]]), ("12C", "16O"))
+    >>> features = study_features(model, image)
+    >>> bool(np.allclose(features[0, 0], features[0, 1]))   # the same composition, half the ions
+    True
+    """
+    counts = _model_image(model, image).counts
+    raw = composition_values(smooth_counts(counts, model.smoothing_px), typical_total=_typical_total(counts),
+                             reference_total=model.reference_total)
+    return (raw - model.feature_mean) / model.feature_scale
 
 
 def _name(item) -> str:
@@ -195,15 +324,27 @@ def _image(item) -> NanoSIMSImage:
     return item if isinstance(item, NanoSIMSImage) else load_image(item)
 
 
-def _sample_one(item, index: int, n_pixels: int, masses, features: dict, random_state: int):
-    """Read one image, compute its features and return (its masses, ``n_pixels`` random feature rows)."""
-    image = _image(item)
-    masses = image.masses if masses is None else tuple(image.masses[image.mass_index(m)] for m in masses)
-    table = image_features(image, masses=masses, **features)
-    table = table.reshape(-1, table.shape[-1])
+def _sample_one(item, index: int, n_pixels: int, masses, random_state: int):
+    """Read one image; return its masses and :func:`_image_sample` of them."""
+    image = _image(item).for_clustering(masses)  # without masses: every ion mass (SE and the like left out)
+    return image.masses, _image_sample(image, index, n_pixels, random_state)
+
+
+def _image_sample(image: NanoSIMSImage, index: int, n_pixels: int, random_state: int) -> ImageSample:
+    """``n_pixels`` random core pixels and ``n_pixels`` random pixels of ``image``, as smoothed counts.
+
+    The core is found as :func:`~nanosims_helpers.spatial.spatial_map` finds it for one image.
+    """
+    fit = smooth_counts(image.counts, FIT_SMOOTHING_PX)
+    assign = smooth_counts(image.counts, ASSIGN_SMOOTHING_PX)
+    core = np.flatnonzero(core_mask(composition_transform(fit, masses=image.masses)))
     rng = np.random.default_rng([random_state, index])
-    rows = np.sort(rng.choice(table.shape[0], min(n_pixels, table.shape[0]), replace=False))
-    return masses, table[rows]
+    core_rows = np.sort(rng.choice(core, min(n_pixels, core.size), replace=False))
+    any_rows = np.sort(rng.choice(fit.shape[0] * fit.shape[1], min(n_pixels, fit.shape[0] * fit.shape[1]),
+                                  replace=False))
+    fit, assign = (table.reshape(-1, table.shape[-1]) for table in (fit, assign))
+    return ImageSample(fit[core_rows], assign[core_rows], fit[any_rows], assign[any_rows],
+                       _typical_total(image.counts))
 
 
 def _check_items(items) -> list:
@@ -221,21 +362,6 @@ def _check_seed(random_state) -> int:
     return int(random_state)
 
 
-def _check_features(features: dict) -> dict:
-    """Feature settings that :func:`image_features` accepts, with a known preprocessing."""
-    accepted = set(inspect.signature(image_features).parameters) - {"image", "masses"}
-    unknown = sorted(set(features) - accepted)
-    if unknown:
-        raise NanoSIMSError(
-            f"features: unknown setting(s) {unknown}; this kit's image_features takes {sorted(accepted)}. "
-            "A model from a newer kit needs that kit."
-        )
-    preprocessing = features.get("preprocessing", RECOMMENDED_PREPROCESSING)
-    if preprocessing not in PREPROCESSING:
-        raise NanoSIMSError(f"preprocessing={preprocessing!r}: unknown; use one of {sorted(PREPROCESSING)}.")
-    return {"preprocessing": preprocessing, **features}
-
-
 def _shared_masses(mass_lists) -> tuple[tuple[str, ...], tuple]:
     """The masses every list has (in the order of the first), and each other mass with the lists lacking it."""
     normalized = [{normalize_mass_name(m) for m in masses} for masses in mass_lists]
@@ -251,26 +377,25 @@ def sample_study(
     paths,
     *,
     masses=None,
-    preprocessing: str = RECOMMENDED_PREPROCESSING,
     sample_size: int = STUDY_SAMPLE_SIZE,
     random_state: int = 0,
     runner: Runner | None = None,
 ) -> StudySample:
-    """Draw the same number of random pixels from the features of every image.
+    """Draw the same number of random pixels from every image: from its core, and from anywhere.
 
-    Each image is read, its features computed on the whole image, ``sample_size // len(paths)``
-    pixels kept, and the image released. Without ``masses``, the images are first sampled on
-    their own masses; those whose masses differ from the masses all images share are sampled
-    again on the shared ones.
+    Each image is read, its counts smoothed, its core pixels found
+    (:func:`~nanosims_helpers.spatial.core_mask`), ``sample_size // len(paths)`` of them and as
+    many pixels from anywhere kept (:class:`ImageSample`), and the image released. Without
+    ``masses``, the images are first sampled on their own ion masses; those whose masses differ
+    from the masses all images share are sampled again on the shared ones.
 
     Parameters
     ----------
     paths : sequence of str, Path or NanoSIMSImage
         The study's images.
     masses : sequence of str, optional
-        Masses to use; an image lacking one fails. Default: the masses every image has.
-    preprocessing : str
-        A key of :data:`~nanosims_helpers.preprocessing.PREPROCESSING`.
+        Masses to use; an image lacking one fails. Default: the ion masses every image has
+        (non-ion channels such as ``SE`` left out, with a warning).
     sample_size : int
         Pixels over the whole study (at least 1 per image).
     random_state : int
@@ -293,18 +418,17 @@ def sample_study(
     >>> from nanosims_helpers.synthetic import simulate_soil_image
     >>> images = [simulate_soil_image((32, 32), random_state=s)[0] for s in (1, 2)]
     >>> sample = sample_study(images, sample_size=100)
-    >>> [table.shape for table in sample.tables], sample.masses[:2]
+    >>> [image.fit_core.shape for image in sample.images], sample.masses[:2]
     ([(50, 7), (50, 7)], ('12C', '13C'))
     """
     items = _check_items(paths)
-    features = _check_features({"preprocessing": preprocessing})
     random_state = _check_seed(random_state)
     if isinstance(sample_size, bool) or not isinstance(sample_size, (int, np.integer)) or sample_size < 1:
         raise NanoSIMSError(f"sample_size={sample_size!r}: give a whole number of pixels, 1 or more.")
     per_image = max(1, int(sample_size) // len(items))
     masses = None if masses is None else tuple(masses)
     with runner or Runner(progress=False) as active:
-        outcomes = _sample_all(active, items, range(len(items)), per_image, masses, features, random_state)
+        outcomes = _sample_all(active, items, range(len(items)), per_image, masses, random_state)
         done = sorted(i for i, outcome in outcomes.items() if outcome.ok)
         lacking = ()
         if masses is None and done:
@@ -315,13 +439,12 @@ def sample_study(
                 )
             wanted = [normalize_mass_name(m) for m in masses]
             again = [i for i in done if [normalize_mass_name(m) for m in outcomes[i].value[0]] != wanted]
-            outcomes.update(_sample_all(active, items, again, per_image, masses, features, random_state))
+            outcomes.update(_sample_all(active, items, again, per_image, masses, random_state))
     done = sorted(i for i, outcome in outcomes.items() if outcome.ok)
     return StudySample(
         names=tuple(_name(items[i]) for i in done),
-        tables=tuple(outcomes[i].value[1] for i in done),
+        images=tuple(outcomes[i].value[1] for i in done),
         masses=tuple(masses or ()),
-        features=features,
         random_state=random_state,
         pixels_per_image=per_image,
         dropped_masses=tuple((mass, tuple(_name(items[done[i]]) for i in where)) for mass, where in lacking),
@@ -329,9 +452,9 @@ def sample_study(
     )
 
 
-def _sample_all(runner, items, indices, per_image, masses, features, random_state) -> dict[int, Outcome]:
+def _sample_all(runner, items, indices, per_image, masses, random_state) -> dict[int, Outcome]:
     indices = list(indices)
-    jobs = [(items[i], i, per_image, masses, features, random_state) for i in indices]
+    jobs = [(items[i], i, per_image, masses, random_state) for i in indices]
     labels = [_name(items[i]) for i in indices]
     return {
         indices[outcome.index]: Outcome(indices[outcome.index], outcome.value, outcome.error, outcome.warnings)
@@ -340,7 +463,14 @@ def _sample_all(runner, items, indices, per_image, masses, features, random_stat
 
 
 def fit_model(sample: StudySample, n_clusters: int) -> StudyModel:
-    """Fit the study's cluster centres on its sampled pixels (KMeans with the kit's settings).
+    """Find the study's phases on its sampled core pixels, as the default method does on one image.
+
+    Every sampled pixel is rescaled to the study's reference total and standardized with the mean
+    and standard deviation of the pixels drawn anywhere in the images (every image weighs the
+    same). The core pixels' fitting features are clustered by
+    :func:`~nanosims_helpers.spatial.core_phases` (micro-clusters merged by Ward); each phase's
+    centre is the mean of its pixels' assigning features; phases are numbered by their share of
+    the sample, largest first.
 
     Parameters
     ----------
@@ -356,20 +486,27 @@ def fit_model(sample: StudySample, n_clusters: int) -> StudyModel:
     Raises
     ------
     NanoSIMSError
-        If no image was sampled, or the sample cannot be split into ``n_clusters`` clusters.
+        If no image was sampled, or the sample cannot be split into ``n_clusters`` phases.
     """
     if not isinstance(sample, StudySample):
         raise NanoSIMSError(f"sample: expected a StudySample from sample_study, got {type(sample).__name__}.")
-    pixels = sample.pixels
-    result = kmeans_map(pixels[:, np.newaxis, :], n_clusters, random_state=sample.random_state)
+    fit_mean, fit_scale = _mean_scale(sample.features("fit_any"))
+    mean, scale = _mean_scale(sample.features("assign_any"))
+    fit_pixels = (sample.features("fit_core") - fit_mean) / fit_scale
+    n_clusters = check_n_clusters(n_clusters, fit_pixels.shape[0])
+    groups = core_phases(fit_pixels, n_clusters, sample.random_state)
+    centers = phase_centers((sample.features("assign_core") - mean) / scale, groups, n_clusters)
+    rank = largest_first(np.bincount(groups[groups >= 0], minlength=n_clusters))
     return StudyModel(
-        centers=result.centers,
+        centers=centers[np.argsort(rank)],
         masses=sample.masses,
-        features=sample.features,
+        feature_mean=mean,
+        feature_scale=scale,
+        reference_total=sample.reference_total,
         random_state=sample.random_state,
         images=sample.names,
         pixels_per_image=sample.pixels_per_image,
-        sample_pixels=pixels.shape[0],
+        sample_pixels=fit_pixels.shape[0],
         dropped_masses=tuple(mass for mass, _ in sample.dropped_masses),
     )
 
@@ -379,7 +516,6 @@ def fit_study(
     n_clusters: int,
     *,
     masses=None,
-    preprocessing: str = RECOMMENDED_PREPROCESSING,
     sample_size: int = STUDY_SAMPLE_SIZE,
     random_state: int = 0,
     runner: Runner | None = None,
@@ -394,7 +530,7 @@ def fit_study(
         The study's images (files are read one at a time).
     n_clusters : int
         Number of clusters, k >= 2.
-    masses, preprocessing, sample_size, random_state, runner
+    masses, sample_size, random_state, runner
         As :func:`sample_study`.
 
     Returns
@@ -416,10 +552,7 @@ def fit_study(
     >>> model.n_clusters, model.sample_pixels, apply_model(model, images[0]).labels.shape
     (4, 1500, (32, 32))
     """
-    sample = sample_study(
-        paths, masses=masses, preprocessing=preprocessing, sample_size=sample_size,
-        random_state=random_state, runner=runner,
-    )
+    sample = sample_study(paths, masses=masses, sample_size=sample_size, random_state=random_state, runner=runner)
     if sample.failures:
         raise NanoSIMSError(
             "study: " + "; ".join(outcome.error for outcome in sample.failures)
@@ -436,8 +569,26 @@ def _check_model(model) -> StudyModel:
     return model
 
 
+def _model_image(model: StudyModel, image) -> NanoSIMSImage:
+    """``image`` holding only the model's masses, in the model's order; a clear error if it lacks one."""
+    model = _check_model(model)
+    check_image(image)
+    have = {normalize_mass_name(m) for m in image.masses}
+    missing = [m for m in model.masses if normalize_mass_name(m) not in have]
+    if missing:
+        raise NanoSIMSError(
+            f"{image.name}: the model was fitted on {list(model.masses)}, and this image lacks {missing} "
+            f"(it has {list(image.masses)}). Apply a model fitted on masses every image has "
+            "(fit_study(..., masses=[...]) or nanosims-cluster --joint --masses)."
+        )
+    return image.select(model.masses)
+
+
 def apply_model(model: StudyModel, image) -> ClusterResult:
-    """Label the pixels of ``image`` with a study model's clusters.
+    """Label the pixels of ``image`` with a study model's phases.
+
+    The features (:func:`study_features`), every pixel's nearest centre, and the Potts clean-up
+    (:func:`~nanosims_helpers.spatial.assign_phases`) with the model's ``beta``.
 
     Parameters
     ----------
@@ -459,27 +610,18 @@ def apply_model(model: StudyModel, image) -> ClusterResult:
 
     Examples
     --------
-    >>> model = StudyModel(np.array([[0.0], [3.0]]), ("16O",), {"preprocessing": "asinh"})
-    >>> image = NanoSIMSImage(np.array([[[1.0, 0.0], [90.0, 2.0]]]), ("16O", "12C"))
+    >>> centers = np.array([[1.8, 0.2], [0.2, 1.8]])   # a C-rich and an O-rich phase
+    >>> model = StudyModel(centers, ("12C", "16O"), [0.0, 0.0], [1.0, 1.0], 32.0, smoothing_px=0, beta=0)
+    >>> image = NanoSIMSImage(np.array([[[2.0, 30.0], [30.0, 2.0]]]), ("16O", "12C"))
     >>> apply_model(model, image).labels.tolist()
     [[0, 1]]
     >>> apply_model(model, NanoSIMSImage(np.ones((1, 2, 1)), ("12C",)))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    nanosims_helpers.errors.NanoSIMSError: image: the model was fitted on ['16O'], and this image lacks ['16O'] ...
+    nanosims_helpers.errors.NanoSIMSError: image: the model was fitted on ['12C', '16O'], and this image lacks ...
     """
-    model = _check_model(model)
-    check_image(image)
-    have = {normalize_mass_name(m) for m in image.masses}
-    missing = [m for m in model.masses if normalize_mass_name(m) not in have]
-    if missing:
-        raise NanoSIMSError(
-            f"{image.name}: the model was fitted on {list(model.masses)}, and this image lacks {missing} "
-            f"(it has {list(image.masses)}). Apply a model fitted on masses every image has "
-            "(fit_study(..., masses=[...]) or nanosims-cluster --joint --masses)."
-        )
-    features = image_features(image, masses=model.masses, **model.features)
-    return ClusterResult(labels_from_centers(features, model.centers), model.centers, features)
+    features = study_features(model, image)
+    return ClusterResult(assign_phases(features, model.centers, model.beta), model.centers, features)
 
 
 def model_dict(model: StudyModel) -> dict:
@@ -491,7 +633,11 @@ def model_dict(model: StudyModel) -> dict:
         "kit_version": model.kit_version,
         "n_clusters": model.n_clusters,
         "masses": list(model.masses),
-        "features": dict(model.features),
+        "feature_mean": model.feature_mean.tolist(),
+        "feature_scale": model.feature_scale.tolist(),
+        "reference_total": model.reference_total,
+        "smoothing_px": model.smoothing_px,
+        "beta": model.beta,
         "centers": model.centers.tolist(),
         "random_state": model.random_state,
         "images": list(model.images),
@@ -525,7 +671,7 @@ def save_model(model: StudyModel, path) -> Path:
     Examples
     --------
     >>> import tempfile
-    >>> model = StudyModel(np.array([[0.1, 1.0], [2.0, 0.3]]), ("12C", "16O"))
+    >>> model = StudyModel(np.array([[0.1, 1.0], [2.0, 0.3]]), ("12C", "16O"), [1.5, 0.2], [0.7, 0.1], 250.0)
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     loaded = load_model(save_model(model, Path(folder) / "model.json"))
     >>> bool((loaded.centers == model.centers).all()), loaded.masses
@@ -559,7 +705,7 @@ def load_model(path) -> StudyModel:
     ------
     NanoSIMSError
         If the file is missing, not JSON, not a study model, from a newer model format, or
-        holds values that do not fit together (centres for other masses, unknown preprocessing).
+        holds values that do not fit together (centres for other masses, a scale of 0).
     """
     path = Path(path)
     try:
@@ -573,6 +719,9 @@ def load_model(path) -> StudyModel:
     if not isinstance(values, dict) or values.get("format") != MODEL_FORMAT:
         raise NanoSIMSError(f"{path}: not a study model (no \"format\": \"{MODEL_FORMAT}\"); give a model.json "
                             "written by nanosims-cluster --joint or save_model.")
+    if values.get("format_version") == 1:
+        raise NanoSIMSError(f"{path}: a model of an earlier kit (k-means centres on asinh features); fit the study "
+                            "again with nanosims-cluster --joint or fit_study.")
     missing = [key for key in _MODEL_KEYS if key not in values]
     if missing:
         raise NanoSIMSError(f"{path}: the model lacks {missing}; save it again with save_model.")
@@ -595,32 +744,24 @@ def load_model(path) -> StudyModel:
 
 
 def _model_from(values: dict) -> StudyModel:
-    masses, features, centers = values["masses"], values["features"], values["centers"]
+    masses = values["masses"]
     if not isinstance(masses, list) or not all(isinstance(m, str) and m.strip() for m in masses) or len(
         {normalize_mass_name(m) for m in masses}
     ) != len(masses):
         raise NanoSIMSError(f"masses {masses!r}: expected a list of distinct mass names.")
-    if not isinstance(features, dict):
-        raise NanoSIMSError(f"features {features!r}: expected the settings of image_features, e.g. "
-                            '{"preprocessing": "asinh"}.')
-    features = _check_features(features)
-    try:
-        centers = np.array(centers, dtype=float)
-    except (TypeError, ValueError):
-        raise NanoSIMSError("centers: expected a list of k lists of numbers.") from None
+    arrays = {}
+    for name in ("centers", "feature_mean", "feature_scale"):
+        try:
+            arrays[name] = np.array(values[name], dtype=float)
+        except (TypeError, ValueError):
+            raise NanoSIMSError(f"{name}: expected numbers (a list of k lists for the centres).") from None
     model = StudyModel(
-        centers=centers, masses=tuple(masses), features=features, random_state=values["random_state"],
-        images=values["images"], pixels_per_image=values["pixels_per_image"],
+        masses=tuple(masses), reference_total=values["reference_total"], smoothing_px=values["smoothing_px"],
+        beta=values["beta"],
+        random_state=values["random_state"], images=values["images"], pixels_per_image=values["pixels_per_image"],
         sample_pixels=values["sample_pixels"], dropped_masses=values["dropped_masses"],
-        kit_version=str(values["kit_version"]),
+        kit_version=str(values["kit_version"]), **arrays,
     )
     if model.n_clusters != values["n_clusters"]:
         raise NanoSIMSError(f"n_clusters is {values['n_clusters']!r} but there are {model.n_clusters} centres.")
-    probe = NanoSIMSImage(np.arange(4.0 * len(masses)).reshape(2, 2, len(masses)), tuple(masses))
-    width = image_features(probe, masses=model.masses, **model.features).shape[-1]
-    if width != model.centers.shape[1]:
-        raise NanoSIMSError(
-            f"centers: {model.centers.shape[1]} feature(s) per centre, but the masses {list(masses)} give {width}; "
-            "the file was changed or comes from another kit."
-        )
     return model

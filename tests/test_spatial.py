@@ -8,7 +8,7 @@ from sklearn.metrics import adjusted_rand_score
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.preprocessing import composition_transform
 from nanosims_helpers.realistic import REALISTIC_PHASES, simulate_realistic_image
-from nanosims_helpers.spatial import core_mask, edge_strength, potts_icm, smooth_counts, spatial_map
+from nanosims_helpers.spatial import assign_phases, core_mask, edge_strength, potts_icm, smooth_counts, spatial_map
 from nanosims_helpers.synthetic import simulate_soil_image
 
 
@@ -171,3 +171,13 @@ def test_a_hot_pixel_does_not_take_a_cluster():
     labels = spatial_map(image.counts, 4).labels
     assert np.bincount(labels.ravel()).min() >= 100
     assert adjusted_rand_score(truth.ravel(), labels.ravel()) > 0.95
+
+
+def test_assign_phases_takes_the_nearest_centre_by_squared_distance_the_lower_number_on_a_tie():
+    features = np.array([[[1.0, 0.0], [0.0, 0.0], [2.0, 0.0]]])
+    assert assign_phases(features, [[0.0, 0.0], [2.0, 0.0]], beta=0.0).tolist() == [[0, 0, 1]]
+    assert assign_phases(features, [[2.0, 0.0], [0.0, 0.0]], beta=0.0).tolist() == [[0, 1, 0]]
+    # (1, 1) is nearer in squared distance (2 against 3.61), (1.9, 0) nearer in absolute distance
+    assert assign_phases(np.zeros((1, 1, 2)), [[1.9, 0.0], [1.0, 1.0]], beta=0.0).tolist() == [[1]]
+    with pytest.raises(NanoSIMSError, match="3 feature"):
+        assign_phases(features, [[0.0, 1.0, 2.0], [2.0, 3.0, 4.0]])

@@ -1,5 +1,6 @@
 """One model for a study: fitting on a sample of every image, applying, saving, loading, mass sets, the command line."""
 
+import dataclasses
 import json
 import pickle
 
@@ -7,17 +8,22 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
+from scipy import ndimage
 
+from nanosims_helpers.challenge import best_match_f1
 from nanosims_helpers.cli import main
-from nanosims_helpers.clustering import kmeans_map
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.io.image import NanoSIMSImage
-from nanosims_helpers.io.loading import save_image_tiff
+from nanosims_helpers.io.loading import load_image, save_image_tiff
 from nanosims_helpers.io.outputs import profiles_table
 from nanosims_helpers.io.study_outputs import cluster_sums, study_profiles_table
+from nanosims_helpers.isotopes import isotope_table
 from nanosims_helpers.metrics import adjusted_rand
-from nanosims_helpers.pipeline import image_features, labels_from_centers
+from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.plot import cluster_colors, plot_cluster_fractions, plot_cluster_map
+from nanosims_helpers.preprocessing import composition_transform
+from nanosims_helpers.realistic import REALISTIC_PHASES, simulate_realistic_image
+from nanosims_helpers.spatial import FIT_SMOOTHING_PX, core_mask, core_phases, phase_centers, smooth_counts
 from nanosims_helpers.study import (
     StudyModel,
     apply_model,
@@ -71,49 +77,124 @@ def test_one_model_gives_every_phase_the_same_cluster_in_every_image(model, simu
     assert sorted(mappings.pop()) == [0, 1, 2, 3]
 
 
-def test_labels_are_the_nearest_centre_of_the_images_features(model, simulated):
+def composition(counts, sigma_px, reference_total):
+    """The study features before standardizing, written out: smoothed counts, each pixel rescaled to
+    ``reference_total`` (or to a quarter of the image's mean total if it has fewer counts), asinh(x / 10)."""
+    smoothed = ndimage.gaussian_filter(counts, (sigma_px, sigma_px, 0), mode="reflect")
+    totals = smoothed.sum(axis=2, keepdims=True)
+    floor = counts.sum(axis=2).mean() / 4
+    return np.arcsinh(smoothed * reference_total / np.maximum(totals, floor) / 10)
+
+
+def lonely_pixels(labels):
+    """Pixels that at most 2 of their 8 neighbours agree with (salt and pepper)."""
+    padded = np.pad(labels, 1, mode="edge")
+    same = sum(padded[1 + dy:1 + dy + labels.shape[0], 1 + dx:1 + dx + labels.shape[1]] == labels
+               for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+    return int(np.sum(same <= 2))
+
+
+def test_features_are_the_composition_standardized_over_the_study(model, simulated):
     image = simulated[0][0]
     result = apply_model(model, image)
-    features = image_features(image, preprocessing="asinh").reshape(-1, len(SOIL_MASSES))
-    distances = ((features[:, None, :] - model.centers[None]) ** 2).sum(axis=2)
-    assert np.array_equal(result.labels.ravel(), distances.argmin(axis=1))
-    assert np.array_equal(result.features.reshape(-1, 7), features)
+    expected = (composition(image.counts, 0.35, model.reference_total) - model.feature_mean) / model.feature_scale
+    np.testing.assert_allclose(result.features, expected, rtol=1e-10, atol=1e-12)
+    # without the Potts step every pixel takes its nearest centre; with it, on 3 % of the
+    # counts, far fewer pixels stand alone
+    nearest = ((expected[:, :, None, :] - model.centers) ** 2).sum(axis=3).argmin(axis=2)
+    assert np.array_equal(apply_model(dataclasses.replace(model, beta=0.0), image).labels, nearest)
+    dim = NanoSIMSImage(np.random.default_rng(0).binomial(image.counts.astype(int), 0.03).astype(float), image.masses)
+    potts, alone = (apply_model(m, dim).labels for m in (model, dataclasses.replace(model, beta=0.0)))
+    assert lonely_pixels(potts) < lonely_pixels(alone) / 3
 
 
-def test_labels_from_centers_breaks_ties_towards_the_lower_number_and_checks_widths():
-    features = np.array([[[1.0], [0.0], [2.0]]])
-    assert labels_from_centers(features, [[0.0], [2.0]]).tolist() == [[0, 0, 1]]
-    assert labels_from_centers(features, [[2.0], [0.0]]).tolist() == [[0, 1, 0]]
-    with pytest.raises(NanoSIMSError, match="2 feature"):
-        labels_from_centers(features, [[0.0, 1.0], [2.0, 3.0]])
+def test_the_study_scale_and_total_weigh_every_image_the_same():
+    small = simulate_soil_image((32, 32), random_state=1)[0]
+    large = simulate_soil_image((96, 96), random_state=2)[0]
+    bright = NanoSIMSImage(large.counts * 3.0, large.masses)
+    images = [small, large, bright]
+    model = fit_study(images, 3, sample_size=3 * 32 * 32)  # every pixel of the small image
+    totals = [image.counts.sum(axis=2).mean() for image in images]
+    assert model.reference_total == pytest.approx(np.median(totals))
+    # the small image gives all its pixels; the two large ones as many, drawn at random: their
+    # mean and spread differ from the whole image's by sampling noise only
+    per_image = [composition(image.counts, 0.35, model.reference_total).reshape(-1, 7) for image in images]
+    expected_mean = np.mean([features.mean(axis=0) for features in per_image], axis=0)
+    expected_scale = np.sqrt(np.mean([(features**2).mean(axis=0) for features in per_image], axis=0)
+                             - expected_mean**2)
+    assert (np.abs(model.feature_mean - expected_mean) < 0.03 * expected_scale).all()
+    np.testing.assert_allclose(model.feature_scale, expected_scale, rtol=0.05)
+
+
+def test_an_image_counted_longer_or_with_a_yield_gradient_gets_the_same_phases(model, simulated):
+    image, truth = simulated[1]
+    labels = apply_model(model, image).labels
+    longer = NanoSIMSImage(image.counts * 3.0, image.masses)  # three times the dwell time, no new noise
+    assert np.array_equal(apply_model(model, longer).labels, labels)
+    gradient = np.linspace(1.0, 3.0, image.shape[1])[None, :, None]  # the ion yield grows across the field
+    tilted = apply_model(model, NanoSIMSImage(image.counts * gradient, image.masses)).labels
+    assert adjusted_rand(tilted, labels) > 0.95
+
+
+@pytest.fixture(scope="module")
+def realistic_study():
+    """Three realistic images counted for 1, 3 and 0.5 times as long, and one model for them."""
+    sims = [simulate_realistic_image((192, 192), count_scale=scale, random_state=seed)
+            for seed, scale in ((1, 1.0), (2, 3.0), (3, 0.5))]
+    return sims, fit_study([sim.image for sim in sims], len(REALISTIC_PHASES), random_state=0)
+
+
+def test_a_study_model_is_as_good_as_the_default_on_each_realistic_image(realistic_study):
+    """Phases and labelled cells found as well as by clustering each image alone, at every count level."""
+    sims, model = realistic_study
+    cells = REALISTIC_PHASES.index("labelled cells")
+    for sim in sims:
+        study = apply_model(model, sim.image).labels
+        alone = cluster_image(sim.image, len(REALISTIC_PHASES)).labels
+        study_f1 = best_match_f1(study, sim.truth, n_phases=len(REALISTIC_PHASES))[cells]
+        alone_f1 = best_match_f1(alone, sim.truth, n_phases=len(REALISTIC_PHASES))[cells]
+        assert adjusted_rand(study, sim.truth) >= min(0.88, adjusted_rand(alone, sim.truth) - 0.03)
+        assert study_f1 >= min(0.8, alone_f1 - 0.05)
+
+
+def test_a_study_model_gives_every_realistic_phase_one_cluster_in_every_image(realistic_study):
+    sims, model = realistic_study
+    mappings = {phase_to_cluster(apply_model(model, sim.image).labels, sim.truth) for sim in sims}
+    assert len(mappings) == 1 and len(set(mappings.pop())) == len(REALISTIC_PHASES)
 
 
 def test_every_image_gives_the_same_number_of_pixels_whatever_its_size():
     small = simulate_soil_image((32, 32), random_state=1)[0]
     large = simulate_soil_image((96, 96), random_state=2)[0]
     sample = sample_study([small, large, small], sample_size=900, random_state=4)
-    assert [table.shape for table in sample.tables] == [(300, 7)] * 3
-    assert sample.pixels.shape == (900, 7)
-    # every sampled row is a pixel of its image's features
-    rows = image_features(large).reshape(-1, 7)
-    assert all((rows == row).all(axis=1).any() for row in sample.tables[1])
+    for kind in ("fit_core", "assign_core", "fit_any", "assign_any"):
+        assert [getattr(image, kind).shape for image in sample.images] == [(300, 7)] * 3
+    # the core rows are core pixels of the image, smoothed for finding the phases
+    fit = smooth_counts(large.counts, FIT_SMOOTHING_PX)
+    core_rows = fit[core_mask(composition_transform(fit))]
+    assert all((core_rows == row).all(axis=1).any() for row in sample.images[1].fit_core)
     # the same image at two places in the list is sampled at different pixels, the same each time
-    assert not np.array_equal(sample.tables[0], sample.tables[2])
+    assert not np.array_equal(sample.images[0].fit_core, sample.images[2].fit_core)
     again = sample_study([small, large, small], sample_size=900, random_state=4)
-    assert all(np.array_equal(a, b) for a, b in zip(sample.tables, again.tables))
+    assert all(np.array_equal(a.assign_any, b.assign_any) for a, b in zip(sample.images, again.images))
 
 
 def test_the_sample_stays_bounded_as_images_are_added():
     images = [simulate_soil_image((32, 32), random_state=s)[0] for s in range(8)]
-    sizes = [sample_study(images[:n], sample_size=400).pixels.shape[0] for n in (2, 4, 8)]
+    sizes = [sample_study(images[:n], sample_size=400).features("fit_core").shape[0] for n in (2, 4, 8)]
     assert sizes == [400, 400, 400]
 
 
-def test_the_centres_are_kmeans_on_the_sample(simulated):
+def test_the_phases_are_found_on_the_standardized_core_sample(simulated):
     sample = sample_study([image for image, _ in simulated], sample_size=3000, random_state=5)
     model = fit_model(sample, 4)
-    expected = kmeans_map(sample.pixels[:, None, :], 4, random_state=5).centers
-    assert np.array_equal(model.centers, expected)
+    fit_any, assign_any = sample.features("fit_any"), sample.features("assign_any")
+    fit_core = (sample.features("fit_core") - fit_any.mean(axis=0)) / fit_any.std(axis=0)
+    groups = core_phases(fit_core, 4, random_state=5)
+    assign_core = (sample.features("assign_core") - assign_any.mean(axis=0)) / assign_any.std(axis=0)
+    centers = phase_centers(assign_core, groups, 4)
+    order = np.argsort(-np.bincount(groups[groups >= 0], minlength=4), kind="stable")  # largest first
+    np.testing.assert_allclose(model.centers, centers[order], rtol=1e-12)
     assert model.sample_pixels == 3000 and model.pixels_per_image == 1000 and model.random_state == 5
 
 
@@ -123,7 +204,7 @@ def test_a_bad_image_is_named_when_fitting(simulated, tmp_path):
     with pytest.raises(NanoSIMSError, match="broken.tif"):
         fit_study([simulated[0][0], bad], 3, sample_size=500)
     sample = sample_study([simulated[0][0], bad], sample_size=500)
-    assert len(sample.tables) == 1 and [f.index for f in sample.failures] == [1]
+    assert len(sample.images) == 1 and [f.index for f in sample.failures] == [1]
 
 
 def test_bad_arguments_are_refused(simulated):
@@ -131,7 +212,6 @@ def test_bad_arguments_are_refused(simulated):
     for kwargs, message in [
         ({"sample_size": 0}, "sample_size"),
         ({"random_state": -1}, "random_state"),
-        ({"preprocessing": "log"}, "preprocessing"),
     ]:
         with pytest.raises(NanoSIMSError, match=message):
             fit_study(images, 3, **kwargs)
@@ -153,9 +233,9 @@ def test_images_with_different_masses_are_clustered_on_the_shared_ones(simulated
     assert sample.dropped_masses == (("13C", ("image",)),)
     model = fit_model(sample, 4)
     assert model.dropped_masses == ("13C",)
-    # each image's sample is its features on the shared masses, in the model's order
-    reordered = image_features(spaced, masses=model.masses).reshape(-1, 6)
-    assert all((reordered == row).all(axis=1).any() for row in sample.tables[2])
+    # each image's sample is its counts of the shared masses, in the model's order
+    reordered = smooth_counts(spaced.select(model.masses).counts, FIT_SMOOTHING_PX).reshape(-1, 6)
+    assert all((reordered == row).all(axis=1).any() for row in sample.images[2].fit_any)
     assert np.array_equal(apply_model(model, spaced).labels, apply_model(model, spaced.select(model.masses)).labels)
 
 
@@ -178,7 +258,7 @@ def test_a_model_refuses_an_image_that_lacks_its_masses(model, simulated):
 def test_a_saved_and_loaded_model_labels_exactly_as_before(model, simulated, tmp_path):
     path = save_model(model, tmp_path / "model.json")
     values = json.loads(path.read_text())  # plain JSON
-    assert values["masses"] == list(SOIL_MASSES) and values["features"] == {"preprocessing": "asinh"}
+    assert values["masses"] == list(SOIL_MASSES) and values["feature_scale"] == model.feature_scale.tolist()
     assert values["kit_version"] == model.kit_version and values["n_clusters"] == 4
     loaded = load_model(path)
     assert np.array_equal(loaded.centers, model.centers)
@@ -192,8 +272,8 @@ def test_a_model_is_read_only_also_after_a_trip_to_another_process(model):
     for copy in (model, pickle.loads(pickle.dumps(model))):
         with pytest.raises(ValueError):
             copy.centers[0, 0] = 1.0
-        with pytest.raises(TypeError):
-            copy.features["preprocessing"] = "max"
+        with pytest.raises(ValueError):
+            copy.feature_scale[0] = 2.0
         with pytest.raises(AttributeError):
             copy.masses = ("12C",)
     assert np.array_equal(pickle.loads(pickle.dumps(model)).centers, model.centers)
@@ -210,8 +290,11 @@ BAD_MODELS = {
     "a key missing": lambda v: json.dumps({k: x for k, x in v.items() if k != "centers"}),
     "a newer format": lambda v: json.dumps(_edit(v, format_version=99)),
     "centres for other masses": lambda v: json.dumps(_edit(v, masses=v["masses"][:3])),
-    "an unknown preprocessing": lambda v: json.dumps(_edit(v, features={"preprocessing": "log10"})),
-    "an unknown feature setting": lambda v: json.dumps(_edit(v, features={"preprocessing": "asinh", "blur": 2})),
+    "a scale of 0": lambda v: json.dumps(_edit(v, feature_scale=[0.0] * 7)),
+    "a scale for other masses": lambda v: json.dumps(_edit(v, feature_mean=[0.0] * 6)),
+    "no reference total": lambda v: json.dumps(_edit(v, reference_total=0)),
+    "a negative Potts weight": lambda v: json.dumps(_edit(v, beta=-1)),
+    "a k-means model of an earlier kit": lambda v: json.dumps(_edit(v, format_version=1)),
     "NaN in a centre": lambda v: json.dumps(_edit(v, centers=[[float("nan")] * 7] + v["centers"][1:])),
     "k that does not match": lambda v: json.dumps(_edit(v, n_clusters=5)),
     "repeated masses": lambda v: json.dumps(_edit(v, masses=["12C"] * 7)),
@@ -219,8 +302,10 @@ BAD_MODELS = {
 }
 BAD_MESSAGES = {
     "not json": "not a JSON file", "a list": "not a study model", "another format": "not a study model",
-    "a key missing": r"lacks \['centers'\]", "a newer format": "format 99", "centres for other masses": "give 3",
-    "an unknown preprocessing": "log10", "an unknown feature setting": "blur", "NaN in a centre": "NaN",
+    "a key missing": r"lacks \['centers'\]", "a newer format": "format 99",
+    "centres for other masses": "one feature per mass", "a scale of 0": "feature_scale.*above 0",
+    "a scale for other masses": "feature_mean: expected 7", "no reference total": "reference_total=0",
+    "a negative Potts weight": "beta=-1", "a k-means model of an earlier kit": "earlier kit", "NaN in a centre": "NaN",
     "k that does not match": "n_clusters is 5", "repeated masses": "distinct", "text centres": "centers",
 }
 
@@ -324,6 +409,25 @@ def test_a_saved_model_labels_new_images_as_in_the_study(run_cli, study_dir, tmp
     assert not (again / "model.json").exists() and (again / "study_fractions.csv").exists()
 
 
+def test_joint_with_ratios_measures_the_study_clusters_of_every_image(run_cli, study_dir, tmp_path):
+    out = tmp_path / "ratios"
+    code, _, err = run_cli(study_dir, "--out", out, "--joint", "-k", 4, "--sample-size", 3000,
+                           "--ratios", "13C/12C", "--min-region-pixels", 5)
+    assert (code, err) == (0, "")
+    for seed in SEEDS:
+        labels = tifffile.imread(out / f"soil_{seed}_labels.tif").astype(int)
+        written = pd.read_csv(out / f"soil_{seed}_isotopes.csv")
+        expected = isotope_table(load_image(study_dir / f"soil_{seed}.tif"), labels, "13C/12C")
+        np.testing.assert_allclose(written["numerator_counts"], expected["numerator_counts"])
+        np.testing.assert_allclose(written["ratio_of_sums"], expected["ratio_of_sums"])
+        assert (out / f"soil_{seed}_regions.csv").exists()
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["enriched"].str.startswith("13C/12C: ").all()
+    code, _, err = run_cli(study_dir, "--out", tmp_path / "missing", "--joint", "-k", 4, "--sample-size", 3000,
+                           "--ratios", "33S/32S")
+    assert code == 1 and err.count("error:") == 3 and "no mass '33S'" in err
+
+
 def test_model_option_reports_images_without_its_masses(run_cli, study_dir, tmp_path):
     assert run_cli(study_dir, "--out", tmp_path / "a", "--joint", "-k", 3, "--sample-size", 900)[0] == 0
     few = tmp_path / "few.tif"
@@ -337,8 +441,10 @@ def test_model_option_reports_images_without_its_masses(run_cli, study_dir, tmp_
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--joint", "--method", "hierarchical"], "--joint fits k-means"),
-    (["--model", "m.json", "-k", "3"], "--model fixes k"),
+    (["--joint", "-k", "3", "--method", "hierarchical"], "--joint uses the spatial method"),
+    (["--joint", "-k", "3", "--preprocessing", "asinh"], "leave out --preprocessing"),
+    (["--joint"], "--joint needs a number of clusters, e.g. --joint -k 5"),
+    (["--model", "m.json", "-k", "3"], "fixes k and the masses; leave out -k"),
     (["--joint", "--model", "m.json"], "not allowed with"),
     (["--sample-size", "100"], "--sample-size applies only to --joint"),
     (["--workers", "2", "--scheduler", "tcp://x:1"], "not allowed with"),
@@ -369,9 +475,9 @@ def test_help_shows_every_study_option_with_an_example(capsys):
 
 def test_study_model_class_checks_its_values():
     with pytest.raises(NanoSIMSError, match="at least 2 centres"):
-        StudyModel(np.zeros((1, 2)), ("12C", "16O"))
+        StudyModel(np.zeros((1, 2)), ("12C", "16O"), [0.0, 0.0], [1.0, 1.0], 100.0)
     with pytest.raises(NanoSIMSError, match="NaN"):
-        StudyModel(np.full((2, 2), np.nan), ("12C", "16O"))
+        StudyModel(np.full((2, 2), np.nan), ("12C", "16O"), [0.0, 0.0], [1.0, 1.0], 100.0)
 
 
 def test_joint_says_which_masses_it_left_out(run_cli, study_dir, tmp_path):

@@ -24,12 +24,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import NanoSIMSError
+from ..isotopes import resolve_ratios
 from ..metrics import score_table
 from ..plot import plot_cluster_fractions
 from ..study import StudyModel, apply_model, save_model
 from .files import replacing
 from .loading import load_image
-from .outputs import kit_version, write_csv, write_outputs
+from .outputs import DEFAULT_MIN_REGION_PIXELS, kit_version, write_csv, write_isotope_outputs, write_outputs
 
 __all__ = [
     "STUDY_FILES", "cluster_sums", "label_file", "study_fractions_table", "study_profiles_table",
@@ -94,19 +95,23 @@ def _scores(features, labels, random_state: int) -> dict:
                 "scores_not_computed": reason}
 
 
-def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_file: str) -> tuple[dict, dict]:
+def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_file: str, ratios=None,
+               min_region_pixels: int = DEFAULT_MIN_REGION_PIXELS) -> tuple[dict, dict]:
     """Label one image with ``model``, write its files, and return its record and :func:`cluster_sums`.
 
-    What each worker runs for one image of ``nanosims-cluster --joint``/``--model``.
+    What each worker runs for one image of ``nanosims-cluster --joint``/``--model``; with
+    ``ratios`` also the isotope tables (:func:`~nanosims_helpers.io.outputs.write_isotope_outputs`).
 
     Raises
     ------
     NanoSIMSError
-        If the image cannot be read or lacks a mass of the model.
+        If the image cannot be read, lacks a mass of the model or of the ratios.
     """
     if Path(path).is_dir():
         raise NanoSIMSError(f"{path}: the folder holds no image files; give image files or their folder.")
     image = load_image(path)
+    if ratios:
+        resolve_ratios(image, ratios)  # a missing mass fails now, not after the labelling
     result = apply_model(model, image)
     used = image.select(model.masses)
     scores = _scores(result.features, result.labels, model.random_state)
@@ -114,7 +119,7 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
         "input": str(path),
         "k": model.n_clusters,
         "k_chosen": f"the study model {model_file}",
-        "method": "kmeans",
+        "method": model.method,
         "n_components": None,
         "preprocessing": model.preprocessing,
         "seed": model.random_state,
@@ -127,6 +132,8 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
         "model": model_file,
         "kit_version": kit_version(),
     }
+    if ratios:
+        record.update(write_isotope_outputs(image, result.labels, ratios, out_dir, prefix, min_region_pixels))
     write_outputs(used, result.features, result.labels, record, out_dir, prefix, n_clusters=model.n_clusters)
     return record, cluster_sums(used.counts, result.features, result.labels, model.n_clusters)
 
