@@ -108,6 +108,18 @@ def test_features_are_the_composition_standardized_over_the_study(model, simulat
     assert lonely_pixels(potts) < lonely_pixels(alone) / 3
 
 
+def test_a_study_of_one_image_sampled_whole_labels_it_as_the_default_method(simulated):
+    """With every pixel in the sample, the study's total, scale and core are the image's own: the same
+    phases and map as cluster_image (numbered by their share of the core sample, not of the map)."""
+    image, _ = simulated[2]
+    model = fit_study([image], 4, sample_size=64 * 64, random_state=3)
+    alone = cluster_image(image, 4, random_state=3)
+    labels = apply_model(model, image).labels
+    assert adjusted_rand(labels, alone.labels) == 1.0
+    renumber = [int(np.bincount(alone.labels[labels == c]).argmax()) for c in range(4)]
+    np.testing.assert_allclose(model.centers, alone.centers[renumber], rtol=1e-12, atol=1e-12)
+
+
 def test_the_study_scale_and_total_weigh_every_image_the_same():
     small = simulate_soil_image((32, 32), random_state=1)[0]
     large = simulate_soil_image((96, 96), random_state=2)[0]
