@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import sklearn
+from scipy.optimize import linear_sum_assignment
 from scipy.special import xlogy
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
@@ -318,6 +319,49 @@ def matched_f1(labels, reference) -> np.ndarray:
     _, codes = np.unique(flat, return_inverse=True)
     return f1_matrix(reference_codes, reference_codes.max() + 1, codes, codes.max() + 1).max(axis=1)
 
+
+
+def match_labels(labels, reference) -> np.ndarray:
+    """Renumber the clusters of ``labels`` after the ``reference`` groups they share most pixels with.
+
+    Each cluster is paired with at most one reference group and each group with at most one
+    cluster, pairs chosen to share as many pixels as possible (the Hungarian method,
+    ``scipy.optimize.linear_sum_assignment``); a paired cluster takes its group's number.
+    Clusters left without a partner (more clusters than groups) are numbered after the largest
+    reference label, largest cluster first. Only the numbers change, not which pixels are
+    grouped together: use it to give two maps of the same pixels matching colours.
+
+    Parameters
+    ----------
+    labels, reference : array_like of int, shape (y, x) or (n_pixels,)
+        Two label maps of the same pixels, e.g. a clustering and the true phases.
+
+    Returns
+    -------
+    ndarray of int, the shape of ``labels``
+
+    Raises
+    ------
+    NanoSIMSError
+        If the maps differ in shape or size, or do not hold whole numbers.
+
+    Examples
+    --------
+    >>> match_labels([[0, 0, 1, 2, 2]], [[3, 3, 0, 0, 0]]).tolist()
+    [[3, 3, 4, 0, 0]]
+    """
+    flat, reference_flat = check_label_map_pair(labels, reference)
+    _, codes = np.unique(flat, return_inverse=True)
+    groups, reference_codes = np.unique(reference_flat, return_inverse=True)
+    n_clusters, n_groups = codes.max() + 1, groups.size
+    shared = np.bincount(codes * n_groups + reference_codes, minlength=n_clusters * n_groups)
+    clusters, partners = linear_sum_assignment(shared.reshape(n_clusters, n_groups), maximize=True)
+    numbers = np.full(n_clusters, -1, dtype=np.int64)
+    numbers[clusters] = groups[partners]
+    unpaired = np.flatnonzero(numbers < 0)
+    unpaired = unpaired[np.argsort(-np.bincount(codes, minlength=n_clusters)[unpaired], kind="stable")]
+    numbers[unpaired] = groups.max() + 1 + np.arange(unpaired.size)
+    return numbers[codes].reshape(np.shape(labels))
 
 
 def _feature_bins(pixels: np.ndarray, bins: int) -> np.ndarray:

@@ -11,6 +11,7 @@ from nanosims_helpers.metrics import (
     calinski_harabasz,
     clustering_entropy,
     davies_bouldin,
+    match_labels,
     score_table,
     silhouette,
 )
@@ -178,3 +179,19 @@ def test_adjusted_rand_needs_maps_of_the_same_pixels():
         adjusted_rand(labels, labels.T)
     with pytest.raises(NanoSIMSError, match="reference"):
         adjusted_rand(labels, np.zeros(23, dtype=int))
+
+
+def test_match_labels_gives_each_cluster_the_number_of_the_group_it_shares_most_pixels_with():
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 5, size=(30, 40))
+    shuffled = np.array([3, 0, 4, 1, 2])[truth]  # the same grouping under other numbers
+    assert np.array_equal(match_labels(shuffled, truth), truth)
+    # one-to-one: cluster 0 shares 2 pixels with group 7, but cluster 1 shares 5, so cluster 1
+    # takes 7, cluster 0 takes 2 (2 pixels, more than cluster 2's 1) and cluster 2 a new number
+    labels = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 2])
+    reference = np.array([7, 7, 2, 2, 7, 7, 7, 7, 7, 2])
+    assert match_labels(labels, reference).tolist() == [2, 2, 2, 2, 7, 7, 7, 7, 7, 8]
+    noisy = np.where(rng.random(truth.shape) < 0.2, 4, shuffled)
+    assert adjusted_rand(match_labels(noisy, truth), noisy) == 1.0
+    with pytest.raises(NanoSIMSError, match="reference"):
+        match_labels(truth, truth[:, :10])
