@@ -151,6 +151,44 @@ def _check_workers(workers) -> int:
     return workers
 
 
+#: Modules the local workers import once, in the process they are forked from (see :func:`_local_worker_settings`).
+WORKER_PRELOAD = ("distributed", "nanosims_helpers.cli", "nanosims_helpers.io.study_outputs")
+
+
+@contextlib.contextmanager
+def _local_worker_settings():
+    """Dask settings under which a ``LocalCluster`` starts workers that spend their CPU time on the jobs.
+
+    Measured on 256 x 256 images (``benchmarks/README.md``), three defaults of Dask cost time here:
+
+    * workers made by ``spawn`` each import NumPy, SciPy, scikit-learn, Matplotlib and Dask again
+      (about 2.5 s of CPU each, at every start): they are forked instead from one server process
+      (``forkserver``) that imported :data:`WORKER_PRELOAD` once, where the platform has it;
+    * ``MALLOC_TRIM_THRESHOLD_=65536`` makes the C allocator hand every freed array back to the
+      system and take it again for the next one: 9 times the page faults of the same job in this
+      process and 30 % more CPU per image; the workers keep the allocator's own default;
+    * the statistical profiler samples every task's stack every 10 ms (about 10 % of the CPU).
+    """
+    import multiprocessing
+
+    import dask
+
+    settings = {
+        "distributed.worker.profile.enabled": False,
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    }
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        settings["distributed.worker.multiprocessing-method"] = "forkserver"
+    with dask.config.set(settings):
+        if settings.get("distributed.worker.multiprocessing-method") == "forkserver":
+            from distributed.utils import get_mp_context
+
+            # after Dask's own choice of modules, which it makes once per process; no effect on a
+            # server already running (a second cluster from the same process): it has them already
+            get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))
+        yield
+
+
 class Runner:
     """Runs jobs in this process, in ``workers`` local processes, or on a Dask scheduler.
 
@@ -210,13 +248,7 @@ class Runner:
                         "and give the address it prints (tcp://HOST:8786)."
                     ) from None
             else:
-                import dask
-
-                # The workers' statistical profiler samples every task's stack every 10 ms: it cost
-                # about 15 % of the CPU time of labelling an image (benchmarks/README.md).
-                with _interrupts_ignored(), warnings.catch_warnings(), dask.config.set(
-                    {"distributed.worker.profile.enabled": False}
-                ):
+                with _interrupts_ignored(), warnings.catch_warnings(), _local_worker_settings():
                     # the scheduler's web page moves to a free port if 8787 is taken: nothing to report
                     warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
                     self._cluster = LocalCluster(
