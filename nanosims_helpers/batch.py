@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -195,8 +196,27 @@ def _start_fork_server() -> None:
 
     # after Dask's own choice of modules, which it makes once per process
     get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))
-    with _interrupts_ignored():
+    with _interrupts_ignored(), _worker_environment():
         forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _worker_environment():
+    """The environment variables Dask gives its workers (one thread for OpenMP and BLAS), set in this process.
+
+    Workers forked from the server get the server's environment, not the one Dask sets when it
+    starts each of them; NumPy and scikit-learn read these variables when the server imports them.
+    """
+    import dask
+
+    wanted = {name: str(value) for name, value in dask.config.get("distributed.nanny.pre-spawn-environ").items()
+              if value is not None and name not in os.environ}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name in wanted:
+            os.environ.pop(name, None)
 
 
 def _local_cluster(workers: int):
