@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -151,12 +152,93 @@ def _check_workers(workers) -> int:
     return workers
 
 
+#: Modules the local workers import once, in the process they are forked from (see :func:`_worker_settings`).
+WORKER_PRELOAD = ("distributed", "nanosims_helpers.cli", "nanosims_helpers.io.study_outputs")
+
+
+def _forking() -> bool:
+    """True where local workers can be forked from a server process (Linux, macOS), not spawned."""
+    import multiprocessing
+
+    return "forkserver" in multiprocessing.get_all_start_methods()
+
+
+def _worker_settings() -> dict:
+    """Dask settings under which a ``LocalCluster`` starts workers that spend their CPU time on the jobs.
+
+    Measured on 256 x 256 images (``benchmarks/README.md``), three defaults of Dask cost time here:
+
+    * workers made by ``spawn`` each import NumPy, SciPy, scikit-learn, Matplotlib and Dask again
+      (about 2 s of CPU each, at every start): they are forked instead from one server process
+      (``forkserver``) that imported :data:`WORKER_PRELOAD` once, where the platform has it;
+    * ``MALLOC_TRIM_THRESHOLD_=65536`` makes the C allocator hand every freed array back to the
+      system and take it again for the next one: 9 times the page faults of the same job in this
+      process and 30 % more CPU per image; the workers keep the allocator's own default;
+    * the statistical profiler samples every task's stack every 10 ms (about 10 % of the CPU).
+    """
+    settings = {
+        "distributed.worker.profile.enabled": False,
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    }
+    if _forking():
+        settings["distributed.worker.multiprocessing-method"] = "forkserver"
+    return settings
+
+
+def _start_fork_server() -> None:
+    """Start the server the workers are forked from, importing :data:`WORKER_PRELOAD` while this process works.
+
+    Started with Ctrl-C ignored, which the workers inherit; no effect if it runs already.
+    """
+    from multiprocessing import forkserver
+
+    from distributed.utils import get_mp_context
+
+    # after Dask's own choice of modules, which it makes once per process
+    get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))
+    with _interrupts_ignored(), _worker_environment():
+        forkserver.ensure_running()
+
+
+@contextlib.contextmanager
+def _worker_environment():
+    """The environment variables Dask gives its workers (one thread for OpenMP and BLAS), set in this process.
+
+    Workers forked from the server get the server's environment, not the one Dask sets when it
+    starts each of them; NumPy and scikit-learn read these variables when the server imports them.
+    """
+    import dask
+
+    wanted = {name: str(value) for name, value in dask.config.get("distributed.nanny.pre-spawn-environ").items()
+              if value is not None and name not in os.environ}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name in wanted:
+            os.environ.pop(name, None)
+
+
+def _local_cluster(workers: int):
+    """A ``LocalCluster`` of ``workers`` single-threaded processes and its client."""
+    from distributed import Client, LocalCluster
+
+    # the scheduler's web server on a free port: on its default (8787, often taken) it warns when it moves
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                           silence_logs=logging.ERROR)
+    return cluster, Client(cluster)
+
+
 class Runner:
     """Runs jobs in this process, in ``workers`` local processes, or on a Dask scheduler.
 
     Use it as a context manager: the local cluster or the connection to the scheduler is made on
     entry and closed on exit, also when the run is interrupted (Ctrl-C stops the local workers).
     Entering a runner that is already open (a function given the caller's runner) reuses it.
+
+    Local workers take 1-3 s to start; where they are forked from a server process (Linux,
+    macOS), they start in the background and the jobs run in this process until they are ready,
+    then go to them. Where a job runs never changes its outcome.
 
     Parameters
     ----------
@@ -187,6 +269,8 @@ class Runner:
         self.progress = progress
         self._cluster = None
         self._client = None
+        self._starting = None  # the local cluster being started in the background: a Future of (cluster, client)
+        self._settings = contextlib.ExitStack()
         self._depth = 0
 
     @property
@@ -198,42 +282,55 @@ class Runner:
 
     def __enter__(self) -> "Runner":
         self._depth += 1
-        if self._depth == 1 and (self.scheduler or self.workers > 1):
-            from distributed import Client, LocalCluster
+        if self._depth == 1 and self.scheduler:
+            from distributed import Client
 
-            if self.scheduler:
-                try:
-                    self._client = Client(self.scheduler, timeout="20s")
-                except OSError as exc:
-                    raise NanoSIMSError(
-                        f"scheduler {self.scheduler}: cannot connect ({exc}); start one with `dask scheduler` "
-                        "and give the address it prints (tcp://HOST:8786)."
-                    ) from None
+            try:
+                self._client = Client(self.scheduler, timeout="20s")
+            except OSError as exc:
+                raise NanoSIMSError(
+                    f"scheduler {self.scheduler}: cannot connect ({exc}); start one with `dask scheduler` "
+                    "and give the address it prints (tcp://HOST:8786)."
+                ) from None
+        elif self._depth == 1 and self.workers > 1:
+            import dask
+            import distributed  # noqa: F401 - its default settings, before some of them are changed
+
+            self._settings.enter_context(dask.config.set(_worker_settings()))
+            if _forking():
+                from concurrent.futures import ThreadPoolExecutor
+
+                _start_fork_server()
+                starter = ThreadPoolExecutor(1, thread_name_prefix="start-workers")
+                self._starting = starter.submit(_local_cluster, self.workers)
+                starter.shutdown(wait=False)
             else:
-                import dask
-
-                # The workers' statistical profiler samples every task's stack every 10 ms: it cost
-                # about 15 % of the CPU time of labelling an image (benchmarks/README.md).
-                with _interrupts_ignored(), warnings.catch_warnings(), dask.config.set(
-                    {"distributed.worker.profile.enabled": False}
-                ):
-                    # the scheduler's web page moves to a free port if 8787 is taken: nothing to report
-                    warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
-                    self._cluster = LocalCluster(
-                        n_workers=self.workers, threads_per_worker=1, processes=True,
-                        dashboard_address=None, silence_logs=logging.ERROR,
-                    )
-                self._client = Client(self._cluster)
+                with _interrupts_ignored():
+                    self._cluster, self._client = _local_cluster(self.workers)
         return self
 
     def __exit__(self, *exc_info) -> None:
         self._depth -= 1
         if self._depth:
             return  # entered again by a function the owner called: the owner closes it
-        for resource in (self._client, self._cluster):
-            if resource is not None:
-                resource.close()
-        self._client = self._cluster = None
+        try:
+            self._workers_ready(wait=True)
+        finally:
+            for resource in (self._client, self._cluster):
+                if resource is not None:
+                    resource.close()
+            self._client = self._cluster = None
+            self._settings.close()
+
+    def _workers_ready(self, wait: bool) -> bool:
+        """True once the local workers started in the background are up (waiting for them if ``wait``)."""
+        if self._starting is None:
+            return True
+        if not wait and not self._starting.done():
+            return False
+        starting, self._starting = self._starting, None
+        self._cluster, self._client = starting.result()
+        return True
 
     def run(self, function, jobs, *, labels, desc: str = "images", reraise: bool = False):
         """Run ``function(*job)`` for every job; yield an :class:`Outcome` as each one finishes.
@@ -259,27 +356,28 @@ class Runner:
         """
         jobs, labels = list(jobs), list(labels)
         with tqdm(total=len(jobs), desc=desc, unit="image", file=sys.stderr, disable=self._hide_bar()) as bar:
-            outcomes = self._serial(function, jobs, labels, reraise) if self._client is None else self._distributed(
-                function, jobs, labels, reraise
-            )
-            for outcome in outcomes:
+            for outcome in self._outcomes(function, jobs, labels, reraise):
                 bar.update()
                 yield outcome
 
     def _hide_bar(self):
         return None if self.progress is None else not self.progress
 
-    @staticmethod
-    def _serial(function, jobs, labels, reraise):
-        for index, (job, label) in enumerate(zip(jobs, labels)):
-            yield attempt(function, index, label, *job, reraise=reraise)
+    def _outcomes(self, function, jobs, labels, reraise):
+        """Jobs in this process while the local workers start (or without workers), then on the workers."""
+        waiting = list(range(len(jobs)))
+        while waiting and not (self._workers_ready(wait=False) and self._client is not None):
+            index = waiting.pop(0)
+            yield attempt(function, index, labels[index], *jobs[index], reraise=reraise)
+        if waiting:
+            yield from self._distributed(function, jobs, labels, reraise, waiting)
 
-    def _distributed(self, function, jobs, labels, reraise):
+    def _distributed(self, function, jobs, labels, reraise, indices):
         from distributed import as_completed
 
         futures = {
-            self._client.submit(attempt, function, index, label, *job, reraise=reraise, pure=False): index
-            for index, (job, label) in enumerate(zip(jobs, labels))
+            self._client.submit(attempt, function, index, labels[index], *jobs[index], reraise=reraise, pure=False):
+            index for index in indices
         }
         try:
             for future in as_completed(futures):

@@ -135,6 +135,24 @@ def test_serial_runner_keeps_order_warnings_and_errors():
         Runner(workers=0)
 
 
+def _pid_after(seconds):
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_local_workers_take_over_from_this_process_once_started():
+    here = os.getpid()
+    with Runner(workers=2, progress=False) as runner:
+        first = list(runner.run(_pid_after, [(0.0,), (0.0,)], labels=["a", "b"]))
+        assert [(o.index, o.value) for o in first] == [(0, here), (1, here)]  # at once, while the workers start
+        deadline = time.monotonic() + 90
+        while next(runner.run(_pid_after, [(0.1,)], labels=["c"])).value == here:
+            assert time.monotonic() < deadline, "the local workers did not start"
+        later = list(runner.run(_pid_after, [(0.3,)] * 4, labels=list("defg")))
+    assert sorted(o.index for o in later) == [0, 1, 2, 3]
+    assert here not in {o.value for o in later} and len({o.value for o in later}) == 2  # both workers, not here
+
+
 def test_one_line_names_the_input_once():
     assert one_line("data/a.tif", "a.tif: bad\n header") == "data/a.tif: bad header"
     assert one_line("data/a.tif", "data/a.tif: bad") == "data/a.tif: bad"
@@ -157,7 +175,7 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path):
 def test_ctrl_c_stops_the_workers_and_leaves_only_whole_files(folder, tmp_path):
     images = tmp_path / "many"
     images.mkdir()
-    for index in range(10):  # enough images that the run is still going when it is interrupted
+    for index in range(40):  # enough images that the run is still going when the workers are up and it is interrupted
         (images / f"soil_{index:02d}.tif").write_bytes((folder / f"soil_{index % 3}.tif").read_bytes())
     out = tmp_path / "out"
     command = [sys.executable, "-m", "nanosims_helpers", str(images), "--out", str(out), "--joint", "-k", "3",
@@ -166,8 +184,9 @@ def test_ctrl_c_stops_the_workers_and_leaves_only_whole_files(folder, tmp_path):
                                env=dict(os.environ, MPLBACKEND="Agg"))
     try:
         deadline = time.monotonic() + 120
-        while not list(out.glob("*_labels.tif")) and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.1)
+        while (not list(out.glob("*_labels.tif")) or len(psutil.Process(process.pid).children(recursive=True)) < 3) \
+                and process.poll() is None and time.monotonic() < deadline:  # the first images are labelled here
+            time.sleep(0.1)                                                    # while the workers start
         workers = psutil.Process(process.pid).children(recursive=True)
         assert process.poll() is None and len(workers) >= 2
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: every process of the command
@@ -183,4 +202,4 @@ def test_ctrl_c_stops_the_workers_and_leaves_only_whole_files(folder, tmp_path):
         assert tifffile.imread(labels).shape == (48, 48)
     for png in out.glob("*.png"):
         assert png.read_bytes().endswith(b"IEND\xaeB`\x82")
-    assert len(list(out.glob("*_labels.tif"))) < 10  # it was stopped before the end
+    assert len(list(out.glob("*_labels.tif"))) < 40  # it was stopped before the end

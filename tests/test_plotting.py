@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Circle
@@ -17,6 +18,7 @@ from nanosims_helpers.plot import (
     plot_cluster_map,
     plot_cluster_profiles,
     plot_comparison,
+    plot_overview,
     plot_parallel_coordinates,
     plot_pca_scatter,
     plot_sweep,
@@ -123,6 +125,84 @@ def test_plot_channels_errors(image, argument, kwargs, match):
     target = image if argument == "image" else image.counts
     with pytest.raises(NanoSIMSError, match=match):
         plot_channels(target, **kwargs)
+
+
+# plot_overview ----------------------------------------------------------------------------------
+
+
+def rendered(fig):
+    """The figure as drawn, RGB 0-1, at the dpi it is saved at by the command line."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3] / 255.0
+
+
+def test_overview_shows_every_mass_with_its_contrast_range(image):
+    fig = plot_overview(image, np.zeros(SHAPE, int), percentile=(5, 95), ncols=2)
+    ax = fig.axes[0]
+    texts = [text.get_text() for text in ax.texts]
+    lows = [float(text[2:]) for text in texts if text.startswith("≤ ")]
+    highs = [float(text[2:]) for text in texts if text.startswith("≥ ")]
+    assert [text for text in texts if text in MASSES] == list(MASSES)
+    for index in range(len(MASSES)):
+        low, high = np.percentile(image.counts[:, :, index], (5, 95))
+        channel = next(shown for shown in ax.images if shown.get_array().shape == SHAPE
+                       and np.array_equal(shown.get_array(), image.counts[:, :, index]))
+        assert channel.get_clim() == pytest.approx((low, high))
+        assert (lows[index], highs[index]) == pytest.approx((low, high), rel=5e-3)  # 3 significant digits
+    assert "percentiles 5 to 95" in texts[1] and "4 µm wide" in texts[1]
+
+
+def test_overview_title_and_legend_of_a_study_model(image, labels):
+    fig = plot_overview(image, labels, title="soil.tif: kmeans, k = 4", n_clusters=4)
+    ax = fig.axes[0]
+    assert ax.texts[0].get_text() == "soil.tif: kmeans, k = 4"
+    assert "4 clusters" in [text.get_text() for text in ax.texts]
+    assert legend_texts(ax) == ["cluster 0 (48.8 %)", "cluster 1 (50.0 %)", "cluster 2 (1.2 %)", "cluster 3 (0.0 %)"]
+    np.testing.assert_allclose(legend_colors(ax), cluster_colors(4))
+
+
+def test_overview_draws_the_map_in_cluster_colours_where_the_clusters_are(image, labels):
+    fig = plot_overview(image, labels)
+    pixels = rendered(fig)
+    map_image = next(shown for shown in fig.axes[0].images if np.array_equal(shown.get_array(), labels))
+    left, right, bottom, top = map_image.get_extent()
+    height = pixels.shape[0]
+    row = round((top + bottom) / 2)  # data y runs down from the top of the figure, as rows do
+
+    def colour_at(fraction):
+        return pixels[min(row, height - 1), round(left + fraction * (right - left))]
+
+    colors = cluster_colors(3)[:, :3]
+    np.testing.assert_allclose(colour_at(0.25), colors[0], atol=0.01)
+    np.testing.assert_allclose(colour_at(0.75), colors[1], atol=0.01)
+    corner = pixels[round(top + 0.05 * (bottom - top)), round(left + 0.05 * (right - left))]
+    np.testing.assert_allclose(corner, colors[2], atol=0.01)
+
+
+def test_overview_keeps_the_aspect_of_the_image(image, labels):
+    fig = plot_overview(image, labels)
+    for shown in fig.axes[0].images:
+        if shown.get_array().shape == SHAPE:
+            left, right, bottom, top = shown.get_extent()
+            assert (bottom - top) / (right - left) == pytest.approx(SHAPE[0] / SHAPE[1], abs=0.01)
+    assert max(right - left, bottom - top) == 512  # the map is the last image drawn
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"labels": np.zeros((3, 3), int)}, "labels"),
+        ({"n_clusters": 2}, "0 .. 1"),
+        ({"percentile": (99, 1)}, "percentile"),
+        ({"ncols": 0}, "ncols"),
+        ({"image": np.ones((4, 4, 2))}, "NanoSIMSImage"),
+    ],
+)
+def test_overview_errors(image, labels, change, match):
+    arguments = {"image": image, "labels": labels, **change}
+    with pytest.raises(NanoSIMSError, match=match):
+        plot_overview(arguments.pop("image"), arguments.pop("labels"), **arguments)
 
 
 # plot_cluster_map -------------------------------------------------------------------------------
@@ -363,6 +443,7 @@ def test_every_plot_renders_to_png(tmp_path, image, values, labels, components, 
         "pca": plot_pca_scatter(components[0], labels, components[1]).figure,
         "sweep": plot_sweep(sweep_table, knee=4).figure,
         "comparison": plot_comparison({"a": labels, "b": labels}),
+        "overview": plot_overview(image, labels),
     }
     for name, fig in figures.items():
         path = tmp_path / f"{name}.png"

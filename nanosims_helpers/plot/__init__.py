@@ -10,14 +10,14 @@ parallel coordinates and the PCA scatter can be read side by side. Fonts are enl
 of a teaching room (``PROJECTOR_STYLE``, applied while each function draws).
 
 The plots live in four modules named by what they draw, all imported here:
-:mod:`~nanosims_helpers.plot.maps` (channels, cluster map, comparison of maps),
+:mod:`~nanosims_helpers.plot.maps` (channels, cluster map, comparison of maps, an overview of both),
 :mod:`~nanosims_helpers.plot.profiles` (cluster profiles, parallel coordinates, cluster
 fractions per image),
 :mod:`~nanosims_helpers.plot.scatter` (PCA scatter, score over k) and
 :mod:`~nanosims_helpers.plot.ratios` (HSI ratio image, atom % per cluster).
 """
 
-from .maps import plot_channels, plot_cluster_map, plot_comparison
+from .maps import plot_channels, plot_cluster_map, plot_comparison, plot_overview
 from .profiles import SPREADS, plot_cluster_fractions, plot_cluster_profiles, plot_parallel_coordinates
 from .ratios import plot_atom_percent, plot_ratio_hsi
 from .scatter import plot_pca_scatter, plot_sweep
@@ -32,6 +32,7 @@ __all__ = [
     "plot_cluster_map",
     "plot_cluster_profiles",
     "plot_comparison",
+    "plot_overview",
     "plot_atom_percent",
     "plot_parallel_coordinates",
     "plot_pca_scatter",

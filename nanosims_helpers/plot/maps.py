@@ -1,13 +1,16 @@
-"""Image-shaped plots: the mass channels, a cluster map, and label maps side by side."""
+"""Image-shaped plots: the mass channels, a cluster map, label maps side by side, and an overview of both."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
 
 from ..errors import NanoSIMSError
 from ..io.image import check_image
-from ..validation import check_cluster_labels, check_percentile_range
+from ..validation import check_cluster_labels, check_percentile_range, check_whole_number
 from .style import (
     _area_fractions,
     _axes_grid,
@@ -61,13 +64,23 @@ def plot_channels(image, *, cmap="viridis", percentile=(1, 99), ncols=4, fig=Non
     fig, axes = _axes_grid(image.shape[2], ncols, fig, panel_size=(3.8, 3.3))
     for index, ax in enumerate(axes):
         channel = image.counts[:, :, index]
-        vmin, vmax = np.percentile(channel, (lower, upper))
-        shown = ax.imshow(channel, cmap=cmap, vmin=vmin, vmax=max(vmax, vmin + 1.0), interpolation="nearest")
+        vmin, vmax = _contrast_range(channel, lower, upper)
+        shown = ax.imshow(channel, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
         ax.set(title=image.masses[index], xticks=[], yticks=[])
         fig.colorbar(shown, ax=ax, label="counts", extend="both", shrink=0.9)
-    field = "" if image.pixel_size_um is None else f", {image.shape[1] * image.pixel_size_um:.3g} µm wide"
-    fig.suptitle(f"{image.name}{field}; colour scale per channel: percentiles {lower:g} to {upper:g}")
+    fig.suptitle(_channels_caption(image, lower, upper))
     return fig
+
+
+def _contrast_range(channel, lower, upper):
+    """The colour scale of one channel: its ``lower`` and ``upper`` percentiles, at least 1 count apart."""
+    vmin, vmax = np.percentile(channel, (lower, upper))
+    return vmin, max(vmax, vmin + 1.0)
+
+
+def _channels_caption(image, lower, upper):
+    field = "" if image.pixel_size_um is None else f", {image.shape[1] * image.pixel_size_um:.3g} µm wide"
+    return f"{image.name}{field}; colour scale per channel: percentiles {lower:g} to {upper:g}"
 
 
 @_projector_readable
@@ -121,11 +134,16 @@ def plot_cluster_map(labels, *, names=None, ax=None, cmap="tab10", n_clusters=No
     colors = cluster_colors(n_clusters, cmap)
     legend = _legend_labels(_area_fractions(flat, n_clusters), names)
     ax = ax if ax is not None else _new_axes((7.5, 5.5))
-    norm = BoundaryNorm(np.arange(n_clusters + 1) - 0.5, n_clusters)
-    ax.imshow(label_map, cmap=ListedColormap(colors), norm=norm, interpolation="nearest")
+    _draw_labels(ax, label_map, colors)
     ax.set(title=f"{n_clusters} clusters", xticks=[], yticks=[])
     _cluster_legend(ax, colors, legend)
     return ax
+
+
+def _draw_labels(ax, label_map, colors, **imshow_options):
+    """Draw cluster ``i`` of ``label_map`` in ``colors[i]``, every pixel as it is (no interpolation)."""
+    norm = BoundaryNorm(np.arange(len(colors) + 1) - 0.5, len(colors))
+    ax.imshow(label_map, cmap=ListedColormap(colors), norm=norm, interpolation="nearest", **imshow_options)
 
 
 @_projector_readable
@@ -169,3 +187,137 @@ def plot_comparison(maps, *, ncols=3, cmap="tab10", fig=None):
         plot_cluster_map(getattr(labels, "labels", labels), ax=ax, cmap=cmap)
         ax.set_title(title)
     return fig
+
+
+
+#: Dots per inch at which :func:`plot_overview` draws one screen pixel per pixel of its layout.
+OVERVIEW_DPI = 80
+#: Largest side, in screen pixels, of each ion image and of the cluster map in :func:`plot_overview`.
+OVERVIEW_PANEL = 256
+OVERVIEW_MAP = 512
+_MARGIN, _HEADER, _GAP, _ABOVE, _BELOW, _STRIP, _LEGEND = 16, 64, 24, 28, 40, 10, 260
+
+
+@_projector_readable
+def plot_overview(image, labels, *, title=None, n_clusters=None, ncols=4, cmap="viridis", percentile=(1, 99)):
+    """One figure of an image and its clustering: every ion image with its colour scale, then the cluster map.
+
+    Made to be saved for many images (``nanosims-cluster`` writes one per image): everything is
+    drawn in one frameless axes on a fixed grid of screen pixels, so the figure needs no layout
+    pass. Each ion image is drawn 256 screen pixels on its longer side, with its mass name above
+    and its colour scale below (the colours span the ``percentile`` range of that channel; pixels
+    beyond it take the end colours); the cluster map is drawn 512 pixels on its longer side, with
+    a legend of the clusters' areas. Save it at ``dpi=OVERVIEW_DPI`` for one screen pixel per
+    pixel of the layout.
+
+    Parameters
+    ----------
+    image : NanoSIMSImage
+        The image to show.
+    labels : array_like of int, shape (y, x)
+        Cluster number 0..k-1 of each pixel of ``image``.
+    title : str, optional
+        First line of the figure; the image's name by default.
+    n_clusters : int, optional
+        Number of clusters of the model that made the map, when the image may lack the last
+        ones (a study model): fixes the colours and the legend, as in :func:`plot_cluster_map`.
+    ncols : int
+        Ion images per row.
+    cmap : str
+        Colormap of the ion images.
+    percentile : (float, float)
+        Contrast of each ion image, as in :func:`plot_channels`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``image`` is not a NanoSIMSImage, ``labels`` is not a label map of its pixels, or
+        ``n_clusters``, ``ncols`` or ``percentile`` are invalid.
+
+    Examples
+    --------
+    >>> from nanosims_helpers import NanoSIMSImage
+    >>> image = NanoSIMSImage(np.arange(32.0).reshape(4, 4, 2), ("12C", "16O"))
+    >>> figure = plot_overview(image, np.array([[0, 0, 1, 1]] * 4), title="demo")
+    >>> [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    ['cluster 0 (50.0 %)', 'cluster 1 (50.0 %)']
+    """
+    check_image(image)
+    lower, upper = check_percentile_range(percentile, "percentile")
+    flat, n_clusters = check_cluster_labels(labels, image.shape[:2], allow_empty=True, n_clusters=n_clusters)
+    n_masses = image.shape[2]
+    ncols = min(check_whole_number(ncols, "ncols", minimum=1), n_masses)
+    panel, drawn_map = _fitted(image.shape[:2], OVERVIEW_PANEL), _fitted(image.shape[:2], OVERVIEW_MAP)
+    row_height = _ABOVE + panel[0] + _BELOW
+    map_top = _HEADER + math.ceil(n_masses / ncols) * row_height + _ABOVE
+    width = max(ncols * (OVERVIEW_PANEL + _GAP) - _GAP, OVERVIEW_MAP + _LEGEND) + 2 * _MARGIN
+    figure, ax = _pixel_axes(width, map_top + drawn_map[0] + _MARGIN)
+    ax.text(width / 2, 6, title or image.name, ha="center", va="top", fontsize="x-large")
+    ax.text(width / 2, 34, _channels_caption(image, lower, upper), ha="center", va="top")
+    for index in range(n_masses):
+        row, col = divmod(index, ncols)
+        left = _MARGIN + col * (OVERVIEW_PANEL + _GAP) + (OVERVIEW_PANEL - panel[1]) // 2
+        _draw_channel(ax, image.counts[:, :, index], image.masses[index], (_HEADER + row * row_height + _ABOVE, left),
+                      panel, cmap, (lower, upper))
+    left = _MARGIN + (width - 2 * _MARGIN - OVERVIEW_MAP - _LEGEND) // 2 + (OVERVIEW_MAP - drawn_map[1]) // 2
+    colors = cluster_colors(n_clusters)
+    _draw_labels(ax, flat.reshape(image.shape[:2]), colors, extent=_extent((map_top, left), drawn_map))
+    ax.text(left + drawn_map[1] / 2, map_top - 4, f"{n_clusters} clusters", ha="center", va="bottom", fontsize="large")
+    legend = _legend_labels(_area_fractions(flat, n_clusters), None)
+    _cluster_legend(ax, colors, legend, anchor=(left + drawn_map[1] + 12, map_top), transform=ax.transData)
+    return figure
+
+
+def _fitted(shape, longest):
+    """(height, width) in screen pixels of an image of ``shape`` drawn ``longest`` pixels on its longer side."""
+    scale = longest / max(shape)
+    return round(shape[0] * scale), round(shape[1] * scale)
+
+
+def _extent(corner, size):
+    """``imshow``'s extent (left, right, bottom, top) of a box of ``size`` (height, width) at ``corner`` (top, left)."""
+    (top, left), (height, width) = corner, size
+    return left, left + width, top + height, top
+
+
+def _pixel_axes(width, height):
+    """A figure of ``width`` x ``height`` screen pixels (at ``OVERVIEW_DPI``) and one frameless axes over all of it,
+    its data coordinates the screen pixels from the top left corner."""
+    figure = Figure(figsize=(width / OVERVIEW_DPI, height / OVERVIEW_DPI), dpi=OVERVIEW_DPI)
+    ax = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set(xlim=(0, width), ylim=(height, 0))
+    ax.set_axis_off()
+    return figure, ax
+
+
+def _draw_channel(ax, channel, mass, corner, size, cmap, percentile):
+    """One ion image at ``corner`` (top, left), ``size`` screen pixels: its mass above, its colour scale below."""
+    vmin, vmax = _contrast_range(channel, *percentile)
+    shrunk = size[1] < channel.shape[1]
+    ax.imshow(channel, cmap=cmap, vmin=vmin, vmax=vmax, extent=_extent(corner, size),
+              interpolation="antialiased" if shrunk else "nearest")
+    top, left = corner
+    ax.text(left + size[1] / 2, top - 4, mass, ha="center", va="bottom", fontsize="large")
+    strip = top + size[0] + 6
+    left = left + size[1] / 2 - OVERVIEW_PANEL / 2
+    ax.imshow(np.linspace(0.0, 1.0, OVERVIEW_PANEL)[None], cmap=cmap, aspect="auto", interpolation="nearest",
+              extent=_extent((strip, left), (_STRIP, OVERVIEW_PANEL)))
+    below = strip + _STRIP + 2
+    ax.text(left, below, f"≤ {_rounded(vmin)}", ha="left", va="top")
+    ax.text(left + OVERVIEW_PANEL / 2, below, "counts", ha="center", va="top")
+    ax.text(left + OVERVIEW_PANEL, below, f"≥ {_rounded(vmax)}", ha="right", va="top")
+
+
+def _rounded(value):
+    """``value`` to 3 significant digits, without an exponent below a million.
+
+    Examples
+    --------
+    >>> _rounded(6034.2), _rounded(12.0), _rounded(0.25)
+    ('6030', '12', '0.25')
+    """
+    return f"{float(f'{value:.3g}'):g}"

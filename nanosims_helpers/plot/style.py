@@ -46,7 +46,8 @@ def _projector_readable(function):
             drawn = function(*args, **kwargs)
             figure = getattr(drawn, "figure", drawn)
             own_figure = kwargs.get("ax") is None and kwargs.get("fig") is None
-            if own_figure and any(ax.get_legend() is not None for ax in figure.axes):
+            has_legend = any(ax.get_legend() is not None for ax in figure.axes)
+            if own_figure and has_legend and figure.get_layout_engine() is not None:
                 figure.draw_without_rendering()
         return drawn
 
@@ -157,8 +158,11 @@ def _area_fractions(flat, n_clusters):
     return np.bincount(flat, minlength=n_clusters) / flat.size
 
 
-def _cluster_legend(ax, colors, labels):
-    """One colour swatch per cluster, outside the axes on the right."""
+def _cluster_legend(ax, colors, labels, anchor=(1.02, 1.0), transform=None):
+    """One colour swatch per cluster, its upper left corner at ``anchor``: by default outside the axes on the right.
+
+    ``transform`` says what ``anchor`` is in: the axes' fraction by default, ``ax.transData`` for data.
+    """
     handles = [
         Patch(facecolor=color, edgecolor="black", linewidth=0.5, label=label)
         for color, label in zip(colors, labels)
@@ -166,7 +170,8 @@ def _cluster_legend(ax, colors, labels):
     ax.legend(
         handles=handles,
         loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
+        bbox_to_anchor=anchor,
+        bbox_transform=transform,
         borderaxespad=0.0,
         ncols=1 if len(handles) <= 12 else 2,
         frameon=False,
