@@ -37,6 +37,7 @@ from .isotopes import parse_ratios, resolve_ratios
 from .metrics import score_table
 from .pipeline import COUNT_METHODS, DEFAULT_METHOD, METHODS, cluster_features, cluster_image, default_preprocessing
 from .preprocessing import PREPROCESSING, preprocess
+from .split_half import TOLERANCE_PX, recommend_k
 from .study import STUDY_SAMPLE_SIZE
 
 __all__ = [
@@ -323,9 +324,6 @@ def choose_k(image, scaled, args: argparse.Namespace):
     NanoSIMSError
         If the image has too few pixels for ``--k-max`` clusters.
     """
-    # Imported here: kneed loads scipy.signal, which takes seconds and is not needed for --help or a fixed k.
-    from .split_half import TOLERANCE_PX, recommend_k
-
     cluster = partial(
         cluster_image, method=args.method, preprocessing=_preprocessing(args), masses=list(image.masses),
         n_components=args.components or DEFAULT_COMPONENTS,

@@ -480,3 +480,21 @@ def test_settings_changed_while_drawing_are_kept(monkeypatch):
 
     draw_first_figure()
     assert matplotlib.rcParams["interactive"] is True
+
+
+def test_comparison_matched_to_the_truth_gives_each_phase_one_colour(labels):
+    swapped = np.array([2, 0, 1])[labels]  # the same grouping under other numbers
+    extra = swapped.copy()
+    extra[20:, :6] = 7  # a fourth cluster inside phase 0, smaller than what is left of it
+    fig = plot_comparison({"swapped": swapped, "extra": extra, "truth": labels}, match_to="truth")
+    shown = [ax.get_images()[0] for ax in fig.axes[:3]]
+    np.testing.assert_array_equal(shown[0].get_array(), labels)
+    expected = labels.copy()
+    expected[20:, :6] = 3  # unmatched: the first number after the truth's
+    np.testing.assert_array_equal(shown[1].get_array(), expected)
+    # the same number has the same colour in every panel
+    colours = [image.cmap(image.norm(np.arange(4))) for image in shown]
+    np.testing.assert_allclose(colours[0], colours[1])
+    np.testing.assert_allclose(colours[1], colours[2])
+    with pytest.raises(NanoSIMSError, match="match_to='truth'"):
+        plot_comparison({"swapped": swapped}, match_to="truth")

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from ..errors import NanoSIMSError
 from ..io.image import check_image
+from ..metrics import match_labels
 from ..validation import check_cluster_labels, check_percentile_range, check_whole_number
 from .style import (
     _area_fractions,
@@ -147,11 +148,11 @@ def _draw_labels(ax, label_map, colors, **imshow_options):
 
 
 @_projector_readable
-def plot_comparison(maps, *, ncols=3, cmap="tab10", fig=None):
+def plot_comparison(maps, *, ncols=3, cmap="tab10", fig=None, match_to=None):
     """Show several label maps side by side, titled, for comparing clusterings.
 
     Cluster numbers of two clusterings need not match (cluster 0 of one may be cluster 2 of the
-    other): compare shapes, not colours.
+    other): compare shapes, not colours, or give ``match_to``.
 
     Parameters
     ----------
@@ -164,6 +165,11 @@ def plot_comparison(maps, *, ncols=3, cmap="tab10", fig=None):
         Palette, see :func:`cluster_colors`.
     fig : matplotlib.figure.Figure, optional
         Empty figure to draw into; a new one by default.
+    match_to : str, optional
+        Title of the map the others are matched to, e.g. ``"true phases"``: every other map's
+        clusters are renumbered after the groups of that map they share most pixels with
+        (:func:`nanosims_helpers.metrics.match_labels`), so the same colour means the same
+        phase in every panel.
 
     Returns
     -------
@@ -172,19 +178,31 @@ def plot_comparison(maps, *, ncols=3, cmap="tab10", fig=None):
     Raises
     ------
     NanoSIMSError
-        If ``maps`` is empty or not a dict, or a map is not a (y, x) label map.
+        If ``maps`` is empty or not a dict, a map is not a (y, x) label map, or ``match_to``
+        is not one of the titles.
 
     Examples
     --------
     >>> maps = {"k-means": np.array([[0, 1], [1, 1]]), "PCA + k-means": np.array([[0, 0], [1, 1]])}
     >>> [ax.get_title() for ax in plot_comparison(maps).axes]
     ['k-means', 'PCA + k-means']
+    >>> truth = {"truth": np.array([[0, 1], [1, 1]]), "swapped": np.array([[1, 0], [0, 0]])}
+    >>> [ax.get_images()[0].get_array().tolist() for ax in plot_comparison(truth, match_to="truth").axes]
+    [[[0, 1], [1, 1]], [[0, 1], [1, 1]]]
     """
     if not isinstance(maps, dict) or not maps:
         raise NanoSIMSError("maps: expected a non-empty dict of title -> label map: {'k-means': labels}.")
+    maps = {title: getattr(labels, "labels", labels) for title, labels in maps.items()}
+    n_clusters = None
+    if match_to is not None:
+        if match_to not in maps:
+            raise NanoSIMSError(f"match_to={match_to!r}: not one of the titles {list(maps)}.")
+        maps = {title: labels if title == match_to else match_labels(labels, maps[match_to])
+                for title, labels in maps.items()}
+        n_clusters = max(int(np.max(labels)) for labels in maps.values()) + 1  # one colour per number
     fig, axes = _axes_grid(len(maps), ncols, fig, panel_size=(6.0, 4.5))
     for ax, (title, labels) in zip(axes, maps.items()):
-        plot_cluster_map(getattr(labels, "labels", labels), ax=ax, cmap=cmap)
+        plot_cluster_map(labels, ax=ax, cmap=cmap, n_clusters=n_clusters)
         ax.set_title(title)
     return fig
 
