@@ -82,9 +82,9 @@ STUDY_PREPROCESSING = "composition"
 MODEL_FORMAT = "nanosims-study-model"
 MODEL_FORMAT_VERSION = 2
 
-_MODEL_KEYS = ("format", "format_version", "kit_version", "n_clusters", "masses", "feature_mean", "feature_scale",
-               "reference_total", "smoothing_px", "beta", "centers", "random_state", "images", "pixels_per_image",
-               "sample_pixels", "dropped_masses")
+_MODEL_KEYS = ("format", "format_version", "kit_version", "method", "preprocessing", "n_clusters", "masses",
+               "feature_mean", "feature_scale", "reference_total", "smoothing_px", "beta", "centers", "random_state",
+               "images", "pixels_per_image", "sample_pixels", "dropped_masses")
 
 
 def _frozen(array) -> np.ndarray:
@@ -631,6 +631,8 @@ def model_dict(model: StudyModel) -> dict:
         "format": MODEL_FORMAT,
         "format_version": MODEL_FORMAT_VERSION,
         "kit_version": model.kit_version,
+        "method": model.method,
+        "preprocessing": model.preprocessing,
         "n_clusters": model.n_clusters,
         "masses": list(model.masses),
         "feature_mean": model.feature_mean.tolist(),
@@ -744,6 +746,11 @@ def load_model(path) -> StudyModel:
 
 
 def _model_from(values: dict) -> StudyModel:
+    if (values["method"], values["preprocessing"]) != ("spatial", STUDY_PREPROCESSING):
+        raise NanoSIMSError(
+            f"method {values['method']!r} on {values['preprocessing']!r} features: this kit's study models use the "
+            f"spatial method on {STUDY_PREPROCESSING!r} features; fit the study again."
+        )
     masses = values["masses"]
     if not isinstance(masses, list) or not all(isinstance(m, str) and m.strip() for m in masses) or len(
         {normalize_mass_name(m) for m in masses}

@@ -271,6 +271,7 @@ def test_a_saved_and_loaded_model_labels_exactly_as_before(model, simulated, tmp
     path = save_model(model, tmp_path / "model.json")
     values = json.loads(path.read_text())  # plain JSON
     assert values["masses"] == list(SOIL_MASSES) and values["feature_scale"] == model.feature_scale.tolist()
+    assert (values["method"], values["preprocessing"]) == ("spatial", "composition")
     assert values["kit_version"] == model.kit_version and values["n_clusters"] == 4
     loaded = load_model(path)
     assert np.array_equal(loaded.centers, model.centers)
@@ -307,6 +308,7 @@ BAD_MODELS = {
     "no reference total": lambda v: json.dumps(_edit(v, reference_total=0)),
     "a negative Potts weight": lambda v: json.dumps(_edit(v, beta=-1)),
     "a k-means model of an earlier kit": lambda v: json.dumps(_edit(v, format_version=1)),
+    "another method": lambda v: json.dumps(_edit(v, method="kmeans", preprocessing="asinh")),
     "NaN in a centre": lambda v: json.dumps(_edit(v, centers=[[float("nan")] * 7] + v["centers"][1:])),
     "k that does not match": lambda v: json.dumps(_edit(v, n_clusters=5)),
     "repeated masses": lambda v: json.dumps(_edit(v, masses=["12C"] * 7)),
@@ -317,7 +319,8 @@ BAD_MESSAGES = {
     "a key missing": r"lacks \['centers'\]", "a newer format": "format 99",
     "centres for other masses": "one feature per mass", "a scale of 0": "feature_scale.*above 0",
     "a scale for other masses": "feature_mean: expected 7", "no reference total": "reference_total=0",
-    "a negative Potts weight": "beta=-1", "a k-means model of an earlier kit": "earlier kit", "NaN in a centre": "NaN",
+    "a negative Potts weight": "beta=-1", "another method": "method 'kmeans' on 'asinh'",
+    "a k-means model of an earlier kit": "earlier kit", "NaN in a centre": "NaN",
     "k that does not match": "n_clusters is 5", "repeated masses": "distinct", "text centres": "centers",
 }
 
