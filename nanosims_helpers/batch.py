@@ -223,9 +223,10 @@ def _local_cluster(workers: int):
     """A ``LocalCluster`` of ``workers`` single-threaded processes and its client."""
     from distributed import Client, LocalCluster
 
-    # the scheduler's web server on a free port: on its default (8787, often taken) it warns when it moves
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           silence_logs=logging.ERROR)
+    # the scheduler's web server on a free port of this machine only: on its default (8787 on every
+    # network interface, often taken) it warns when it moves
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     return cluster, Client(cluster)
 
 
@@ -314,7 +315,9 @@ class Runner:
         if self._depth:
             return  # entered again by a function the owner called: the owner closes it
         try:
-            self._workers_ready(wait=True)
+            # every job has run (here, if the workers never came): a failed start is not the run's failure
+            with contextlib.suppress(NanoSIMSError):
+                self._workers_ready(wait=True)
         finally:
             for resource in (self._client, self._cluster):
                 if resource is not None:
@@ -329,7 +332,13 @@ class Runner:
         if not wait and not self._starting.done():
             return False
         starting, self._starting = self._starting, None
-        self._cluster, self._client = starting.result()
+        try:
+            self._cluster, self._client = starting.result()
+        except Exception as exc:  # Dask's own errors: a worker process that cannot start, no free port
+            raise NanoSIMSError(
+                f"the {self.workers} local worker processes could not start ({type(exc).__name__}: {exc}); run "
+                "with --workers 1, or, in a script of your own, start them under `if __name__ == \"__main__\":`."
+            ) from exc
         return True
 
     def run(self, function, jobs, *, labels, desc: str = "images", reraise: bool = False):

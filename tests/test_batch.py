@@ -153,6 +153,24 @@ def test_local_workers_take_over_from_this_process_once_started():
     assert here not in {o.value for o in later} and len({o.value for o in later}) == 2  # both workers, not here
 
 
+def test_workers_that_cannot_start_stop_the_run_with_one_clear_error(monkeypatch):
+    def no_cluster(workers, delay):
+        time.sleep(delay)
+        raise RuntimeError("Nanny failed to start.")
+
+    monkeypatch.setattr("nanosims_helpers.batch._local_cluster", lambda workers: no_cluster(workers, 0.0))
+    with Runner(workers=2, progress=False) as runner:
+        done = []
+        with pytest.raises(NanoSIMSError, match=r"the 2 local worker processes could not start \(RuntimeError: Nanny"):
+            for outcome in runner.run(_pid_after, [(0.05,)] * 200, labels=range(200)):
+                done.append(outcome.value)
+        assert len(done) < 200 and set(done) <= {os.getpid()}  # jobs ran here until the failure showed
+    # a run whose jobs all ended here before the failure showed is not failed by it
+    monkeypatch.setattr("nanosims_helpers.batch._local_cluster", lambda workers: no_cluster(workers, 1.0))
+    with Runner(workers=2, progress=False) as runner:
+        assert [o.value for o in runner.run(abs, [(-1,)], labels=["a"])] == [1]
+
+
 def test_one_line_names_the_input_once():
     assert one_line("data/a.tif", "a.tif: bad\n header") == "data/a.tif: bad header"
     assert one_line("data/a.tif", "data/a.tif: bad") == "data/a.tif: bad"
