@@ -476,10 +476,20 @@ def _micro_clusters(table: np.ndarray, n_micro: int, fit_sample_size: int, rando
     return labels, cluster_means(table, labels, kept.size)[0], counts[kept]
 
 
+def largest_first(sizes) -> np.ndarray:
+    """New number of each cluster when they are numbered by size, largest first (ties keep their order).
+
+    Examples
+    --------
+    >>> largest_first([3, 9, 0, 9]).tolist()
+    [2, 0, 3, 1]
+    """
+    order = np.argsort(-np.asarray(sizes), kind="stable")
+    rank = np.empty(order.size, dtype=np.intp)
+    rank[order] = np.arange(order.size)
+    return rank
+
+
 def _order_by_size(groups: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Renumber ``groups`` (one label per item) so that group 0 has the largest total weight."""
-    totals = np.bincount(groups, weights=weights)
-    order = np.argsort(-totals, kind="stable")
-    renumber = np.empty_like(order)
-    renumber[order] = np.arange(order.size)
-    return renumber[groups]
+    return largest_first(np.bincount(groups, weights=weights))[groups]

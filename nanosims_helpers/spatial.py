@@ -31,13 +31,13 @@ from threadpoolctl import threadpool_limits
 
 from .clustering import ClusterResult, fit_kmeans
 from .errors import NanoSIMSError
-from .hierarchical import regroup_clusters
+from .hierarchical import largest_first, regroup_clusters
 from .preprocessing import preprocess
 from .validation import check_features, check_finite_array, check_n_clusters
 
 __all__ = [
-    "assign_phases", "core_mask", "core_phases", "edge_strength", "largest_first", "phase_centers", "potts_icm",
-    "smooth_counts", "spatial_map",
+    "assign_phases", "core_mask", "core_phases", "edge_strength", "phase_centers", "potts_icm", "smooth_counts",
+    "spatial_map",
 ]
 
 #: Gaussian smoothing (pixels) of the counts before the phases are found.
@@ -292,20 +292,6 @@ def spatial_map(
     labels = assign_phases(features, centers, beta)
     rank = largest_first(np.bincount(labels.ravel(), minlength=n_clusters))
     return ClusterResult(rank[labels], centers[np.argsort(rank)], features)
-
-
-def largest_first(sizes) -> np.ndarray:
-    """New number of each cluster when they are numbered by size, largest first (ties keep their order).
-
-    Examples
-    --------
-    >>> largest_first([3, 9, 0, 9]).tolist()
-    [2, 0, 3, 1]
-    """
-    order = np.argsort(-np.asarray(sizes), kind="stable")
-    rank = np.empty(order.size, dtype=np.intp)
-    rank[order] = np.arange(order.size)
-    return rank
 
 
 def phase_centers(table, groups, n_clusters: int) -> np.ndarray:

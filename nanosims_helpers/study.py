@@ -47,6 +47,7 @@ import numpy as np
 from .batch import Outcome, Runner
 from .clustering import ClusterResult
 from .errors import NanoSIMSError
+from .hierarchical import largest_first
 from .io.files import replacing
 from .io.image import NanoSIMSImage, check_image, normalize_mass_name
 from .io.loading import load_image
@@ -59,7 +60,6 @@ from .spatial import (
     assign_phases,
     core_mask,
     core_phases,
-    largest_first,
     phase_centers,
     smooth_counts,
 )
@@ -338,11 +338,10 @@ def _image_sample(image: NanoSIMSImage, index: int, n_pixels: int, random_state:
     fit = smooth_counts(image.counts, FIT_SMOOTHING_PX)
     assign = smooth_counts(image.counts, ASSIGN_SMOOTHING_PX)
     core = np.flatnonzero(core_mask(composition_transform(fit, masses=image.masses)))
+    fit, assign = (table.reshape(-1, table.shape[-1]) for table in (fit, assign))
     rng = np.random.default_rng([random_state, index])
     core_rows = np.sort(rng.choice(core, min(n_pixels, core.size), replace=False))
-    any_rows = np.sort(rng.choice(fit.shape[0] * fit.shape[1], min(n_pixels, fit.shape[0] * fit.shape[1]),
-                                  replace=False))
-    fit, assign = (table.reshape(-1, table.shape[-1]) for table in (fit, assign))
+    any_rows = np.sort(rng.choice(len(fit), min(n_pixels, len(fit)), replace=False))
     return ImageSample(fit[core_rows], assign[core_rows], fit[any_rows], assign[any_rows],
                        _typical_total(image.counts))
 

@@ -207,7 +207,6 @@ def plot_comparison(maps, *, ncols=3, cmap="tab10", fig=None, match_to=None):
     return fig
 
 
-
 #: Dots per inch at which :func:`plot_overview` draws one screen pixel per pixel of its layout.
 OVERVIEW_DPI = 80
 #: Largest side, in screen pixels, of each ion image and of the cluster map in :func:`plot_overview`.
