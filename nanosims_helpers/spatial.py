@@ -33,7 +33,7 @@ from .clustering import ClusterResult, fit_kmeans
 from .errors import NanoSIMSError
 from .hierarchical import largest_first, regroup_clusters
 from .preprocessing import preprocess
-from .validation import check_features, check_finite_array, check_n_clusters
+from .validation import check_features, check_finite_array, check_n_clusters, check_non_negative
 
 __all__ = [
     "assign_phases", "core_mask", "core_phases", "edge_strength", "phase_centers", "potts_icm", "smooth_counts",
@@ -94,8 +94,7 @@ def smooth_counts(counts, sigma_px: float) -> np.ndarray:
     (9.0, True)
     """
     values = check_finite_array(counts, "counts", ndim=(3,))
-    if isinstance(sigma_px, bool) or not isinstance(sigma_px, (int, float, np.number)) or not sigma_px >= 0:
-        raise NanoSIMSError(f"sigma_px={sigma_px!r}: give a smoothing width in pixels, 0 or more.")
+    check_non_negative(sigma_px, "sigma_px", "a smoothing width in pixels")
     if sigma_px == 0:
         return values.copy()
     return ndimage.gaussian_filter(values, (sigma_px, sigma_px, 0), mode="reflect")
@@ -206,8 +205,7 @@ def potts_icm(costs, labels, beta: float = POTTS_BETA, n_sweeps: int = POTTS_SWE
             f"labels: expected whole numbers 0 .. {n_labels - 1} in a map of shape {costs.shape[:2]}, "
             f"got shape {labels.shape}."
         )
-    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.number)) or not beta >= 0:
-        raise NanoSIMSError(f"beta={beta!r}: give a neighbour weight of 0 or more.")
+    check_non_negative(beta, "beta", "a neighbour weight")
     if isinstance(n_sweeps, bool) or not isinstance(n_sweeps, (int, np.integer)) or n_sweeps < 1:
         raise NanoSIMSError(f"n_sweeps={n_sweeps!r}: give a whole number of sweeps, 1 or more.")
     for _ in range(n_sweeps):

@@ -63,7 +63,7 @@ from .spatial import (
     phase_centers,
     smooth_counts,
 )
-from .validation import check_finite_array, check_n_clusters
+from .validation import check_finite_array, check_n_clusters, check_non_negative
 
 __all__ = [
     "MODEL_FORMAT", "STUDY_PREPROCESSING", "STUDY_SAMPLE_SIZE", "ImageSample", "StudyModel", "StudySample",
@@ -91,12 +91,6 @@ def _frozen(array) -> np.ndarray:
     array = np.array(array, dtype=float)
     array.setflags(write=False)
     return array
-
-
-def _non_negative(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
-        raise NanoSIMSError(f"{name}={value!r}: give a number, 0 or more.")
-    return float(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,14 +163,14 @@ class StudyModel:
             object.__setattr__(self, name, _frozen(values))
         object.__setattr__(self, "centers", _frozen(centers))
         object.__setattr__(self, "masses", masses)
-        reference = _non_negative(self.reference_total, "reference_total")
+        reference = check_non_negative(self.reference_total, "reference_total")
         if not 0 < reference < np.inf:
             raise NanoSIMSError(
                 f"reference_total={self.reference_total!r}: give the typical counts per pixel, above 0."
             )
         object.__setattr__(self, "reference_total", reference)
-        object.__setattr__(self, "smoothing_px", _non_negative(self.smoothing_px, "smoothing_px"))
-        object.__setattr__(self, "beta", _non_negative(self.beta, "beta"))
+        object.__setattr__(self, "smoothing_px", check_non_negative(self.smoothing_px, "smoothing_px"))
+        object.__setattr__(self, "beta", check_non_negative(self.beta, "beta"))
         for name in ("images", "dropped_masses"):
             object.__setattr__(self, name, tuple(str(item) for item in getattr(self, name)))
 

@@ -43,6 +43,28 @@ def check_finite_array(array, name: str, ndim: tuple[int, ...] = (2, 3)) -> np.n
     return values
 
 
+def check_non_negative(value, name: str, what: str = "a number") -> float:
+    """Return ``value`` as a float after checking it is a number >= 0 (not a bool, not NaN).
+
+    Raises
+    ------
+    NanoSIMSError
+        Naming ``name`` and asking for ``what``, 0 or more.
+
+    Examples
+    --------
+    >>> check_non_negative(0, "beta")
+    0.0
+    >>> check_non_negative(-1, "sigma_px", "a smoothing width in pixels")
+    Traceback (most recent call last):
+    ...
+    nanosims_helpers.errors.NanoSIMSError: sigma_px=-1: give a smoothing width in pixels, 0 or more.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
+        raise NanoSIMSError(f"{name}={value!r}: give {what}, 0 or more.")
+    return float(value)
+
+
 def check_n_clusters(n_clusters, n_samples: int, name: str = "n_clusters") -> int:
     """Return ``n_clusters`` as an int after checking 2 <= n_clusters <= n_samples.
 
