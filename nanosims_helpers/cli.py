@@ -33,7 +33,7 @@ from .io.outputs import (
     write_isotope_outputs,
     write_outputs,
 )
-from .isotopes import parse_ratios, resolve_ratios
+from .isotopes import parse_ratios, split_for_ratios
 from .metrics import score_table
 from .pipeline import COUNT_METHODS, DEFAULT_METHOD, METHODS, cluster_features, cluster_image, default_preprocessing
 from .preprocessing import PREPROCESSING, preprocess
@@ -345,10 +345,13 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     """
     _check_not_folder(path)
     auto = args.clusters == "auto"
-    loaded = load_image(path, keep_planes=auto)  # the planes give the two halves of the split-half check
-    if args.ratios:
-        resolve_ratios(loaded, args.ratios)  # a missing mass fails now, not after the clustering
-    image = loaded.for_clustering(args.masses)  # without --masses: every ion mass, SE and the like left out
+    # the planes give the two halves of the split-half check, and of the held-out counts of --ratios
+    loaded = load_image(path, keep_planes=auto or bool(args.ratios))
+    whole = loaded.for_clustering(args.masses)  # without --masses: every ion mass, SE and the like left out
+    image, split = whole, None
+    if args.ratios:  # clusters found on half the counts of the ratios' masses, tested on the other half
+        split = split_for_ratios(loaded, args.ratios, whole.masses, random_state=args.seed)
+        image = split.selection.select(whole.masses)
     preprocessing = _preprocessing(args)
     scaled = preprocess(image.counts, preprocessing, masses=image.masses)
     choice = choose_k(image, scaled, args) if auto else None
@@ -376,8 +379,8 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     }
     if args.ratios:
         record.update(write_isotope_outputs(loaded, result.labels, args.ratios, args.out, prefix,
-                                            args.min_region_pixels))
-    write_outputs(image, scaled, result.labels, record, args.out, prefix, shown=loaded)
+                                            args.min_region_pixels, split=split))
+    write_outputs(whole, scaled, result.labels, record, args.out, prefix, shown=loaded)
     return record
 
 
@@ -466,7 +469,7 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
         model_file = str(args.model) if model is not None else study_outputs.STUDY_FILES["model"]
         if model is None:
             sample = sample_study(paths, masses=args.masses, sample_size=args.sample_size or STUDY_SAMPLE_SIZE,
-                                  random_state=args.seed, runner=active)
+                                  random_state=args.seed, runner=active, ratios=args.ratios)
             for failure in sample.failures:
                 found[failure.index] = summary_row(paths[failure.index], prefixes[failure.index], failure)
             rows[:] = [found[i] for i in sorted(found)]
