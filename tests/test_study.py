@@ -441,7 +441,7 @@ def test_joint_with_ratios_measures_the_study_clusters_of_every_image(run_cli, s
         expected = isotope_table(image, labels, "13C/12C", split=held_out)
         np.testing.assert_allclose(written["numerator_counts"], expected["numerator_counts"])
         np.testing.assert_allclose(written["ratio_of_sums"], expected["ratio_of_sums"])
-        assert written["numerator_counts"].sum() < 0.6 * image.channel("13C").sum()
+        assert 0.45 < written["numerator_counts"].sum() / image.channel("13C").sum() < 0.55
         assert (written["test_counts"] == "held-out half: binomial thinning, random_state 0").all()
         assert (out / f"soil_{seed}_regions.csv").exists()
     summary = pd.read_csv(out / "summary.csv")
