@@ -75,7 +75,9 @@ examples:
       k-means on the first 3 principal components
   {PROG} image.im --out results --masses 12C,16O,12C14N --preprocessing asinh+zscore
   {PROG} image.im --out results --ratios 13C/12C,12C15N/12C14N --min-region-pixels 20
-      also isotope ratios per cluster and per region, with counting errors and enrichment
+      also isotope ratios per cluster and per region, with counting errors and enrichment tests:
+      the clusters are found on half the counts of these masses (odd/even planes, or each ion
+      sent to a half at random, seeded by --seed) and tested on the other half
   {PROG} study/ --out results --joint -k 5 --workers 2
       one model for all images of study/: the spatial method's phases found once, on pixels of
       every image (cluster 2 is the same phase in every image), 2 images at a time; also writes
@@ -196,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ratios", type=_ratio_list, metavar="A/B,...",
         help="also write STEM_isotopes.csv and STEM_regions.csv for these ratios, minor isotope first, "
-        "e.g. 13C/12C,12C15N/12C14N (12C15N/12C14N is read as 15N/14N)",
+        "e.g. 13C/12C,12C15N/12C14N (12C15N/12C14N is read as 15N/14N; A/B=0.37 gives a reference); "
+        "clustered on half the counts of their masses, tested on the other half",
     )
     parser.add_argument(
         "--min-region-pixels", type=lambda text: _whole_number(text, 2, expected="a whole number of pixels",

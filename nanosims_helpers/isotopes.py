@@ -57,10 +57,11 @@ from .split_half import CountSplit, hold_out_counts, with_split
 from .validation import check_cluster_labels
 
 __all__ = [
-    "AIR_15N_14N", "DEFAULT_RATIOS", "ISOTOPE_COLUMNS", "REFERENCE_RATIOS", "UPPER_LIMIT_CONFIDENCE", "VPDB_13C_12C",
-    "VSMOW_17O_16O", "VSMOW_18O_16O", "Ratio", "atom_percent", "benjamini_hochberg", "check_groups",
-    "enrichment_test", "finish_table", "group_ratios", "isotope_table", "parse_ratios", "poisson_upper_limit",
-    "ratio_of_sums", "resolve_ratios", "split_for_ratios", "warn_undefined",
+    "AIR_15N_14N", "ALL_COUNTS", "DEFAULT_RATIOS", "ISOTOPE_COLUMNS", "OTHER_ISOTOPES", "REFERENCE_RATIOS",
+    "UPPER_LIMIT_CONFIDENCE", "VPDB_13C_12C", "VSMOW_17O_16O", "VSMOW_18O_16O", "Ratio", "atom_percent",
+    "benjamini_hochberg", "check_groups", "control_group", "counts_to_test", "enrichment_test", "finish_table",
+    "group_ratios", "isotope_table", "parse_ratios", "poisson_upper_limit", "ratio_of_sums", "resolve_ratios",
+    "split_for_ratios", "warn_undefined",
 ]
 
 #: 13C/12C of the Vienna Pee Dee Belemnite standard (Craig 1957, as used by the IAEA). Other values
@@ -353,7 +354,9 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (false discovery rate); NaN stays NaN.
 
     Call a row significant when its adjusted p-value is below the false discovery rate you
-    accept (e.g. 0.05): among such rows, that fraction or fewer are expected to be false.
+    accept (e.g. 0.05): among such rows, that fraction or fewer are expected to be false. The
+    adjusted values need no cap at 1: the running minimum from the largest p-value down starts at
+    that p-value itself (its factor m / m is 1), so none exceeds it.
 
     Examples
     --------
@@ -366,7 +369,7 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     order = valid[np.argsort(p[valid], kind="stable")]
     m = order.size
     scaled = p[order] * m / np.arange(1, m + 1)
-    adjusted[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    adjusted[order] = np.minimum.accumulate(scaled[::-1])[::-1]
     return adjusted
 
 

@@ -272,7 +272,8 @@ def test_atom_percent_error_covers_the_true_atom_percent_on_both_sides():
     assert 0.66 <= (miss <= 1).mean() <= 0.70 and 0.94 <= (miss <= 2).mean() <= 0.96
 
 
-def test_benjamini_hochberg_is_capped_at_one():
+def test_benjamini_hochberg_never_exceeds_the_largest_p_value():
+    # with p-values near 1 the factors m / rank reach 3, yet the step-up minimum ends at the largest p
     np.testing.assert_allclose(benjamini_hochberg([0.9, 0.95, 0.6]), [0.95, 0.95, 0.95])
     np.testing.assert_allclose(benjamini_hochberg([0.8, 0.7]), [0.8, 0.8])
     np.testing.assert_allclose(benjamini_hochberg([0.6, 0.99, 0.98]), [0.99, 0.99, 0.99])
