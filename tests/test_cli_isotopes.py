@@ -101,3 +101,16 @@ def test_counts_that_cannot_be_split_are_a_one_line_error_with_the_way_out(run_c
     save_image_tiff(NanoSIMSImage(image.counts * 1.01, image.masses), path)  # one plane of fractional counts
     code, _, err = run_cli(path, "--out", tmp_path / "out", "-k", 3, "--ratios", RATIOS)
     assert code == 1 and err.count("\n") == 1 and "without the dead-time correction" in err
+
+
+def test_clusters_on_masses_no_ratio_uses_are_tested_on_all_counts(run_cli, tmp_path, labelled_tif):
+    code, _, err = run_cli(labelled_tif, "--out", tmp_path, "-k", 3, "--masses", "16O,27Al16O,56Fe16O",
+                           "--ratios", RATIOS)
+    assert (code, err) == (0, "")
+    written = pd.read_csv(tmp_path / "soil_isotopes.csv")
+    labels = tifffile.imread(tmp_path / "soil_labels.tif").astype(int)
+    expected = isotope_table(load_image(labelled_tif), labels, RATIOS)  # every count: none chose the clusters
+    assert (written["test_counts"] == "all").all()
+    np.testing.assert_allclose(written["numerator_counts"], expected["numerator_counts"])
+    scores = json.loads((tmp_path / "soil_scores.json").read_text())
+    assert scores["count_split"]["held_out_masses"] == [] and scores["test_counts"] == "all"
