@@ -321,21 +321,28 @@ def _image(item) -> NanoSIMSImage:
 
 def _sample_one(item, index: int, n_pixels: int, masses, random_state: int, ratios=None):
     """Read one image; return its masses and :func:`_image_sample` of them (of the selection half of
-    the ratios' masses, with ``ratios``: see :func:`study_selection`)."""
+    the ratios' masses, with ``ratios``: see :func:`study_split`)."""
     loaded = _image(item)
-    image = study_selection(loaded, loaded.for_clustering(masses).masses, ratios, random_state)
+    image = loaded.for_clustering(masses)  # without masses: every ion mass (SE and the like left out)
+    split = study_split(loaded, image.masses, ratios, random_state)
+    if split is not None:
+        image = split.selection.select(image.masses)
     return image.masses, _image_sample(image, index, n_pixels, random_state)
 
 
-def study_selection(image: NanoSIMSImage, masses, ratios, random_state: int, split=None) -> NanoSIMSImage:
-    """The counts of ``masses`` a study model is fitted on and labels: with ``ratios``, only the
-    selection half of their masses (:func:`~nanosims_helpers.isotopes.split_for_ratios` with the
-    study's seed, the same split in the sample and in the labelling), so that the tests of the
-    clusters use counts neither the fit nor the labelling saw."""
+def study_split(image: NanoSIMSImage, masses, ratios, random_state: int):
+    """The split of ``image``'s counts a study model is fitted on and labels with ``ratios``; None without.
+
+    The selection half of the ratios' masses
+    (:func:`~nanosims_helpers.isotopes.split_for_ratios` with the study's seed, so the same split in
+    the sample and in the labelling): the tests of the clusters use counts neither the fit nor the
+    labelling saw. ``masses`` the image lacks are left to the caller's own error.
+    """
     if not ratios:
-        return image.select(masses)
-    split = split or split_for_ratios(image, ratios, masses, random_state=random_state)
-    return split.selection.select(masses)
+        return None
+    have = {normalize_mass_name(m) for m in image.masses}
+    present = [m for m in masses if normalize_mass_name(m) in have]
+    return split_for_ratios(image, ratios, present, random_state=random_state)
 
 
 def _image_sample(image: NanoSIMSImage, index: int, n_pixels: int, random_state: int) -> ImageSample:
@@ -412,7 +419,7 @@ def sample_study(
         Where to read the images (:class:`~nanosims_helpers.batch.Runner`); here by default.
     ratios : str or sequence, optional
         Isotope ratios to be tested on the clusters: the sample holds only the selection half of
-        their masses' counts (:func:`study_selection`).
+        their masses' counts (:func:`study_split`).
 
     Returns
     -------

@@ -24,10 +24,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import NanoSIMSError
-from ..isotopes import split_for_ratios
 from ..metrics import score_table
 from ..plot import plot_cluster_fractions
-from ..study import StudyModel, apply_model, save_model, study_selection
+from ..study import StudyModel, apply_model, save_model, study_split
 from .files import replacing
 from .loading import load_image
 from .outputs import DEFAULT_MIN_REGION_PIXELS, kit_version, write_csv, write_isotope_outputs, write_outputs
@@ -102,7 +101,7 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
     What each worker runs for one image of ``nanosims-cluster --joint``/``--model``; with
     ``ratios`` also the isotope tables (:func:`~nanosims_helpers.io.outputs.write_isotope_outputs`),
     of clusters labelled on half the counts of the ratios' masses and tested on the other half
-    (:func:`~nanosims_helpers.study.study_selection`, with the model's seed: a ``--joint`` model
+    (:func:`~nanosims_helpers.study.study_split`, with the model's seed: a ``--joint`` model
     was fitted on the same halves). A model fitted on these images without ``ratios`` has seen
     the held-out halves.
 
@@ -115,8 +114,8 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
         raise NanoSIMSError(f"{path}: the folder holds no image files; give image files or their folder.")
     image = load_image(path)
     # with ratios, labelled on half the counts of their masses (as the model was fitted), tested on the other half
-    split = split_for_ratios(image, ratios, model.masses, random_state=model.random_state) if ratios else None
-    result = apply_model(model, study_selection(image, model.masses, ratios, model.random_state, split))
+    split = study_split(image, model.masses, ratios, model.random_state)
+    result = apply_model(model, image if split is None else split.selection)
     used = image.select(model.masses)
     scores = _scores(result.features, result.labels, model.random_state)
     record = {
