@@ -21,7 +21,7 @@ import tifffile
 
 from nanosims_helpers.batch import Outcome, Runner, attempt, one_line
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.io.files import PARTIAL_PREFIX, remove_partial_files, replacing
+from nanosims_helpers.io.files import MANIFEST_NAME, PARTIAL_PREFIX, remove_partial_files, replacing
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.synthetic import simulate_soil_image
 
@@ -202,7 +202,8 @@ def test_ctrl_c_stops_the_workers_and_leaves_only_whole_files(folder, tmp_path):
                                env=dict(os.environ, MPLBACKEND="Agg"))
     try:
         deadline = time.monotonic() + 120
-        while (not list(out.glob("*_labels.tif")) or len(psutil.Process(process.pid).children(recursive=True)) < 3) \
+        while (not list(out.glob(".nanosims-run-*/*_labels.tif"))
+               or len(psutil.Process(process.pid).children(recursive=True)) < 3) \
                 and process.poll() is None and time.monotonic() < deadline:  # the first images are labelled here
             time.sleep(0.1)                                                    # while the workers start
         workers = psutil.Process(process.pid).children(recursive=True)
@@ -215,7 +216,9 @@ def test_ctrl_c_stops_the_workers_and_leaves_only_whole_files(folder, tmp_path):
     assert "interrupted" in process.stderr.read()
     gone, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive
-    assert not list(out.glob(".*"))  # no temporary file left behind
+    assert [p.name for p in out.glob(".*")] == [MANIFEST_NAME]  # no temporary file or folder left behind
+    summary = pd.read_csv(out / "summary.csv")  # the images finished before the interrupt, each with its row
+    assert sorted(summary["output_prefix"]) == sorted(p.name[:-len("_labels.tif")] for p in out.glob("*_labels.tif"))
     for labels in out.glob("*_labels.tif"):
         assert tifffile.imread(labels).shape == (48, 48)
     for png in out.glob("*.png"):

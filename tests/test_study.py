@@ -447,7 +447,7 @@ def test_joint_with_ratios_measures_the_study_clusters_of_every_image(run_cli, s
 
 
 def test_model_option_reports_images_without_its_masses(run_cli, study_dir, tmp_path):
-    assert run_cli(study_dir, "--out", tmp_path / "a", "--joint", "-k", 3, "--sample-size", 900)[0] == 0
+    assert run_cli(study_dir, "--out", tmp_path / "a", "--joint", "-k", 3, "--sample-size", 1000)[0] == 0
     few = tmp_path / "few.tif"
     save_image_tiff(simulate_soil_image((64, 64), random_state=5)[0].select(["12C", "16O"]), few)
     code, _, err = run_cli(few, study_dir / "soil_11.tif", "--out", tmp_path / "b", "--model",
@@ -464,7 +464,7 @@ def test_model_option_reports_images_without_its_masses(run_cli, study_dir, tmp_
     (["--joint"], "--joint needs a number of clusters, e.g. --joint -k 5"),
     (["--model", "m.json", "-k", "3"], "fixes k and the masses; leave out -k"),
     (["--joint", "--model", "m.json"], "not allowed with"),
-    (["--sample-size", "100"], "--sample-size applies only to --joint"),
+    (["--sample-size", "5000"], "--sample-size applies only to --joint"),
     (["--workers", "2", "--scheduler", "tcp://x:1"], "not allowed with"),
     (["--workers", "0"], "use 1 or more"),
 ])
@@ -505,7 +505,7 @@ def test_joint_says_which_masses_it_left_out(run_cli, study_dir, tmp_path):
         (images / f"soil_{seed}.tif").write_bytes((study_dir / f"soil_{seed}.tif").read_bytes())
     image = simulate_soil_image((64, 64), random_state=7)[0]
     save_image_tiff(image.select([m for m in SOIL_MASSES if m != "13C"]), images / "no_13c.tif")
-    code, _, err = run_cli(images, "--out", tmp_path / "out", "--joint", "-k", 3, "--sample-size", 900)
+    code, _, err = run_cli(images, "--out", tmp_path / "out", "--joint", "-k", 3, "--sample-size", 1000)
     assert code == 0 and err.count("\n") == 1
     assert "warning: masses left out of the study model: 13C (not in" in err and "no_13c.tif" in err
     values = json.loads((tmp_path / "out" / "model.json").read_text())
