@@ -128,7 +128,8 @@ class RunFolder:
     Use it as a context manager. On entry the folder is created if needed, locked against other
     runs, and left-overs of killed runs are removed; the run writes into :attr:`staging`. Then
     :meth:`keep` moves the files the run keeps into the folder, in place of the files of the
-    earlier run; a run that ends without :meth:`keep` leaves the folder as it was.
+    earlier run; a run that ends without :meth:`keep` leaves the folder as it was (and removes it
+    if it made it).
 
     Parameters
     ----------
@@ -156,6 +157,7 @@ class RunFolder:
         self.path = Path(path)
         self.staging = None
         self._lock = None
+        self._created = False
 
     def __enter__(self) -> "RunFolder":
         return self if self.staging is not None else self.open()
@@ -163,6 +165,7 @@ class RunFolder:
     def open(self) -> "RunFolder":
         """Create and lock the folder and make :attr:`staging` (what entering does); return the folder."""
         try:
+            self._created = not self.path.exists()
             self.path.mkdir(parents=True, exist_ok=True)
             self._lock = _lock_folder(self.path)
             for stale in self.path.glob(f"{STAGING_PREFIX}*"):  # of runs that were killed: the lock is ours
@@ -180,6 +183,8 @@ class RunFolder:
         try:
             if self.staging is not None:
                 shutil.rmtree(self.staging, ignore_errors=True)
+            if self._created and not any(self.path.iterdir()):  # made for a run that kept nothing
+                self.path.rmdir()
         finally:
             self._unlock()
 

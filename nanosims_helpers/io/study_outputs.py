@@ -205,9 +205,8 @@ def study_fractions_table(files, prefixes, sums) -> pd.DataFrame:
     pixels = np.array([image["pixels"] for image in sums])
     totals = pixels.sum(axis=1)
     table = pd.DataFrame({"file": [str(f) for f in files], "output_prefix": list(prefixes), "pixels": totals})
-    for cluster in range(pixels.shape[1]):
-        table[f"cluster_{cluster}"] = pixels[:, cluster] / totals
-    return table
+    fractions = pd.DataFrame(pixels / totals[:, None], columns=[f"cluster_{c}" for c in range(pixels.shape[1])])
+    return pd.concat([table, fractions], axis=1)  # at once: a column at a time fragments a table of many clusters
 
 
 def write_study_fractions_png(fractions: pd.DataFrame, path) -> Path:
