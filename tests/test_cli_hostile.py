@@ -260,17 +260,16 @@ def test_a_run_that_clusters_nothing_keeps_the_earlier_results(run_cli, images, 
 def test_only_the_files_of_images_with_a_summary_row_are_kept(tmp_path, capsys):
     out = tmp_path / "out"
     with RunFolder(out) as folder:
-        for prefix in ("a", "a_2", "b", "c"):  # a and a_2 done, b failed, c finished after the interrupt
+        for prefix in ("a", "a_2", "b", "c"):  # a done, a_2 and b failed, c finished after the interrupt
             (folder.staging / f"{prefix}_labels.tif").write_bytes(b"II*")
         (folder.staging / "model.json").write_text("{}")
         rows = [{"file": "a.tif", "output_prefix": "a", "status": "ok"},
                 {"file": "b.tif", "output_prefix": "b", "status": "failed"},
-                {"file": "x/a.tif", "output_prefix": "a_2", "status": "ok"}]
+                {"file": "x/a.tif", "output_prefix": "a_2", "status": "failed"}]
         assert cli.finish_run(folder, rows, ["a", "b", "a_2", "c"], "interrupted") == 130
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST_NAME, "a_2_labels.tif", "a_labels.tif", "model.json",
-                                                     "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST_NAME, "a_labels.tif", "model.json", "summary.csv"]
     assert pd.read_csv(out / "summary.csv")["output_prefix"].tolist() == ["a", "b", "a_2"]
-    assert capsys.readouterr().err == (f"nanosims-cluster: interrupted after 2 of 4 image(s) clustered, 1 failed; "
+    assert capsys.readouterr().err == (f"nanosims-cluster: interrupted after 1 of 4 image(s) clustered, 2 failed; "
                                        f"see {out / 'summary.csv'}\n")
 
 
