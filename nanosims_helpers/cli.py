@@ -3,7 +3,9 @@
 For every input image it writes, into the output folder, a label map (TIFF), cluster profiles
 (CSV), scores and settings (JSON) and an overview figure (PNG), see :mod:`nanosims_helpers.io.outputs`,
 plus one ``summary.csv`` over all inputs. A bad input is reported in one line and skipped;
-the exit status is 0 when every input was clustered, 1 when any failed, 2 for a bad command line.
+the exit status is 0 when every input was clustered, 1 when any failed or the run could not go on,
+2 for a bad command line, 130 when interrupted. A run writes aside and then replaces the earlier
+run's files in the output folder as a whole, or leaves them as they were (:func:`finish_run`).
 
 ``--joint`` clusters every input with one model fitted on the whole study, ``--model`` with a
 saved one (:mod:`nanosims_helpers.study`, files in :mod:`nanosims_helpers.io.study_outputs`);
@@ -96,7 +98,9 @@ STEM_scores.json (scores and every setting used) and STEM_overview.png; with --r
 STEM_isotopes.csv and STEM_regions.csv; over all inputs, {SUMMARY_NAME}. With --joint or
 --model also model.json (--joint), study_profiles.csv (each cluster over the study),
 study_fractions.csv and study_fractions.png (area of each cluster in each image).
-Exit status: 0 all inputs clustered, 1 some failed, 2 bad command line.
+Exit status: 0 all inputs clustered, 1 some failed or the run could not go on, 2 bad command line
+(nothing ran), 130 interrupted. A run that clusters an input replaces the files of the earlier run
+in DIR; one that clusters none, fails or is interrupted leaves them as they were.
 """
 
 
