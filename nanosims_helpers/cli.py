@@ -157,10 +157,17 @@ def _seed(text: str) -> int:
 
 def _scheduler(text: str) -> str:
     """Parse ``--scheduler``: a Dask scheduler's address (its form only; :class:`Runner` connects)."""
-    try:
+    with _usage_error(prefix="scheduler "):
         return check_scheduler_address(text)
+
+
+@contextlib.contextmanager
+def _usage_error(prefix: str):
+    """Turn the kit's error in the block into argparse's (the message without ``prefix``)."""
+    try:
+        yield
     except NanoSIMSError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("scheduler ")) from None
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(prefix)) from None
 
 
 def _mass_list(text: str) -> list[str]:
