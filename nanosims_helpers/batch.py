@@ -165,7 +165,7 @@ def check_scheduler_address(address) -> str:
     >>> check_scheduler_address("http://127.0.0.1:8787/status")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    nanosims_helpers.errors.NanoSIMSError: scheduler 'http://127.0.0.1:8787/status': a web address (the dashboard?) ...
+    nanosims_helpers.errors.NanoSIMSError: scheduler 'http://127.0.0.1:8787/status': a web address (the dashboard?)...
     """
     text = str(address).strip()
     scheme, _, place = text.rpartition("://")
@@ -207,7 +207,7 @@ def worker_limit(requested: int, n_jobs: int) -> tuple[int, str | None]:
 
     Examples
     --------
-    >>> worker_limit(1000, 3)[0]
+    >>> worker_limit(1000, 1)[0]
     1
     >>> worker_limit(1, 50)
     (1, None)

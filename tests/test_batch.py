@@ -199,7 +199,8 @@ def test_ctrl_c_stops_the_workers_and_leaves_only_whole_files(folder, tmp_path):
     command = [sys.executable, "-m", "nanosims_helpers", str(images), "--out", str(out), "--joint", "-k", "3",
                "--masses", FEW, "--workers", "2"]  # the command starts and stops its own 2 local workers
     process = subprocess.Popen(command, cwd=REPO, start_new_session=True, stderr=subprocess.PIPE, text=True,
-                               env=dict(os.environ, MPLBACKEND="Agg"))
+                               env=dict(os.environ, MPLBACKEND="Agg"),
+                               preexec_fn=_ctrl_c_as_in_a_terminal)
     try:
         deadline = time.monotonic() + 120
         while (not list(out.glob(".nanosims-run-*/*_labels.tif"))
@@ -224,3 +225,8 @@ def test_ctrl_c_stops_the_workers_and_leaves_only_whole_files(folder, tmp_path):
     for png in out.glob("*.png"):
         assert png.read_bytes().endswith(b"IEND\xaeB`\x82")
     assert len(list(out.glob("*_labels.tif"))) < 40  # it was stopped before the end
+
+
+def _ctrl_c_as_in_a_terminal():
+    """Let the command take Ctrl-C even when the tests run as a background job, where SIGINT is ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

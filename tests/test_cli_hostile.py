@@ -411,7 +411,8 @@ def test_a_study_of_many_clusters_raises_no_table_warning():
 def test_ctrl_c_while_the_command_starts_is_one_line(images, tmp_path):
     command = Path(sys.executable).with_name("nanosims-cluster")
     process = subprocess.Popen([str(command), str(images), "--out", str(tmp_path / "out"), "-k", "2"],
-                               stderr=subprocess.PIPE, text=True, env=dict(os.environ, MPLBACKEND="Agg"))
+                               stderr=subprocess.PIPE, text=True, env=dict(os.environ, MPLBACKEND="Agg"),
+                               preexec_fn=_ctrl_c_as_in_a_terminal)
     try:
         time.sleep(0.3)  # within the seconds the kit takes to load
         process.send_signal(signal.SIGINT)
@@ -421,3 +422,8 @@ def test_ctrl_c_while_the_command_starts_is_one_line(images, tmp_path):
             process.kill()
     assert process.stderr.read() == "nanosims-cluster: interrupted while starting; nothing was written\n"
     assert not (tmp_path / "out").exists()
+
+
+def _ctrl_c_as_in_a_terminal():
+    """Let the command take Ctrl-C even when the tests run as a background job, where SIGINT is ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
