@@ -13,7 +13,12 @@
 * small 13C/15N-labelled cells (disks of radius 2-4 pixels, about 1 % of the pixels) at several
   atom % 13C and 15N, the target of a stable-isotope-probing study;
 * Poisson counting noise in each of 6 planes, kept separately, and hot pixels (bursts of counts
-  in one mass of one plane).
+  in one mass of one plane);
+* optionally (:attr:`RealisticSettings.rare_fraction`), a rare phase: small, bright charcoal
+  particles (carbon-rich, almost no N or O), a few pixels in radius, under 1 % of the image.
+
+:class:`RealisticSettings` holds what varies from one measurement to the next (compositions, cells,
+ion-yield ramp, blur, the rare phase); its defaults make the kit's sample ``realistic_256``.
 
 Besides the image and the true phase of every pixel it returns the noise-free expected counts,
 so the true isotope ratio of any region is known.
@@ -41,8 +46,12 @@ from .synthetic import (
     _phase_means,
     _smooth_noise,
 )
+from .validation import check_non_negative
 
-__all__ = ["REALISTIC_MASSES", "REALISTIC_PHASES", "RealisticSample", "simulate_realistic_image"]
+__all__ = [
+    "RARE_PHASE", "REALISTIC_MASSES", "REALISTIC_PHASES", "RealisticSample", "RealisticSettings",
+    "simulate_realistic_image",
+]
 
 REALISTIC_MASSES = SOIL_MASSES
 REALISTIC_PHASES = (
@@ -70,13 +79,95 @@ _MAJOR_MEANS = np.array(
 )
 # (phase, area fraction, smoothing in pixels), laid one after another; the rest (about 36 %) is clay.
 _LAYERS = ((_IRON_OXIDE, 0.12, 6.0), (_RESIN, 0.22, 12.0), (_PLANT, 0.14, 8.0), (_MICROBIAL, 0.16, 6.0))
-_CELL_RADIUS_PX = (2.0, 4.0)
-_CELL_FRACTION = 0.01
+#: Name of the optional rare phase (:attr:`RealisticSettings.rare_fraction`), after the others.
+RARE_PHASE = "charcoal"
+# Charcoal: carbon-rich and bright (pyrogenic carbon), almost no N or O; at ion yield 1.
+_RARE_MEANS = (700.0, 25.0, 2.0, 0.3, 0.2)
 
-_YIELD_RAMP = (3.0, 4.0)  # factor of the ion yield from one corner of the field to the other
-_WOBBLE_SIGMA, _WOBBLE_SMOOTHING_PX = 0.15, 30.0
-_COMPOSITION_SIGMA, _COMPOSITION_SMOOTHING_PX = 0.12, 3.0
-_BEAM_SIGMA_PX = 1.0
+
+@dataclass(frozen=True)
+class RealisticSettings:
+    """What :func:`simulate_realistic_image` varies; the defaults make the kit's sample ``realistic_256``.
+
+    Attributes
+    ----------
+    major_means : tuple of tuple of float
+        Mean counts per pixel summed over planes, at ion yield 1, of 12C, 16O, 12C14N, 27Al16O and
+        56Fe16O, one row per phase of :data:`REALISTIC_PHASES` (13C and 12C15N follow from the
+        isotope ratios).
+    layers : tuple of (int, float, float)
+        (phase, area fraction, smoothing in pixels), laid one after another; the rest is clay.
+    cell_fraction : float
+        Share of the pixels covered by labelled cells, 0 to 0.2 (0: no cells).
+    cell_radius_px : (float, float)
+        Range of the cells' radii in pixels.
+    yield_ramp : (float, float)
+        Range of the ion-yield factor from one corner of the field to the other (1: no ramp).
+    wobble_sigma : float
+        Log-standard deviation of the slow ion-yield wobble.
+    composition_sigma : float
+        Log-standard deviation of the grain-to-grain composition variation within a phase.
+    beam_sigma_px : float
+        Standard deviation of the beam's Gaussian point spread in pixels (0: no blur).
+    rare_fraction : float
+        Share of the pixels covered by small :data:`RARE_PHASE` particles, 0 to 0.05 (0: none;
+        the phase is then not among the sample's ``phase_names``).
+    rare_radius_px : (float, float)
+        Range of the particles' radii in pixels.
+    rare_means : tuple of float
+        The particles' mean counts, as a row of ``major_means``.
+
+    Examples
+    --------
+    >>> RealisticSettings().beam_sigma_px
+    1.0
+    >>> RealisticSettings(rare_fraction=0.005).phase_names[-1]
+    'charcoal'
+    """
+
+    major_means: tuple = tuple(tuple(row) for row in _MAJOR_MEANS.tolist())
+    layers: tuple = _LAYERS
+    cell_fraction: float = 0.01
+    cell_radius_px: tuple = (2.0, 4.0)
+    yield_ramp: tuple = (3.0, 4.0)
+    wobble_sigma: float = 0.15
+    composition_sigma: float = 0.12
+    beam_sigma_px: float = 1.0
+    rare_fraction: float = 0.0
+    rare_radius_px: tuple = (1.5, 3.5)
+    rare_means: tuple = _RARE_MEANS
+
+    def __post_init__(self):
+        means = np.asarray(self.major_means, dtype=float)
+        if means.shape != _MAJOR_MEANS.shape or not np.all(np.isfinite(means)) or means.min() < 0:
+            raise NanoSIMSError(
+                f"major_means: give {_MAJOR_MEANS.shape[0]} rows (one per phase of REALISTIC_PHASES) of "
+                f"{_MAJOR_MEANS.shape[1]} mean counts, 0 or more."
+            )
+        for name, upper in (("cell_fraction", 0.2), ("rare_fraction", 0.05)):
+            value = getattr(self, name)
+            if not 0 <= value <= upper:
+                raise NanoSIMSError(f"{name}={value!r}: give a share of the pixels between 0 and {upper}.")
+        for name in ("cell_radius_px", "rare_radius_px", "yield_ramp"):
+            low, high = getattr(self, name)
+            if not 0 < low <= high < np.inf:
+                raise NanoSIMSError(f"{name}={getattr(self, name)!r}: give a range (low, high) with 0 < low <= high.")
+        for name in ("wobble_sigma", "composition_sigma", "beam_sigma_px"):
+            check_non_negative(getattr(self, name), name)
+
+    @property
+    def phase_names(self) -> tuple[str, ...]:
+        """The names of the phases a sample made with these settings holds, in truth-map order."""
+        return REALISTIC_PHASES + ((RARE_PHASE,) if self.rare_fraction > 0 else ())
+
+    def means(self) -> np.ndarray:
+        """Major-mass means (phase, 5) of every phase in :attr:`phase_names`."""
+        rows = list(self.major_means) + ([self.rare_means] if self.rare_fraction > 0 else [])
+        return np.array(rows, dtype=float)
+
+
+_WOBBLE_SMOOTHING_PX = 30.0
+_COMPOSITION_SMOOTHING_PX = 3.0
 
 
 @dataclass(frozen=True)
@@ -103,7 +194,8 @@ class RealisticSample:
 
 
 def simulate_realistic_image(
-    shape=(256, 256), *, n_planes: int = 6, count_scale: float = 1.0, enrichment: float = 0.08, random_state=0
+    shape=(256, 256), *, n_planes: int = 6, count_scale: float = 1.0, enrichment: float = 0.08,
+    settings: RealisticSettings | None = None, random_state=0,
 ) -> RealisticSample:
     """Simulate a realistic NanoSIMS image of soil with labelled cells (see the module docstring).
 
@@ -118,6 +210,9 @@ def simulate_realistic_image(
     enrichment : float
         Atom fraction of 13C and of 15N in the labelled cells, between 0 and 1 (natural: about
         0.011 and 0.0037).
+    settings : RealisticSettings, optional
+        Compositions, cells, ion yield, blur and an optional rare phase; by default those of the
+        sample ``realistic_256``.
     random_state : int or numpy.random.Generator
         Seed; the same seed gives the same sample.
 
@@ -141,46 +236,60 @@ def simulate_realistic_image(
     """
     shape = _check_shape(shape)
     _check_arguments(n_planes, count_scale, 0, enrichment)
+    if settings is None:
+        settings = RealisticSettings()
+    elif not isinstance(settings, RealisticSettings):
+        raise NanoSIMSError(f"settings={settings!r}: give a RealisticSettings, or None for the defaults.")
     rng = np.random.default_rng(random_state)
-    truth = _phase_map(shape, rng, _LAYERS, _CLAY)
-    _add_cells(truth, rng)
-    expected = count_scale * _expected_counts(truth, enrichment, rng)
+    truth = _phase_map(shape, rng, settings.layers, _CLAY)
+    _add_disks(truth, rng, _CELLS, settings.cell_fraction, settings.cell_radius_px, inside=(_PLANT, _MICROBIAL))
+    if settings.rare_fraction > 0:
+        _add_disks(truth, rng, len(REALISTIC_PHASES), settings.rare_fraction, settings.rare_radius_px)
+    expected = count_scale * _expected_counts(truth, enrichment, settings, rng)
     planes = rng.poisson(expected / n_planes, size=(n_planes, *expected.shape))
     _add_hot_pixels(planes.reshape(-1, *planes.shape[2:]), expected / n_planes, rng)
     image = NanoSIMSImage.from_planes(planes.astype(float), REALISTIC_MASSES, pixel_size_um=PIXEL_SIZE_UM)
-    return RealisticSample(image, truth, expected)
+    return RealisticSample(image, truth, expected, settings.phase_names)
 
 
-def _add_cells(truth: np.ndarray, rng) -> None:
-    """Paint disks of labelled cells centred in organic matter until they cover ``_CELL_FRACTION`` (in place)."""
-    organic = np.flatnonzero((truth == _PLANT) | (truth == _MICROBIAL))
-    if organic.size == 0:
+def _add_disks(truth: np.ndarray, rng, phase: int, fraction: float, radius_px, inside=None) -> None:
+    """Paint disks of ``phase`` until they cover ``fraction`` of the pixels (in place).
+
+    Each disk is centred on a pixel of the phases ``inside`` (any pixel not yet of ``phase`` if
+    None) and covers whatever lies under it.
+    """
+    if fraction <= 0:
+        return
+    allowed = np.isin(truth, inside) if inside is not None else truth != phase
+    centres = np.flatnonzero(allowed)
+    if centres.size == 0:
         raise NanoSIMSError("shape: the image is too small to hold organic matter and cells; use at least 32 x 32.")
     yy, xx = np.ogrid[: truth.shape[0], : truth.shape[1]]
-    target = _CELL_FRACTION * truth.size
-    while np.count_nonzero(truth == _CELLS) < target:
-        cy, cx = np.unravel_index(rng.choice(organic), truth.shape)
-        radius = rng.uniform(*_CELL_RADIUS_PX)
-        truth[(yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2] = _CELLS
+    target = fraction * truth.size
+    while np.count_nonzero(truth == phase) < target:
+        cy, cx = np.unravel_index(rng.choice(centres), truth.shape)
+        radius = rng.uniform(*radius_px)
+        truth[(yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2] = phase
 
 
-def _yield_field(shape, rng) -> np.ndarray:
-    """Ion yield (y, x), mean about 1: a ramp of a factor 3-4 corner to corner, times a slow wobble."""
+def _yield_field(shape, settings: RealisticSettings, rng) -> np.ndarray:
+    """Ion yield (y, x), mean about 1: a ramp corner to corner (``settings.yield_ramp``), times a slow wobble."""
     angle = rng.uniform(0.0, 2.0 * np.pi)
     yy, xx = np.mgrid[: shape[0], : shape[1]]
     ramp = np.cos(angle) * yy / shape[0] + np.sin(angle) * xx / shape[1]
     ramp = (ramp - ramp.min()) / (ramp.max() - ramp.min()) - 0.5  # -0.5 .. 0.5 across the field
-    field = np.exp(np.log(rng.uniform(*_YIELD_RAMP)) * ramp)
-    return field * _lognormal(_smooth_noise(shape, _WOBBLE_SMOOTHING_PX, rng), _WOBBLE_SIGMA)
+    field = np.exp(np.log(rng.uniform(*settings.yield_ramp)) * ramp)
+    return field * _lognormal(_smooth_noise(shape, _WOBBLE_SMOOTHING_PX, rng), settings.wobble_sigma)
 
 
-def _expected_counts(truth: np.ndarray, enrichment: float, rng) -> np.ndarray:
+def _expected_counts(truth: np.ndarray, enrichment: float, settings: RealisticSettings, rng) -> np.ndarray:
     """Expected counts (y, x, mass) summed over planes: phase means, composition, ion yield, blur."""
-    means = _phase_means(enrichment, _MAJOR_MEANS, _CELLS)[truth]
+    means = _phase_means(enrichment, settings.means(), _CELLS)[truth]
     composition = np.stack(
         [_smooth_noise(truth.shape, _COMPOSITION_SMOOTHING_PX, rng) for _ in _MAJOR_COLUMNS], axis=-1
     )
-    means *= _lognormal(composition, _COMPOSITION_SIGMA)[:, :, _FIELD_OF_MASS]
-    means *= _yield_field(truth.shape, rng)[:, :, None]
-    return ndimage.gaussian_filter(means, (_BEAM_SIGMA_PX, _BEAM_SIGMA_PX, 0))
+    means *= _lognormal(composition, settings.composition_sigma)[:, :, _FIELD_OF_MASS]
+    means *= _yield_field(truth.shape, settings, rng)[:, :, None]
+    sigma = settings.beam_sigma_px
+    return ndimage.gaussian_filter(means, (sigma, sigma, 0)) if sigma > 0 else means
 

@@ -5,7 +5,13 @@ import pytest
 from scipy import ndimage
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.realistic import REALISTIC_MASSES, REALISTIC_PHASES, simulate_realistic_image
+from nanosims_helpers.realistic import (
+    RARE_PHASE,
+    REALISTIC_MASSES,
+    REALISTIC_PHASES,
+    RealisticSettings,
+    simulate_realistic_image,
+)
 from nanosims_helpers.synthetic import NATURAL_13C_RATIO, NATURAL_15N_RATIO
 
 CELLS = REALISTIC_PHASES.index("labelled cells")
@@ -132,3 +138,52 @@ def test_same_seed_same_sample_other_seed_other():
 def test_bad_arguments_are_refused(kwargs, match):
     with pytest.raises(NanoSIMSError, match=match):
         simulate_realistic_image(**kwargs)
+
+
+def test_rare_phase_is_small_bright_carbon_particles():
+    settings = RealisticSettings(rare_fraction=0.006)
+    sample = simulate_realistic_image((192, 192), settings=settings, random_state=2)
+    assert sample.phase_names == (*REALISTIC_PHASES, RARE_PHASE)
+    rare = sample.truth == len(REALISTIC_PHASES)
+    assert 0.006 <= rare.mean() <= 0.012  # painted until the share is reached; the last disk overshoots
+    regions, n_regions = ndimage.label(rare)
+    assert n_regions >= 10
+    assert np.median(np.bincount(regions.ravel())[1:]) <= np.pi * 3.0**2
+    # particle cores against resin, the most similar phase: over twice the 12C, and less 16O and far
+    # less 12C14N per 12C, even through the beam blur
+    core = ndimage.binary_erosion(rare)
+    resin = ndimage.binary_erosion(sample.truth == REALISTIC_PHASES.index("pore/resin"), iterations=2)
+    c, o, cn = (REALISTIC_MASSES.index(m) for m in ("12C", "16O", "12C14N"))
+    assert sample.expected[core, c].mean() > 2 * sample.expected[resin, c].mean()
+    per_c = sample.expected[..., [o, cn]] / sample.expected[..., [c]]
+    assert per_c[core].mean(axis=0)[0] < 0.8 * per_c[resin].mean(axis=0)[0]
+    assert per_c[core].mean(axis=0)[1] < 0.5 * per_c[resin].mean(axis=0)[1]
+
+
+def test_settings_change_what_they_name():
+    flat = simulate_realistic_image((64, 64), settings=RealisticSettings(
+        yield_ramp=(1.0, 1.0), wobble_sigma=0.0, beam_sigma_px=0.0, composition_sigma=0.0, cell_fraction=0.0),
+        random_state=1)
+    assert not np.any(flat.truth == REALISTIC_PHASES.index("labelled cells"))
+    # no yield field, no composition noise, no blur: every pixel holds exactly its phase's means
+    clay = flat.truth == REALISTIC_PHASES.index("clay")
+    np.testing.assert_allclose(flat.expected[clay], np.broadcast_to(flat.expected[clay][0], flat.expected[clay].shape))
+    blurred = simulate_realistic_image((64, 64), settings=RealisticSettings(beam_sigma_px=2.0), random_state=1)
+    sharp = simulate_realistic_image((64, 64), settings=RealisticSettings(beam_sigma_px=0.0), random_state=1)
+    np.testing.assert_array_equal(blurred.truth, sharp.truth)
+    assert np.abs(np.diff(blurred.expected, axis=1)).mean() < 0.7 * np.abs(np.diff(sharp.expected, axis=1)).mean()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"cell_fraction": 0.5}, "cell_fraction"),
+        ({"rare_fraction": -0.1}, "rare_fraction"),
+        ({"yield_ramp": (4.0, 3.0)}, "yield_ramp"),
+        ({"beam_sigma_px": -1.0}, "beam_sigma_px"),
+        ({"major_means": ((1.0, 2.0),)}, "major_means"),
+    ],
+)
+def test_bad_settings_are_refused(kwargs, match):
+    with pytest.raises(NanoSIMSError, match=match):
+        RealisticSettings(**kwargs)
