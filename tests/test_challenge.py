@@ -138,6 +138,13 @@ def test_cell_error_agrees_with_a_hand_computation_on_random_maps():
     assert 0 < result["false_regions"] < cells.max() and 0 < result["cells_found"] < 1
 
 
+def test_a_cell_is_matched_to_the_region_covering_most_of_it():
+    true_cells = np.array([[1, 1, 1, 1, 1]])
+    regions = np.array([[2, 3, 3, 3, 3]])  # region 2 touches the cell, region 3 covers most of it
+    result = scores.cell_scores(regions, {2: 9.0, 3: 5.0}, true_cells, [5.0])
+    assert (result["cell_error"], result["false_regions"]) == (0.0, 0)
+
+
 def test_cell_error_is_capped_per_cell():
     true_cells = np.array([[1, 1, 0, 2, 2]])
     result = scores.cell_scores(true_cells, {1: 100.0, 2: 7.5}, true_cells, [5.0, 7.0], cap=3.0)

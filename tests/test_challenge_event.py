@@ -260,3 +260,16 @@ def test_the_command_is_installed():
     result = subprocess.run([str(Path(sys.executable).with_name("nanosims-challenge")), "--help"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "prepare" in result.stdout and "score" in result.stdout
+
+
+def test_an_unexpected_error_is_one_line_unless_the_traceback_is_asked_for(prepared, tmp_path, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("bug")
+
+    monkeypatch.setattr("nanosims_helpers.challenge.cli.score_folder", broken)
+    argv = ["score", str(tmp_path), "--truth", str(prepared[1])]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nanosims-challenge: unexpected KeyError") and len(err.splitlines()) == 1
+    with pytest.raises(KeyError):
+        main([*argv, "--traceback"])

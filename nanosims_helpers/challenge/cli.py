@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (prepare, score):
         command.add_argument("--threads", type=_whole_number(1), default=DEFAULT_THREADS, metavar="N",
                              help=f"threads for the numerical libraries (default: {DEFAULT_THREADS})")
+        command.add_argument("--traceback", action="store_true", help="show the traceback of an unexpected error")
     return parser
 
 
@@ -128,6 +129,12 @@ def main(argv=None) -> int:
     except OSError as error:
         print(f"{PROG}: error: {error.filename or ''}: {error.strerror or error}; check the folder and the disk.",
               file=sys.stderr)
+        return 1
+    except Exception as error:  # a bug: one line, unless asked for the traceback
+        if args.traceback:
+            raise
+        print(f"{PROG}: unexpected {type(error).__name__}: {_one_line(error)}; please report it (run again with "
+              "--traceback to see where).", file=sys.stderr)
         return 1
 
 

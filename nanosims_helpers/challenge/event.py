@@ -270,21 +270,29 @@ def score_folder(submissions, truth, *, public: bool = False, max_attempts: int 
                "image": image.name, "file": submission.path.name, "file_sha256": digest, "attempt": "",
                "mean_f1_public": round(scores["mean_f1"], 6) if public else ""}
         if public:
-            attempts = log[(log["mode"] == "public") & (log["team"] == submission.team)]
-            done = dict(zip(attempts["file_sha256"], attempts["attempt"]))
-            done.update({r["file_sha256"]: r["attempt"] for r in new_rows if r["team"] == submission.team})
-            if digest not in done and len(done) >= max_attempts:
+            row["attempt"] = _attempt(log, new_rows, submission.team, digest, max_attempts)
+            if row["attempt"] is None:
                 refused.append(f"{submission.path.name}: team {submission.team!r} has used its {max_attempts} "
                                "scored attempts; this file was not scored (the final ranking scores the file the "
                                "team hands in last).")
                 continue
-            row["attempt"] = done.get(digest, len(done) + 1)
         if digest not in set(log["file_sha256"][log["mode"] == row["mode"]]):
             new_rows.append(row)
         scored.append((submission.team, image.name, scores))
     _append_log(log_path, new_rows)
     references = [] if public else _reference_scores(truth_folder)
     return Leaderboard(_table(scored, references, truth_folder, public), refused, public)
+
+
+def _attempt(log: pd.DataFrame, new_rows: list, team: str, digest: str, max_attempts: int) -> int | None:
+    """The attempt number of a file in the feedback mode: its old number if scored before, else the next
+    one, or None when the team has used its attempts."""
+    earlier = log[(log["mode"] == "public") & (log["team"] == team)]
+    done = dict(zip(earlier["file_sha256"], earlier["attempt"]))
+    done.update({row["file_sha256"]: row["attempt"] for row in new_rows if row["team"] == team})
+    if digest in done:
+        return int(done[digest])
+    return len(done) + 1 if len(done) < max_attempts else None
 
 
 def _reference_scores(truth: TruthFolder) -> list:

@@ -11,7 +11,7 @@ event, and on the other half (the private part) for the final ranking.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -59,6 +59,7 @@ def image_truth(challenge: ChallengeImage, scored=None) -> ImageTruth:
                       sample.cells, true_cell_atom_percent(sample.expected, sample.cells), scored)
 
 
+@dataclass(frozen=True)
 class TruthFolder:
     """The instructor's folder as read back: the truth of every held-out image and their public parts.
 
@@ -73,8 +74,10 @@ class TruthFolder:
         Hashes of images that are not scored (the practice image), by name.
     """
 
-    def __init__(self, folder: Path, images: dict, public: dict, others: dict):
-        self.folder, self.images, self.public, self.others = folder, images, public, others
+    folder: Path
+    images: dict
+    public: dict
+    others: dict
 
     def public_truths(self) -> dict:
         """The images' truths scored on their public part (feedback during the event)."""
