@@ -231,12 +231,12 @@ def test_prepare_never_writes_over_a_challenge_and_leaves_nothing_when_it_fails(
     (["prepare", "--secret-file", "{tmp}/missing.txt", "--out", "{tmp}/c"], "missing.txt: no such file"),
     (["prepare", "--secret-file", "{tmp}/empty.txt", "--out", "{tmp}/c"], "the file is empty"),
     (["prepare", "--secret-file", "{tmp}/secret.txt", "--out", "{tmp}"], "already holds files"),
-    (["prepare", "--secret-file", "{tmp}/secret.txt", "--out", "{tmp}/c", "--size", "8"], "8 is below 64"),
+    (["prepare", "--secret-file", "{tmp}/secret.txt", "--out", "{tmp}/c", "--size", "8"], "must be at least 64"),
     (["prepare", "--secret-file", "{tmp}/secret.txt", "--out", "{tmp}/c", "--ranges", "{tmp}/secret.txt"],
      "cannot read it as JSON"),
     (["score", "{tmp}", "--truth", "{tmp}"], "no challenge.json there"),
     (["score", "{tmp}/nowhere", "--truth", "{instructor}"], "nowhere: no such folder"),
-    (["score", "{tmp}", "--truth", "{instructor}", "--max-attempts", "0"], "0 is below 1"),
+    (["score", "{tmp}", "--truth", "{instructor}", "--max-attempts", "x"], "expected a whole number"),
     (["score"], "required"),
 ])
 def test_bad_command_lines_get_one_line_and_exit_2(prepared, tmp_path, capsys, argv, message):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..clustering import DEFAULT_THREADS, limit_threads
 from ..errors import NanoSIMSError
+from ..validation import check_whole_number
 from .design import CHALLENGE_SHAPE, read_ranges, read_secret_file
 from .event import MAX_ATTEMPTS, prepare_challenge, score_folder, write_leaderboard
 from .truths import read_truth_folder
@@ -29,14 +30,14 @@ _MIN_SIZE = 64
 
 
 def _whole_number(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``, as :func:`check_whole_number` checks it."""
+
     def parse(text: str) -> int:
+        value = int(text) if text.strip().lstrip("+-").isdigit() else text
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
-        return value
+            return check_whole_number(value, "value", minimum=minimum)
+        except NanoSIMSError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     return parse
 
