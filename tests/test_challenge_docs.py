@@ -45,7 +45,9 @@ def test_the_guide_states_the_commands_tracks_and_numbers_of_the_code():
                  f"factor {_span(a['yield_tilt'])}",
                  f"({_span(a['microbial_n_to_c'])} against 0.09)", f"{_span(b['n_planes'])} planes",
                  f"count scale {_span(b['count_scale'])}, against {RANGES['practice']['count_scale'][0]:g} for the "
-                 "practice image", f"({_span(c['microbial_n_to_c'])} against 0.09)"):
+                 "practice image", f"({_span(c['microbial_n_to_c'])} against 0.09)",
+                 f"sigma {_span(a['beam_sigma_px'])} pixels", *(f"at {_span([100 * v for v in r['cell_13c']])} atom %"
+                                                                 for r in (a, b, c))):
         assert text in guide, text
     makefile = _read("Makefile")
     present = makefile.split("\npresent:")[1].split("\n\n")[0]

@@ -56,11 +56,11 @@ RANGES = {
         "cell_13c": [0.03, 0.08], "cell_15n": list(_NATURAL_15N),
     },
     "image_a": {
-        "about": "many planes; a strong ion-yield gradient that differs between elements; plant and "
-                 "microbial organic matter closer in N/C; 13C-only labelled cells",
+        "about": "many planes; a strong ion-yield gradient that differs between elements; a wide beam; plant "
+                 "and microbial organic matter closer in N/C; cells weakly labelled in 13C only",
         "n_planes": [12, 16], "count_scale": [0.3, 0.45], "yield_ramp": [6.0, 10.0], "wobble_sigma": [0.25, 0.35],
-        "yield_tilt": [2.0, 3.0], "microbial_n_to_c": [0.17, 0.22], "cell_13c": [0.03, 0.08],
-        "cell_15n": list(_NATURAL_15N),
+        "yield_tilt": [2.0, 3.0], "beam_sigma_px": [1.6, 2.2], "microbial_n_to_c": [0.17, 0.22],
+        "cell_13c": [0.025, 0.05], "cell_15n": list(_NATURAL_15N),
     },
     "image_b": {
         "about": "low counts; a rare carbon-rich phase only a little brighter than resin; 13C-only labelled cells",
@@ -69,9 +69,9 @@ RANGES = {
     },
     "image_c": {
         "about": "plant and microbial organic matter that differ only in N/C, with wide grain-to-grain "
-                 "variation; no iron oxide; 13C-only labelled cells",
-        "n_planes": [6, 8], "count_scale": [0.4, 0.6], "microbial_n_to_c": [0.15, 0.19],
-        "composition_sigma": [0.16, 0.2], "without": ["iron oxide"], "cell_13c": [0.04, 0.1],
+                 "variation; no iron oxide; cells weakly labelled in 13C only",
+        "n_planes": [6, 8], "count_scale": [0.4, 0.6], "microbial_n_to_c": [0.14, 0.17],
+        "composition_sigma": [0.16, 0.2], "without": ["iron oxide"], "cell_13c": [0.025, 0.05],
         "cell_15n": list(_NATURAL_15N),
     },
 }
