@@ -13,7 +13,9 @@ The command line (``nanosims-cluster --workers N`` or ``--scheduler ADDRESS``) a
 Every image's outcome comes back to this process as an :class:`Outcome`: its value, or a
 one-line error, and the warnings it raised, so a failed image is reported here (not in a worker's
 log) and the others go on. A worker process that dies (out of memory, killed) fails only the
-image it was working on. The outcome of an image depends only on the image and the settings,
+image it was working on; a scheduler that cannot be reached, is not a Dask scheduler or goes away
+during the run ends the run with one :class:`~nanosims_helpers.errors.NanoSIMSError` line, within
+the connect timeout (:func:`connect_timeout`). The outcome of an image depends only on the image and the settings,
 never on the worker that computed it, so the outputs are the same whatever the number of workers.
 """
 
@@ -22,9 +24,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
+import re
 import sys
-import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +33,19 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .errors import NanoSIMSError
+from .io.files import interrupts_ignored
 
-__all__ = ["Outcome", "Runner", "attempt", "describe_error", "one_line"]
+__all__ = [
+    "WORKER_MEMORY_BYTES", "Outcome", "Runner", "attempt", "check_scheduler_address", "connect_timeout",
+    "describe_error", "one_line", "worker_limit",
+]
+
+#: Memory set aside for each local worker process: one 256 x 256 image of 6 masses, clustered by the
+#: default method, takes a whole ``nanosims-cluster`` process to 430 MB; this leaves room for 512 x 512.
+WORKER_MEMORY_BYTES = 1 << 30
+
+#: Address schemes of a Dask scheduler that another process can reach.
+SCHEDULER_SCHEMES = ("tcp", "tls")
 
 
 @dataclass(frozen=True)
@@ -129,27 +141,87 @@ def attempt(function, index: int, label, *args, reraise: bool = False) -> Outcom
     return Outcome(index, value, warnings=_warning_lines(caught))
 
 
-@contextlib.contextmanager
-def _interrupts_ignored():
-    """Start processes that ignore Ctrl-C: the interrupt reaches this process, which stops them cleanly.
-
-    A terminal sends Ctrl-C to every process of the command; worker processes that took it would
-    each print a traceback. Processes inherit "ignore SIGINT", so it is set only while they start.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _check_workers(workers) -> int:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise NanoSIMSError(f"workers={workers!r}: give a whole number of worker processes, 1 or more.")
     return workers
+
+
+def check_scheduler_address(address) -> str:
+    """Return ``address`` (``tcp://HOST:PORT``, ``tls://HOST:PORT`` or ``HOST:PORT``) stripped, or raise.
+
+    Only the form is checked, not whether a scheduler listens there (:class:`Runner` does that).
+
+    Raises
+    ------
+    NanoSIMSError
+        If it is empty, has another scheme (a web address such as the dashboard's ``http://``,
+        or ``inproc://``, which only the process that made it can reach), or lacks a port.
+
+    Examples
+    --------
+    >>> check_scheduler_address(" tcp://10.0.0.5:8786 ")
+    'tcp://10.0.0.5:8786'
+    >>> check_scheduler_address("http://127.0.0.1:8787/status")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    nanosims_helpers.errors.NanoSIMSError: scheduler 'http://127.0.0.1:8787/status': a web address (the dashboard?)...
+    """
+    text = str(address).strip()
+    scheme, _, place = text.rpartition("://")
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})", place)
+    way_out = "give the address the scheduler prints when it starts, e.g. tcp://10.0.0.5:8786."
+    if scheme.lower() in ("http", "https"):
+        raise NanoSIMSError(f"scheduler {text!r}: a web address (the dashboard?), not the scheduler's; {way_out}")
+    if scheme and scheme.lower() not in SCHEDULER_SCHEMES:
+        raise NanoSIMSError(f"scheduler {text!r}: Dask schedulers are reached by {' or '.join(SCHEDULER_SCHEMES)}, "
+                            f"not {scheme}; {way_out}")
+    if match is None or not 0 < int(match.group(2)) < 65536:
+        raise NanoSIMSError(f"scheduler {text!r}: not HOST:PORT (a port from 1 to 65535); {way_out}")
+    return text
+
+
+def connect_timeout() -> float:
+    """Seconds to reach a scheduler and hear it answer as one: Dask's ``distributed.comm.timeouts.connect``.
+
+    30 s unless set otherwise, e.g. ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s`` in the environment.
+    """
+    import dask
+    import distributed  # noqa: F401 - its default settings
+    from dask.utils import parse_timedelta
+
+    return float(parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="seconds"))
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def worker_limit(requested: int, n_jobs: int) -> tuple[int, str | None]:
+    """The number of local workers to start for ``n_jobs`` jobs, and a line saying why if fewer than asked.
+
+    No more workers than jobs, than cores this process may use, or than the free memory holds
+    at :data:`WORKER_MEMORY_BYTES` each; at least 1.
+
+    Examples
+    --------
+    >>> worker_limit(1000, 1)[0]
+    1
+    >>> worker_limit(1, 50)
+    (1, None)
+    """
+    import psutil
+
+    memory = psutil.virtual_memory().available // WORKER_MEMORY_BYTES
+    limits = [(n_jobs, f"{n_jobs} input(s)"), (_usable_cores(), f"{_usable_cores()} usable core(s)"),
+              (memory, f"free memory for {memory} ({WORKER_MEMORY_BYTES / 1e9:.1f} GB each)")]
+    count = max(1, min(requested, *(limit for limit, _ in limits)))
+    if count == requested:
+        return count, None
+    why = ", ".join(words for limit, words in limits if limit < requested)
+    return count, f"--workers {requested} lowered to {count}: {why}"
 
 
 #: Modules the local workers import once, in the process they are forked from (see :func:`_worker_settings`).
@@ -196,7 +268,7 @@ def _start_fork_server() -> None:
 
     # after Dask's own choice of modules, which it makes once per process
     get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))
-    with _interrupts_ignored(), _worker_environment():
+    with interrupts_ignored(), _worker_environment():
         forkserver.ensure_running()
 
 
@@ -230,6 +302,79 @@ def _local_cluster(workers: int):
     return cluster, Client(cluster)
 
 
+def _handshake(address: str, timeout: float) -> None:
+    """Reach ``address`` and exchange Dask's greeting, each within ``timeout`` seconds.
+
+    ``distributed.Client`` bounds the connection but not the greeting: a program that is not Dask
+    (a web server, say) can keep it waiting for ever, or answer with bytes it reads as a huge size.
+    A plain connection first tells "nothing listens" (at once) from "not Dask". Run in a thread of
+    its own, so that it works under a running event loop (Jupyter) too.
+    """
+    import asyncio
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    socket.create_connection(parse_host_port(parse_address(address)[1]), timeout=timeout).close()
+
+    async def greet():
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="dask-handshake") as thread:
+        thread.submit(asyncio.run, asyncio.wait_for(greet(), timeout)).result()
+
+
+@contextlib.contextmanager
+def _dask_logs_quiet():
+    """Silence the loggers of ``distributed`` (its own levels restored after)."""
+    import distributed  # noqa: F401 - its loggers, with the levels of its settings
+
+    names = ["distributed", *(name for name in logging.root.manager.loggerDict if name.startswith("distributed."))]
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def _connect(address: str):
+    """A ``distributed.Client`` of the scheduler at ``address``, or one clear error within the connect timeout."""
+    import asyncio
+    import concurrent.futures
+
+    from distributed import Client
+
+    timeout = connect_timeout()
+    start = "start one with `dask scheduler` and give the address it prints (tcp://HOST:8786)"
+    try:
+        _handshake(address, timeout)
+    except (asyncio.TimeoutError, concurrent.futures.TimeoutError):  # before OSError, of which it is one since 3.11
+        raise NanoSIMSError(f"scheduler {address}: something listens there but gave no Dask greeting within "
+                            f"{timeout:g} s, so it is not a Dask scheduler; {start}.") from None
+    except OSError as exc:
+        raise NanoSIMSError(f"scheduler {address}: cannot connect ({exc.strerror or exc}); {start}.") from None
+    except Exception as exc:  # bytes that are not Dask's: a size of exabytes, a message of the wrong shape
+        raise NanoSIMSError(
+            f"scheduler {address}: what answers there is not a Dask scheduler ({type(exc).__name__}); {start}."
+        ) from None
+    try:
+        client = Client(address, timeout=timeout)
+    except Exception as exc:
+        raise NanoSIMSError(f"scheduler {address}: cannot start a session ({type(exc).__name__}: {exc}); {start}.") \
+            from None
+    if client.scheduler_info().get("type") != "Scheduler":
+        client.close()
+        raise NanoSIMSError(f"scheduler {address}: a Dask process answers, but not a scheduler (a worker?); {start}.")
+    return client
+
+
 class Runner:
     """Runs jobs in this process, in ``workers`` local processes, or on a Dask scheduler.
 
@@ -255,7 +400,9 @@ class Runner:
     Raises
     ------
     NanoSIMSError
-        If ``workers`` is not a whole number >= 1, or the scheduler cannot be reached.
+        If ``workers`` is not a whole number >= 1, the scheduler's address is malformed
+        (:func:`check_scheduler_address`), or, on entry, nothing answers there as a Dask
+        scheduler within :func:`connect_timeout`; while jobs run, if the scheduler goes away.
 
     Examples
     --------
@@ -266,7 +413,7 @@ class Runner:
 
     def __init__(self, workers: int = 1, scheduler: str | None = None, *, progress: bool | None = None):
         self.workers = _check_workers(workers)
-        self.scheduler = scheduler
+        self.scheduler = None if scheduler is None else check_scheduler_address(scheduler)
         self.progress = progress
         self._cluster = None
         self._client = None
@@ -284,15 +431,12 @@ class Runner:
     def __enter__(self) -> "Runner":
         self._depth += 1
         if self._depth == 1 and self.scheduler:
-            from distributed import Client
-
+            self._settings.enter_context(_dask_logs_quiet())  # its reconnection tracebacks: the run says it in one line
             try:
-                self._client = Client(self.scheduler, timeout="20s")
-            except OSError as exc:
-                raise NanoSIMSError(
-                    f"scheduler {self.scheduler}: cannot connect ({exc}); start one with `dask scheduler` "
-                    "and give the address it prints (tcp://HOST:8786)."
-                ) from None
+                self._client = _connect(self.scheduler)
+            except BaseException:
+                self._settings.close()
+                raise
         elif self._depth == 1 and self.workers > 1:
             import dask
             import distributed  # noqa: F401 - its default settings, before some of them are changed
@@ -306,7 +450,7 @@ class Runner:
                 self._starting = starter.submit(_local_cluster, self.workers)
                 starter.shutdown(wait=False)
             else:
-                with _interrupts_ignored():
+                with interrupts_ignored():
                     self._cluster, self._client = _local_cluster(self.workers)
         return self
 
@@ -390,6 +534,11 @@ class Runner:
         }
         try:
             for future in as_completed(futures):
+                if future.status == "cancelled":  # the client cancels every job when the scheduler goes away
+                    raise NanoSIMSError(
+                        f"scheduler {self.scheduler}: the connection was lost during the run; the images finished "
+                        "before it are kept. Check that the scheduler still runs, then run the others again."
+                    )
                 try:
                     yield future.result()
                 except Exception as exc:  # the worker died, or reraise
@@ -399,4 +548,5 @@ class Runner:
                     reason = f"the worker failed ({type(exc).__name__}: {exc})"
                     yield Outcome(index, error=one_line(labels[index], reason))
         finally:
-            self._client.cancel(list(futures))
+            with contextlib.suppress(Exception):  # a client whose scheduler went away cannot cancel
+                self._client.cancel(list(futures))

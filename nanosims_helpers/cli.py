@@ -3,7 +3,9 @@
 For every input image it writes, into the output folder, a label map (TIFF), cluster profiles
 (CSV), scores and settings (JSON) and an overview figure (PNG), see :mod:`nanosims_helpers.io.outputs`,
 plus one ``summary.csv`` over all inputs. A bad input is reported in one line and skipped;
-the exit status is 0 when every input was clustered, 1 when any failed, 2 for a bad command line.
+the exit status is 0 when every input was clustered, 1 when any failed or the run could not go on,
+2 for a bad command line, 130 when interrupted. A run writes aside and then replaces the earlier
+run's files in the output folder as a whole, or leaves them as they were (:func:`finish_run`).
 
 ``--joint`` clusters every input with one model fitted on the whole study, ``--model`` with a
 saved one (:mod:`nanosims_helpers.study`, files in :mod:`nanosims_helpers.io.study_outputs`);
@@ -13,6 +15,8 @@ saved one (:mod:`nanosims_helpers.study`, files in :mod:`nanosims_helpers.io.stu
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import sys
 import warnings
 from functools import partial
@@ -21,14 +25,17 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from .batch import Runner, one_line
+from .batch import Runner, check_scheduler_address, one_line, worker_limit
 from .clustering import DEFAULT_THREADS, limit_threads
 from .errors import NanoSIMSError
-from .io.files import remove_partial_files
+from .io.files import RunFolder, interrupts_ignored, read_manifest, remove_partial_files
 from .io.loading import SUPPORTED_SUFFIXES, load_image
 from .io.outputs import (
     DEFAULT_MIN_REGION_PIXELS,
+    ISOTOPE_SUFFIXES,
+    SUFFIXES,
     kit_version,
+    note_empty_regions,
     write_csv,
     write_isotope_outputs,
     write_outputs,
@@ -91,7 +98,9 @@ STEM_scores.json (scores and every setting used) and STEM_overview.png; with --r
 STEM_isotopes.csv and STEM_regions.csv; over all inputs, {SUMMARY_NAME}. With --joint or
 --model also model.json (--joint), study_profiles.csv (each cluster over the study),
 study_fractions.csv and study_fractions.png (area of each cluster in each image).
-Exit status: 0 all inputs clustered, 1 some failed, 2 bad command line.
+Exit status: 0 all inputs clustered, 1 some failed or the run could not go on, 2 bad command line
+(nothing ran), 130 interrupted. A run that clusters an input replaces the files of the earlier run
+in DIR; one that clusters none, fails or is interrupted leaves them as they were.
 """
 
 
@@ -128,6 +137,37 @@ def _threads(text: str) -> int | None:
     """Parse ``--threads``: a whole number of at least 1, or 0 for the libraries' default."""
     value = _whole_number(text, 0, expected="a whole number of threads", too_small="use 1 or more, or 0 for all")
     return value or None
+
+
+#: Largest seed: NumPy's and scikit-learn's random generators take seeds 0 .. 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+#: Fewest pixels --sample-size may give --joint: the phases are found among micro-clusters of the sample.
+MIN_SAMPLE_SIZE = 1000
+
+
+def _seed(text: str) -> int:
+    """Parse ``--random-state``: a whole number from 0 to :data:`MAX_SEED`."""
+    value = _whole_number(text, 0, expected="a whole number from 0 to 4294967295",
+                          too_small="a seed is a whole number from 0 to 4294967295")
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value}: a seed is a whole number from 0 to {MAX_SEED}")
+    return value
+
+
+def _scheduler(text: str) -> str:
+    """Parse ``--scheduler``: a Dask scheduler's address (its form only; :class:`Runner` connects)."""
+    with _usage_error(prefix="scheduler "):
+        return check_scheduler_address(text)
+
+
+@contextlib.contextmanager
+def _usage_error(prefix: str):
+    """Turn the kit's error in the block into argparse's (the message without ``prefix``)."""
+    try:
+        yield
+    except NanoSIMSError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix(prefix)) from None
 
 
 def _mass_list(text: str) -> list[str]:
@@ -183,7 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="cluster only these masses, e.g. 12C,16O,12C14N (spaces in names ignored; default: every ion "
         "mass, leaving out secondary-electron and similar channels such as SE)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random_state of every random step (default: 0)")
+    parser.add_argument(
+        "--random-state", "--seed", dest="seed", type=_seed, default=0, metavar="N",
+        help=f"seed of every random step, 0 to {MAX_SEED}: the same seed gives the same results (default: 0)",
+    )
     parser.add_argument(
         "--components", type=_positive_int, metavar="N",
         help=f"principal components kept by --method pca-kmeans (default: {DEFAULT_COMPONENTS})",
@@ -224,16 +267,20 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
         help="label the inputs with a saved study model, e.g. --model results/model.json",
     )
     group.add_argument(
-        "--sample-size", type=_positive_int, metavar="N",
-        help=f"pixels sampled over all inputs to fit --joint, e.g. --sample-size 200000 (default: {STUDY_SAMPLE_SIZE})",
+        "--sample-size", metavar="N",
+        type=lambda text: _whole_number(text, MIN_SAMPLE_SIZE, expected="a whole number of pixels",
+                                        too_small=f"the study's phases need {MIN_SAMPLE_SIZE} pixels or more"),
+        help=f"pixels sampled over all inputs to fit --joint, {MIN_SAMPLE_SIZE} or more, e.g. --sample-size 200000 "
+        f"(default: {STUDY_SAMPLE_SIZE})",
     )
     where = group.add_mutually_exclusive_group()
     where.add_argument(
         "--workers", type=_positive_int, default=1, metavar="N",
-        help="run N inputs at a time in local worker processes, e.g. --workers 4 (default: 1, in this process)",
+        help="run N inputs at a time in local worker processes, e.g. --workers 4, at most one per input, per core "
+        "and per GB of free memory (default: 1, in this process)",
     )
     where.add_argument(
-        "--scheduler", metavar="ADDRESS",
+        "--scheduler", metavar="ADDRESS", type=_scheduler,
         help="run the inputs on a Dask cluster, e.g. --scheduler tcp://10.0.0.5:8786 (its workers need the kit)",
     )
 
@@ -262,24 +309,72 @@ def collect_inputs(inputs) -> list[Path]:
     """Return the image files named by ``inputs``: files as given, folders replaced by their images.
 
     A folder contributes its ``.tif``, ``.tiff`` and ``.im`` files (not sub-folders), sorted by
-    name; a folder without any, or a path that does not exist, is kept so that it is reported as
-    a failed input. A file named twice is kept once.
+    name, except the files an earlier run of this command wrote there (:func:`earlier_run_files`);
+    a folder without any, or a path that does not exist, is kept so that it is reported as a
+    failed input. A file named twice, under the same path or another (a symbolic or hard link to
+    it), is kept once (see :func:`find_inputs`, which also counts them).
 
     Examples
     --------
     >>> collect_inputs(["a.tif", "b.im", "a.tif"])
     [PosixPath('a.tif'), PosixPath('b.im')]
     """
-    found: dict[Path, Path] = {}
+    return find_inputs(inputs)[0]
+
+
+def find_inputs(inputs) -> tuple[list[Path], int]:
+    """:func:`collect_inputs`, and how many paths were left out as the same file as an earlier one."""
+    found: dict[object, Path] = {}
+    repeats = 0
     for path in map(Path, inputs):
         images = _folder_images(path) if path.is_dir() else []
         for image in images or [path]:
-            found.setdefault(image.resolve(), image)
-    return list(found.values())
+            key = _file_identity(image)
+            repeats += key in found
+            found.setdefault(key, image)
+    return list(found.values()), repeats
+
+
+def _file_identity(path: Path):
+    """What makes two paths one file: device and inode (links included), else the resolved path."""
+    try:
+        status = path.stat()
+    except OSError:
+        return path.resolve()
+    return (status.st_dev, status.st_ino)
 
 
 def _folder_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    written = set(earlier_run_files(folder))
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and p.name not in written)
+
+
+def earlier_run_files(folder) -> list[str]:
+    """The names of the files an earlier run of this command kept in ``folder`` (which may not exist).
+
+    Read from the list each run writes (:data:`~nanosims_helpers.io.files.MANIFEST_NAME`); in a
+    folder written by a kit without that list, the summary's files, study files and every
+    output prefix's files of the summary.
+
+    Examples
+    --------
+    >>> earlier_run_files("no/such/folder")
+    []
+    """
+    from .io.study_outputs import STUDY_FILES
+
+    folder = Path(folder)
+    listed = read_manifest(folder)
+    if listed is not None:
+        return listed
+    try:
+        prefixes = pd.read_csv(folder / SUMMARY_NAME, usecols=["output_prefix"])["output_prefix"]
+    except (OSError, ValueError, pd.errors.ParserError):  # no summary, or not one of this command's
+        return []
+    suffixes = [*SUFFIXES.values(), *ISOTOPE_SUFFIXES.values()]
+    return [SUMMARY_NAME, *STUDY_FILES.values(),
+            *(f"{prefix}{suffix}" for prefix in prefixes.dropna().astype(str) for suffix in suffixes)]
 
 
 def output_prefixes(paths) -> list[str]:
@@ -377,6 +472,7 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     if args.ratios:
         record.update(write_isotope_outputs(loaded, result.labels, args.ratios, args.out, prefix,
                                             args.min_region_pixels))
+        note_empty_regions(record, args.min_region_pixels)
     write_outputs(image, scaled, result.labels, record, args.out, prefix, shown=loaded)
     return record
 
@@ -407,8 +503,9 @@ def summary_row(path: Path, prefix: str, outcome) -> dict:
     """The summary row of one input's :class:`~nanosims_helpers.batch.Outcome`; report its failure or warnings."""
     row = {"file": str(path), "output_prefix": prefix}
     if not outcome.ok:
-        tqdm.write(f"{PROG}: error: {outcome.error}", file=sys.stderr)
-        return {**row, "status": "failed", "error": outcome.error}
+        error = as_options(outcome.error)
+        tqdm.write(f"{PROG}: error: {error}", file=sys.stderr)
+        return {**row, "status": "failed", "error": error}
     for note in outcome.warnings:
         tqdm.write(f"{PROG}: warning: {one_line(path, note)}", file=sys.stderr)
     record = outcome.value[0] if isinstance(outcome.value, tuple) else outcome.value  # (record, study sums)
@@ -440,8 +537,9 @@ def _collect(runner, function, jobs, indices, paths, prefixes, args, rows, found
     """
     found = {} if found is None else found
     values = {}
-    with runner as active:
-        outcomes = active.run(function, jobs, labels=[paths[i] for i in indices], desc=PROG, reraise=args.traceback)
+    with runner as active, contextlib.closing(
+        active.run(function, jobs, labels=[paths[i] for i in indices], desc=PROG, reraise=args.traceback)
+    ) as outcomes:
         for outcome in outcomes:
             index = indices[outcome.index]
             found[index] = summary_row(paths[index], prefixes[index], outcome)
@@ -458,7 +556,7 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
     Writes each input's files, then the study files (:mod:`nanosims_helpers.io.study_outputs`).
     """
     from .io import study_outputs
-    from .study import fit_model, sample_study
+    from .study import fit_model, sample_study, save_model
 
     prefixes = output_prefixes(paths)
     found = {}
@@ -477,6 +575,7 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
             if not sample.images:
                 return
             model = fit_model(sample, args.clusters)
+            save_model(model, args.out / model_file)  # now: the maps that follow were made with it
         usable = [i for i in range(len(paths)) if i not in found]
         jobs = [(paths[i], prefixes[i], args.out, model, model_file, args.ratios, args.min_region_pixels)
                 for i in usable]
@@ -485,8 +584,26 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
     if done:
         study_outputs.write_study_outputs(
             args.out, model, [paths[i] for i in done], [prefixes[i] for i in done], [values[i][1] for i in done],
-            save=args.model is None,
+            save=False,
         )
+
+
+#: How the library's argument names read on the command line, in the messages it passes on.
+OPTION_NAMES = {"n_clusters": "-k", "random_state": "--random-state", "sample_size": "--sample-size",
+                "min_region_pixels": "--min-region-pixels", "n_components": "--components"}
+
+
+def as_options(message: str) -> str:
+    """``message`` with the library's ``argument=value`` written as the command line's ``--option value``.
+
+    Examples
+    --------
+    >>> as_options("n_clusters=5000: there are only 3360 pixels; use at most 3360 clusters.")
+    '-k 5000: there are only 3360 pixels; use at most 3360 clusters.'
+    """
+    for name, option in OPTION_NAMES.items():
+        message = re.sub(rf"(?<![\w.]){name}=(?=\S)", f"{option} ", message)
+    return message
 
 
 def _read_model(parser: argparse.ArgumentParser, args: argparse.Namespace):
@@ -509,11 +626,23 @@ def _read_model(parser: argparse.ArgumentParser, args: argparse.Namespace):
 def main(argv=None) -> int:
     """Run ``nanosims-cluster`` with ``argv`` (default: the command line); return the exit status.
 
+    Exit status: 0 every input clustered; 1 some input failed, or the run could not go on (one
+    line says why); 2 a bad command line (nothing is run); 130 interrupted (Ctrl-C). What a run
+    does to the output folder: see :func:`finish_run`.
+
     Examples
     --------
     From the shell, ``nanosims-cluster image.im --out results -k 5`` is, from Python,
     ``main(["image.im", "--out", "results", "-k", "5"])``.
     """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # while starting or stopping, outside the run itself
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.k_max is not None and args.clusters != "auto":
@@ -521,29 +650,101 @@ def main(argv=None) -> int:
     _check_study_arguments(parser, args)
     if args.components is not None and args.method != "pca-kmeans":
         parser.error("--components applies only to --method pca-kmeans")
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        parser.error(f"--out {args.out}: cannot create the folder ({exc.strerror or exc})")
     model = _read_model(parser, args)
-    paths = collect_inputs(args.inputs)
-    rows = []
+    paths, repeats = find_inputs(args.inputs)
+    if repeats:
+        print(f"{PROG}: note: {repeats} input path(s) name a file already listed (the same path, or a symbolic or "
+              "hard link to it); each file is clustered once", file=sys.stderr)
+    workers = args.workers
+    if workers > 1:
+        workers, note = worker_limit(workers, len(paths))
+        if note:
+            print(f"{PROG}: note: {note}", file=sys.stderr)
+    folder = RunFolder(args.out)
     try:
-        with limit_threads(args.threads), Runner(args.workers, args.scheduler) as runner:
-            if args.joint or model is not None:
-                run_study(paths, args, rows, runner, model)
-            else:
-                run_all(paths, args, rows, runner)
-    except KeyboardInterrupt:
-        remove_partial_files(args.out)
-        print(
-            f"{PROG}: interrupted after {len(rows)} of {len(paths)} image(s); see {args.out / SUMMARY_NAME}",
-            file=sys.stderr,
-        )
+        folder.open()
+    except NanoSIMSError as exc:
+        parser.error(f"--out {' '.join(str(exc).split())}")
+    with folder:
+        rows, stopped = [], None
+        run_args = argparse.Namespace(**{**vars(args), "out": folder.staging})
+        try:
+            with _warnings_in_one_line(), limit_threads(args.threads), Runner(workers, args.scheduler) as runner:
+                if args.joint or model is not None:
+                    run_study(paths, run_args, rows, runner, model)
+                else:
+                    run_all(paths, run_args, rows, runner)
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+        except NanoSIMSError as exc:  # the run as a whole cannot go on: no scheduler, images sharing no mass
+            stopped = as_options(" ".join(str(exc).split()))
+        except OSError as exc:  # the summary could not be written: a full disk, a folder made read-only
+            stopped = f"{args.out}: cannot write ({exc.strerror or exc})"
+        with interrupts_ignored():
+            return finish_run(folder, rows, output_prefixes(paths), stopped)
+
+
+@contextlib.contextmanager
+def _warnings_in_one_line():
+    """Show the warnings of this process (outside the per-image jobs, which record theirs) in one line each."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        tqdm.write(f"{PROG}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def finish_run(folder: RunFolder, rows: list, prefixes: list, stopped: str | None = None) -> int:
+    """Keep the run's files in the output folder, or not; say so in one line; return the exit status.
+
+    The run's files replace the earlier run's (:func:`earlier_run_files`) when the run ended with
+    at least one input clustered. A run that clustered none, or was stopped (``stopped``: an
+    error line, or ``"interrupted"``), leaves an earlier run's files as they are; into a folder
+    without one, it keeps what it finished. Only the files of inputs with an ``ok`` row of
+    ``summary.csv`` are kept, so the summary lists every input whose files are there; ``prefixes``
+    are the output prefixes of every input of the run.
+    """
+    n_inputs = len(prefixes)
+    ok = sum(row["status"] == "ok" for row in rows)
+    earlier = earlier_run_files(folder.path)
+    summary = folder.path / SUMMARY_NAME
+    if rows and (not earlier or (ok and stopped is None)):
+        try:
+            write_summary(rows, folder.staging / SUMMARY_NAME)  # with the last row, had the run stopped before it
+            folder.keep(_kept_files(folder.staging, rows, prefixes), earlier)
+            where = f"see {summary}"
+        except (OSError, NanoSIMSError) as exc:
+            stopped = stopped or f"{folder.path}: cannot write the results ({getattr(exc, 'strerror', None) or exc})"
+            where = "nothing of this run was kept" + (f": the earlier results in {folder.path} are unchanged"
+                                                      if earlier else "")
+    elif rows:
+        where = f"nothing of this run was kept: the earlier results in {folder.path} are unchanged"
+    else:
+        where = "nothing was written" if not earlier else f"the earlier results in {folder.path} are unchanged"
+    done = f"{ok} of {n_inputs} image(s) clustered, {len(rows) - ok} failed"
+    if stopped == "interrupted":
+        print(f"{PROG}: interrupted after {done}; {where}", file=sys.stderr)
         return 130
-    except NanoSIMSError as exc:  # the run as a whole cannot go on: no scheduler, images sharing no mass
-        print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+    if stopped is not None:
+        print(f"{PROG}: error: {stopped.rstrip('.')}; {done}; {where}", file=sys.stderr)
         return 1
-    failed = sum(row["status"] == "failed" for row in rows)
-    print(f"{len(rows) - failed} of {len(rows)} image(s) clustered, {failed} failed; see {args.out / SUMMARY_NAME}")
-    return 1 if failed else 0
+    if not ok and rows and earlier:
+        print(f"{PROG}: {done}; {where}", file=sys.stderr)
+        return 1
+    print(f"{done}; {where}")
+    return 0 if ok == len(rows) == n_inputs else 1
+
+
+def _kept_files(staging: Path, rows: list, prefixes) -> list[str]:
+    """The files in ``staging`` to keep: every one, except those of inputs without an ``ok`` summary row."""
+    remove_partial_files(staging)
+    prefixes = sorted(prefixes, key=len, reverse=True)  # the longest first: soil_2_labels.tif is soil_2's
+    good = {row["output_prefix"] for row in rows if row["status"] == "ok"}
+    kept = []
+    for path in sorted(staging.iterdir()):
+        owner = next((p for p in prefixes if path.name.startswith(f"{p}_")), None)
+        if path.is_file() and (owner is None or owner in good):
+            kept.append(path.name)
+    return kept

@@ -149,11 +149,12 @@ def fit_kmeans(model: KMeans, pixels: np.ndarray, name: str = "n_clusters") -> K
         # Raised when there are fewer distinct pixels than clusters; reported as an error below.
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(pixels)
-    if np.unique(model.labels_).size < model.n_clusters:
+    found = np.unique(model.labels_).size
+    if found < model.n_clusters:
         distinct = np.unique(pixels, axis=0).shape[0]
         raise NanoSIMSError(
-            f"{name}={model.n_clusters}: the features have only {distinct} distinct pixel value(s); "
-            f"use at most {distinct} clusters."
+            f"{name}={model.n_clusters}: only {found} cluster(s) have pixels, as the features have only {distinct} "
+            f"distinct pixel value(s); use at most {min(distinct, model.n_clusters - 1)} clusters."
         )
     return model
 

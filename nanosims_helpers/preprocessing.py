@@ -77,7 +77,7 @@ def _split_constant(counts, masses=None) -> tuple[np.ndarray, np.ndarray]:
     if constant.any():
         warnings.warn(
             f"{_named(constant, masses)}: the same value in every pixel, so nothing to cluster on; "
-            "set to 0. Leave such channels out (the `masses` argument of cluster_image).",
+            "set to 0. Leave such channels out (masses=[...], --masses on the command line).",
             UserWarning,
         )
     return values, constant

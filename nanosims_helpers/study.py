@@ -38,6 +38,7 @@ sample and kit version.
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -76,6 +77,9 @@ STUDY_SAMPLE_SIZE = 100_000
 
 #: The preprocessing of a study model's features, for the records written beside its maps.
 STUDY_PREPROCESSING = "composition"
+
+#: Largest seed: NumPy's and scikit-learn's random generators take seeds 0 .. 2**32 - 1.
+MAX_SEED = 2**32 - 1
 
 #: The ``"format"`` entry of a saved model, and the version of that format this kit writes
 #: (version 1, written by earlier kits, held k-means centres on asinh features).
@@ -720,12 +724,12 @@ def load_model(path) -> StudyModel:
     missing = [key for key in _MODEL_KEYS if key not in values]
     if missing:
         raise NanoSIMSError(f"{path}: the model lacks {missing}; save it again with save_model.")
-    if not isinstance(values["format_version"], int) or values["format_version"] > MODEL_FORMAT_VERSION:
-        raise NanoSIMSError(
-            f"{path}: model format {values['format_version']!r}, but this kit reads up to {MODEL_FORMAT_VERSION}; "
-            "update the kit."
-        )
+    version = values["format_version"]
+    if _whole(version) and version > MODEL_FORMAT_VERSION:
+        raise NanoSIMSError(f"{path}: model format {version}, but this kit reads up to {MODEL_FORMAT_VERSION}; "
+                            "update the kit.")
     try:
+        _check_model_fields(values)
         model = _model_from(values)
     except NanoSIMSError as exc:
         raise NanoSIMSError(f"{path}: {exc}") from None
@@ -738,30 +742,65 @@ def load_model(path) -> StudyModel:
     return model
 
 
-def _model_from(values: dict) -> StudyModel:
-    if (values["method"], values["preprocessing"]) != ("spatial", STUDY_PREPROCESSING):
-        raise NanoSIMSError(
-            f"method {values['method']!r} on {values['preprocessing']!r} features: this kit's study models use the "
-            f"spatial method on {STUDY_PREPROCESSING!r} features; fit the study again."
-        )
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _numbers(value, length: int, above_zero: bool = False) -> bool:
+    return (isinstance(value, list) and len(value) == length
+            and all(_finite(item) and (item > 0 or not above_zero) for item in value))
+
+
+def _texts(value) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _check_model_fields(values: dict) -> None:
+    """Check every field of a saved model for its type, length and range; one line naming the first bad one."""
     masses = values["masses"]
-    if not isinstance(masses, list) or not all(isinstance(m, str) and m.strip() for m in masses) or len(
-        {normalize_mass_name(m) for m in masses}
-    ) != len(masses):
-        raise NanoSIMSError(f"masses {masses!r}: expected a list of distinct mass names.")
-    arrays = {}
-    for name in ("centers", "feature_mean", "feature_scale"):
-        try:
-            arrays[name] = np.array(values[name], dtype=float)
-        except (TypeError, ValueError):
-            raise NanoSIMSError(f"{name}: expected numbers (a list of k lists for the centres).") from None
-    model = StudyModel(
-        masses=tuple(masses), reference_total=values["reference_total"], smoothing_px=values["smoothing_px"],
-        beta=values["beta"],
-        random_state=values["random_state"], images=values["images"], pixels_per_image=values["pixels_per_image"],
-        sample_pixels=values["sample_pixels"], dropped_masses=values["dropped_masses"],
-        kit_version=str(values["kit_version"]), **arrays,
+    n_masses = len(masses) if isinstance(masses, list) else 0
+    k = values["n_clusters"]
+    rules = [
+        ("format_version", lambda v: _whole(v) and v == MODEL_FORMAT_VERSION,
+         f"the whole number {MODEL_FORMAT_VERSION}"),
+        ("kit_version", lambda v: isinstance(v, str), "text, e.g. \"0.1.0\""),
+        ("method", lambda v: v == "spatial", "\"spatial\" (fit the study again with this kit)"),
+        ("preprocessing", lambda v: v == STUDY_PREPROCESSING, f"\"{STUDY_PREPROCESSING}\" (fit the study again)"),
+        ("masses", lambda v: _texts(v) and v and all(m.strip() for m in v)
+         and len({normalize_mass_name(m) for m in v}) == len(v), "a list of distinct, non-empty mass names"),
+        ("n_clusters", lambda v: _whole(v) and v >= 2, "a whole number of clusters, 2 or more"),
+        ("centers", lambda v: isinstance(v, list) and len(v) == k and all(_numbers(row, n_masses) for row in v),
+         f"n_clusters ({k!r}) lists of {n_masses} finite numbers, one per mass"),
+        ("feature_mean", lambda v: _numbers(v, n_masses), f"{n_masses} finite numbers, one per mass"),
+        ("feature_scale", lambda v: _numbers(v, n_masses, above_zero=True),
+         f"{n_masses} finite numbers above 0, one per mass"),
+        ("reference_total", lambda v: _finite(v) and v > 0, "a finite number above 0"),
+        ("smoothing_px", lambda v: _finite(v) and v >= 0, "a finite number, 0 or more"),
+        ("beta", lambda v: _finite(v) and v >= 0, "a finite number, 0 or more"),
+        ("random_state", lambda v: _whole(v) and 0 <= v <= MAX_SEED, f"a whole number from 0 to {MAX_SEED}"),
+        ("images", _texts, "a list of file names"),
+        ("pixels_per_image", lambda v: _whole(v) and v >= 0, "a whole number, 0 or more"),
+        ("sample_pixels", lambda v: _whole(v) and v >= 0, "a whole number, 0 or more"),
+        ("dropped_masses", _texts, "a list of mass names"),
+    ]
+    for name, rule, expected in rules:
+        value = values[name]
+        if not rule(value):
+            shown = repr(value) if len(repr(value)) <= 60 else f"{repr(value)[:57]}..."
+            raise NanoSIMSError(f"\"{name}\" is {shown}, expected {expected}; fit the study again or restore the "
+                                "file saved by nanosims-cluster --joint.")
+
+
+def _model_from(values: dict) -> StudyModel:
+    """The model of checked values (:func:`_check_model_fields`)."""
+    arrays = {name: np.array(values[name], dtype=float) for name in ("centers", "feature_mean", "feature_scale")}
+    return StudyModel(
+        masses=tuple(values["masses"]), reference_total=values["reference_total"],
+        smoothing_px=values["smoothing_px"], beta=values["beta"], random_state=values["random_state"],
+        images=values["images"], pixels_per_image=values["pixels_per_image"], sample_pixels=values["sample_pixels"],
+        dropped_masses=values["dropped_masses"], kit_version=values["kit_version"], **arrays,
     )
-    if model.n_clusters != values["n_clusters"]:
-        raise NanoSIMSError(f"n_clusters is {values['n_clusters']!r} but there are {model.n_clusters} centres.")
-    return model

@@ -21,7 +21,7 @@ import tifffile
 
 from nanosims_helpers.batch import Outcome, Runner, attempt, one_line
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.io.files import PARTIAL_PREFIX, remove_partial_files, replacing
+from nanosims_helpers.io.files import MANIFEST_NAME, PARTIAL_PREFIX, remove_partial_files, replacing
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.synthetic import simulate_soil_image
 
@@ -199,10 +199,12 @@ def test_ctrl_c_stops_the_workers_and_leaves_only_whole_files(folder, tmp_path):
     command = [sys.executable, "-m", "nanosims_helpers", str(images), "--out", str(out), "--joint", "-k", "3",
                "--masses", FEW, "--workers", "2"]  # the command starts and stops its own 2 local workers
     process = subprocess.Popen(command, cwd=REPO, start_new_session=True, stderr=subprocess.PIPE, text=True,
-                               env=dict(os.environ, MPLBACKEND="Agg"))
+                               env=dict(os.environ, MPLBACKEND="Agg"),
+                               preexec_fn=_ctrl_c_as_in_a_terminal)
     try:
         deadline = time.monotonic() + 120
-        while (not list(out.glob("*_labels.tif")) or len(psutil.Process(process.pid).children(recursive=True)) < 3) \
+        while (not list(out.glob(".nanosims-run-*/*_labels.tif"))
+               or len(psutil.Process(process.pid).children(recursive=True)) < 3) \
                 and process.poll() is None and time.monotonic() < deadline:  # the first images are labelled here
             time.sleep(0.1)                                                    # while the workers start
         workers = psutil.Process(process.pid).children(recursive=True)
@@ -215,9 +217,16 @@ def test_ctrl_c_stops_the_workers_and_leaves_only_whole_files(folder, tmp_path):
     assert "interrupted" in process.stderr.read()
     gone, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive
-    assert not list(out.glob(".*"))  # no temporary file left behind
+    assert [p.name for p in out.glob(".*")] == [MANIFEST_NAME]  # no temporary file or folder left behind
+    summary = pd.read_csv(out / "summary.csv")  # the images finished before the interrupt, each with its row
+    assert sorted(summary["output_prefix"]) == sorted(p.name[:-len("_labels.tif")] for p in out.glob("*_labels.tif"))
     for labels in out.glob("*_labels.tif"):
         assert tifffile.imread(labels).shape == (48, 48)
     for png in out.glob("*.png"):
         assert png.read_bytes().endswith(b"IEND\xaeB`\x82")
     assert len(list(out.glob("*_labels.tif"))) < 40  # it was stopped before the end
+
+
+def _ctrl_c_as_in_a_terminal():
+    """Let the command take Ctrl-C even when the tests run as a background job, where SIGINT is ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -157,6 +157,7 @@ def test_constant_channel_warns_once_and_still_clusters(run_cli, tmp_path, image
     code, _, err = run_cli(path, "--out", tmp_path / "out", "-k", 3, "--masses", "13C," + FEW)
     assert code == 0
     assert err.count("\n") == 1 and "warning" in err and str(path) in err
+    assert "--masses on the command line" in err  # the option, not a Python argument
     assert "13C" in pd.read_csv(tmp_path / "out" / "summary.csv").loc[0, "warnings"]
 
 

@@ -305,27 +305,63 @@ BAD_MODELS = {
     "another format": lambda v: json.dumps(_edit(v, format="something-else")),
     "a key missing": lambda v: json.dumps({k: x for k, x in v.items() if k != "centers"}),
     "a newer format": lambda v: json.dumps(_edit(v, format_version=99)),
-    "centres for other masses": lambda v: json.dumps(_edit(v, masses=v["masses"][:3])),
-    "a scale of 0": lambda v: json.dumps(_edit(v, feature_scale=[0.0] * 7)),
-    "a scale for other masses": lambda v: json.dumps(_edit(v, feature_mean=[0.0] * 6)),
-    "no reference total": lambda v: json.dumps(_edit(v, reference_total=0)),
-    "a negative Potts weight": lambda v: json.dumps(_edit(v, beta=-1)),
     "a k-means model of an earlier kit": lambda v: json.dumps(_edit(v, format_version=1)),
-    "another method": lambda v: json.dumps(_edit(v, method="kmeans", preprocessing="asinh")),
-    "NaN in a centre": lambda v: json.dumps(_edit(v, centers=[[float("nan")] * 7] + v["centers"][1:])),
-    "k that does not match": lambda v: json.dumps(_edit(v, n_clusters=5)),
-    "repeated masses": lambda v: json.dumps(_edit(v, masses=["12C"] * 7)),
-    "text centres": lambda v: json.dumps(_edit(v, centers="0 1 2")),
+    "not json (a list)": lambda v: json.dumps([1, 2]),
+}
+#: One field changed at a time: (field, value, what the message says; a field that disagrees with
+#: another makes the message name the field that holds the numbers, the centres).
+BAD_FIELDS = {
+    "format version as text": ("format_version", "2", "the whole number 2"),
+    "format version 2.0": ("format_version", 2.0, "the whole number 2"),
+    "another method": ("method", "kmeans", '"spatial"'),
+    "another preprocessing": ("preprocessing", "asinh", '"composition"'),
+    "a kit version that is a number": ("kit_version", 1, "text"),
+    "centres for other masses": ("masses", ["12C", "13C", "16O"], "centers.*lists of 3 finite numbers"),
+    "repeated masses": ("masses", ["12C"] * 7, "distinct, non-empty mass names"),
+    "an empty mass name": ("masses", ["12C", "13C", "16O", "12C14N", "12C15N", "27Al16O", " "], "non-empty"),
+    "masses as text": ("masses", "12C,13C", "a list of distinct"),
+    "no masses": ("masses", [], "a list of distinct"),
+    "k that does not match": ("n_clusters", 5, "centers.*n_clusters \\(5\\) lists"),
+    "k of 1": ("n_clusters", 1, "2 or more"),
+    "k as text": ("n_clusters", "4", "a whole number of clusters"),
+    "NaN in a centre": ("centers", [[float("nan")] * 7] * 4, "finite numbers"),
+    "a short centre": ("centers", [[0.0] * 6] * 4, "lists of 7 finite numbers"),
+    "text centres": ("centers", "0 1 2", "lists of 7"),
+    "a scale of 0": ("feature_scale", [0.0] * 7, "above 0"),
+    "a scale for other masses": ("feature_mean", [0.0] * 6, "7 finite numbers"),
+    "an infinite mean": ("feature_mean", [float("inf")] * 7, "7 finite numbers"),
+    "no reference total": ("reference_total", 0, "above 0"),
+    "reference total as text": ("reference_total", "300", "a finite number above 0"),
+    "a negative Potts weight": ("beta", -1, "0 or more"),
+    "Potts weight true": ("beta", True, "a finite number"),
+    "a negative smoothing": ("smoothing_px", -0.5, "0 or more"),
+    "seed as text": ("random_state", "x", "a whole number from 0 to 4294967295"),
+    "a negative seed": ("random_state", -1, "from 0"),
+    "a fractional seed": ("random_state", 1.5, "a whole number"),
+    "a huge seed": ("random_state", 10**23, "to 4294967295"),
+    "images as a number": ("images", 5, "a list of file names"),
+    "dropped masses as a number": ("dropped_masses", 5, "a list of mass names"),
+    "pixels per image negative": ("pixels_per_image", -3, "0 or more"),
+    "sample pixels as text": ("sample_pixels", "many", "a whole number"),
 }
 BAD_MESSAGES = {
-    "not json": "not a JSON file", "a list": "not a study model", "another format": "not a study model",
-    "a key missing": r"lacks \['centers'\]", "a newer format": "format 99",
-    "centres for other masses": "one feature per mass", "a scale of 0": "feature_scale.*above 0",
-    "a scale for other masses": "feature_mean: expected 7", "no reference total": "reference_total=0",
-    "a negative Potts weight": "beta=-1", "another method": "method 'kmeans' on 'asinh'",
-    "a k-means model of an earlier kit": "earlier kit", "NaN in a centre": "NaN",
-    "k that does not match": "n_clusters is 5", "repeated masses": "distinct", "text centres": "centers",
+    "not json": "not a JSON file", "a list": "not a study model", "not json (a list)": "not a study model",
+    "another format": "not a study model", "a key missing": r"lacks \['centers'\]", "a newer format": "format 99",
+    "a k-means model of an earlier kit": "earlier kit",
 }
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FIELDS))
+def test_every_field_of_a_model_file_is_checked_and_named(case, model, tmp_path):
+    field, value, expected = BAD_FIELDS[case]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(_edit(model_dict(model), **{field: value})))
+    named = "centers" if expected.startswith("centers") else field
+    with pytest.raises(NanoSIMSError, match=f'"{named}" is .*expected .*{expected.removeprefix("centers.*")}') \
+            as error:
+        load_model(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
 
 
 @pytest.mark.parametrize("case", sorted(BAD_MODELS))
@@ -447,7 +483,7 @@ def test_joint_with_ratios_measures_the_study_clusters_of_every_image(run_cli, s
 
 
 def test_model_option_reports_images_without_its_masses(run_cli, study_dir, tmp_path):
-    assert run_cli(study_dir, "--out", tmp_path / "a", "--joint", "-k", 3, "--sample-size", 900)[0] == 0
+    assert run_cli(study_dir, "--out", tmp_path / "a", "--joint", "-k", 3, "--sample-size", 1000)[0] == 0
     few = tmp_path / "few.tif"
     save_image_tiff(simulate_soil_image((64, 64), random_state=5)[0].select(["12C", "16O"]), few)
     code, _, err = run_cli(few, study_dir / "soil_11.tif", "--out", tmp_path / "b", "--model",
@@ -464,7 +500,7 @@ def test_model_option_reports_images_without_its_masses(run_cli, study_dir, tmp_
     (["--joint"], "--joint needs a number of clusters, e.g. --joint -k 5"),
     (["--model", "m.json", "-k", "3"], "fixes k and the masses; leave out -k"),
     (["--joint", "--model", "m.json"], "not allowed with"),
-    (["--sample-size", "100"], "--sample-size applies only to --joint"),
+    (["--sample-size", "5000"], "--sample-size applies only to --joint"),
     (["--workers", "2", "--scheduler", "tcp://x:1"], "not allowed with"),
     (["--workers", "0"], "use 1 or more"),
 ])
@@ -505,7 +541,7 @@ def test_joint_says_which_masses_it_left_out(run_cli, study_dir, tmp_path):
         (images / f"soil_{seed}.tif").write_bytes((study_dir / f"soil_{seed}.tif").read_bytes())
     image = simulate_soil_image((64, 64), random_state=7)[0]
     save_image_tiff(image.select([m for m in SOIL_MASSES if m != "13C"]), images / "no_13c.tif")
-    code, _, err = run_cli(images, "--out", tmp_path / "out", "--joint", "-k", 3, "--sample-size", 900)
+    code, _, err = run_cli(images, "--out", tmp_path / "out", "--joint", "-k", 3, "--sample-size", 1000)
     assert code == 0 and err.count("\n") == 1
     assert "warning: masses left out of the study model: 13C (not in" in err and "no_13c.tif" in err
     values = json.loads((tmp_path / "out" / "model.json").read_text())

@@ -253,6 +253,8 @@ def _choose_channels(path: Path, names, masses, n_channels: int):
         masses = [str(mass) for mass in masses]
         if not masses:
             raise NanoSIMSError(f"{path.name}: masses is empty; give at least one mass name, or None.")
+    if names is not None:
+        names = channel_names(names)
     if names is None and masses is None:
         return list(range(n_channels)), tuple(f"mass {i + 1}" for i in range(n_channels))
     if names is None:
@@ -265,6 +267,26 @@ def _choose_channels(path: Path, names, masses, n_channels: int):
     if masses is None:
         return list(range(n_channels)), tuple(names)
     return _select(path, names, masses)
+
+
+def channel_names(names) -> tuple[str, ...]:
+    """The file's channel names, each usable as a mass name: a blank one becomes ``"mass N"`` (its
+    place, from 1), and one that repeats an earlier name gets ``" (N)"`` added, so every name is
+    distinct, also once spaces are ignored.
+
+    Examples
+    --------
+    >>> channel_names(("12C2", "", "16O", "16 O"))
+    ('12C2', 'mass 2', '16O', '16 O (4)')
+    """
+    named, seen = [], set()
+    for place, name in enumerate(names, start=1):
+        name = str(name).strip() or f"mass {place}"
+        if normalize_mass_name(name) in seen:
+            name = f"{name} ({place})"
+        seen.add(normalize_mass_name(name))
+        named.append(name)
+    return tuple(named)
 
 
 def _select(path: Path, names, masses):

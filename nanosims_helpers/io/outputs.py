@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from importlib import metadata
 from pathlib import Path
 
@@ -34,6 +35,7 @@ __all__ = [
     "SUFFIXES",
     "display_image",
     "kit_version",
+    "note_empty_regions",
     "output_paths",
     "profiles_table",
     "write_csv",
@@ -322,6 +324,27 @@ def _overview_title(image: NanoSIMSImage, record: dict) -> str:
     if split_half is not None and math.isfinite(split_half):
         parts.append(f"split-half F1 {split_half:.2f}")
     return f"{image.name}: {', '.join(parts)}" if parts else image.name
+
+
+def note_empty_regions(summary: dict, min_region_pixels: int) -> None:
+    """Warn when :func:`write_isotope_outputs` found no region (``summary["regions"]`` is 0).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     note_empty_regions({"regions": 0}, 5000)
+    >>> "5000" in str(caught[0].message)
+    True
+    """
+    if summary.get("regions") == 0:
+        warnings.warn(
+            f"no cluster has a connected patch of {min_region_pixels} pixels or more, so the regions table is "
+            "empty; give a smaller minimum (--min-region-pixels, min_region_pixels=).",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def write_isotope_outputs(image: NanoSIMSImage, labels, ratios, out_dir, prefix: str,

@@ -30,7 +30,14 @@ from ..plot import plot_cluster_fractions
 from ..study import StudyModel, apply_model, save_model
 from .files import replacing
 from .loading import load_image
-from .outputs import DEFAULT_MIN_REGION_PIXELS, kit_version, write_csv, write_isotope_outputs, write_outputs
+from .outputs import (
+    DEFAULT_MIN_REGION_PIXELS,
+    kit_version,
+    note_empty_regions,
+    write_csv,
+    write_isotope_outputs,
+    write_outputs,
+)
 
 __all__ = [
     "STUDY_FILES", "cluster_sums", "label_file", "study_fractions_table", "study_profiles_table",
@@ -134,6 +141,7 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
     }
     if ratios:
         record.update(write_isotope_outputs(image, result.labels, ratios, out_dir, prefix, min_region_pixels))
+        note_empty_regions(record, min_region_pixels)
     write_outputs(used, result.features, result.labels, record, out_dir, prefix, n_clusters=model.n_clusters)
     return record, cluster_sums(used.counts, result.features, result.labels, model.n_clusters)
 
@@ -197,9 +205,8 @@ def study_fractions_table(files, prefixes, sums) -> pd.DataFrame:
     pixels = np.array([image["pixels"] for image in sums])
     totals = pixels.sum(axis=1)
     table = pd.DataFrame({"file": [str(f) for f in files], "output_prefix": list(prefixes), "pixels": totals})
-    for cluster in range(pixels.shape[1]):
-        table[f"cluster_{cluster}"] = pixels[:, cluster] / totals
-    return table
+    fractions = pd.DataFrame(pixels / totals[:, None], columns=[f"cluster_{c}" for c in range(pixels.shape[1])])
+    return pd.concat([table, fractions], axis=1)  # at once: a column at a time fragments a table of many clusters
 
 
 def write_study_fractions_png(fractions: pd.DataFrame, path) -> Path:

@@ -294,7 +294,7 @@ def _to_planes(data: np.ndarray, axes: str) -> np.ndarray:
 def _imagej_names(tif: tifffile.TiffFile, axes: str, shape) -> tuple[str, ...] | None:
     """Mass names from the ImageJ labels: one per channel, or one per image (channels vary fastest)."""
     labels = tif.imagej_metadata.get("Labels")
-    if not labels or not all(str(label).strip() for label in labels):
+    if not labels or not any(str(label).strip() for label in labels):  # blank ones among them: named on loading
         return None
     if len(axes) != len(shape):  # a single-channel file
         return tuple(str(label).strip() for label in labels) if len(labels) == 1 else None
@@ -341,7 +341,7 @@ def _ome_names_and_size(xml: str) -> tuple[tuple[str, ...] | None, float | None]
     if pixels is None:
         return None, None
     names = [c.get("Name", "").strip() for c in pixels if c.tag.endswith("Channel")]
-    names = tuple(names) if names and all(names) else None
+    names = tuple(names) if names and any(names) else None  # blank ones among them: named on loading
     size = pixels.get("PhysicalSizeX")
     unit = pixels.get("PhysicalSizeXUnit", "µm").strip().lower()
     if size is None or unit not in _UM_PER_UNIT:
