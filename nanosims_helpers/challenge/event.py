@@ -420,7 +420,7 @@ def _picture(board: Leaderboard):
     digits = {"mean_f1": 3, "cell_error": 2, "k_error": 2}
     text = [[_cell_text(row.get(column), digits.get(column, 0)) if column != "team" else str(row["team"])
              for column in columns] for _, row in table.iterrows()]
-    height = 1.6 + 0.42 * max(len(text), 1)
+    height = 1.0 + 0.42 * max(len(text), 1)
     figure, axes = plt.subplots(figsize=(15, height))
     axes.axis("off")
     axes.set_title(title, fontsize=15, loc="left")
