@@ -148,6 +148,7 @@ def score_submission(labels, cells=None, cell_atom_percent=None) -> dict:
 
     Examples
     --------
+    >>> import numpy as np
     >>> scores = score_submission(np.zeros((256, 256), dtype=int))
     >>> scores["adjusted_rand"], scores["n_clusters"], scores["cells_found"]
     (0.0, 1, 0.0)
