@@ -73,7 +73,7 @@ MIN_PHASE_PIXELS = 4
 #: Micro-clusters the fit starts from: at least this many, or ``n_clusters + 6``.
 MIN_START_PHASES = 12
 #: Most phases added for unexplained pixels.
-MAX_BIRTHS = 3
+MAX_BIRTHS = 4
 #: Most pixels the starting micro-clusters are fitted on (a random sample of the interiors).
 FIT_SAMPLE_SIZE = 10_000
 #: Sweeps of iterated conditional modes after each change of the phases.
@@ -247,6 +247,13 @@ def _pure_costs(model: PhaseModel, smoothed: np.ndarray) -> np.ndarray:
     return (costs / np.float32(pooled)).reshape(smoothed.shape[:2] + (mu.shape[0],))
 
 
+def _proposals(costs: np.ndarray, labels: np.ndarray, margin: float) -> np.ndarray:
+    """The cheapest phase of each pixel where it beats the pixel's own by more than ``margin``, else -1."""
+    best = costs.argmin(axis=-1)
+    gap = np.take_along_axis(costs, labels[..., None], -1)[..., 0] - np.take_along_axis(costs, best[..., None], -1)[..., 0]
+    return np.where(gap > margin, best, -1)
+
+
 def _best_two(costs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The cheapest phase other than each pixel's own."""
     masked = costs.copy()
@@ -391,22 +398,22 @@ def phase_distinctness(model: PhaseModel, costs: np.ndarray) -> np.ndarray:
     Every pixel of phase b takes its cheapest other phase (``costs``), and the expected counts
     of the pixels of b are recomputed with the blur (only pixels of b moved); the deviance of
     each of b's pixels under that model (chi-square with one degree of freedom per mass if b is
-    not needed) is taken at its median. Above ``chi2.ppf(1 - ALPHA, n_masses)``, most of b's
+    not needed) is taken at its median. The blur is summed over the window offsets of
+    :func:`flip_costs`. Above ``chi2.ppf(1 - ALPHA, n_masses)``, most of b's
     pixels are not explained without b: b is a phase of its own.
     """
-    labels, mu = model.labels, model.compositions
+    labels, mu = model.labels, model.compositions.astype(np.float32)
     alternative = _best_two(costs, labels)
     step = mu[alternative] - mu[labels]
     kernel = _kernel(model.beam_sigma_px)
     radius = kernel.shape[0] // 2
     padded_step = np.pad(step, ((radius, radius), (radius, radius), (0, 0)))
     padded_labels = np.pad(labels, radius, constant_values=-1)
-    shift = np.zeros(step.shape)
+    shift = np.zeros(step.shape, dtype=np.float32)
     height, width = labels.shape
-    for dy in range(2 * radius + 1):
-        for dx in range(2 * radius + 1):
-            same = padded_labels[dy: dy + height, dx: dx + width] == labels
-            shift += kernel[dy, dx] * same[..., None] * padded_step[dy: dy + height, dx: dx + width]
+    for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
+        same = padded_labels[dy: dy + height, dx: dx + width] == labels
+        shift += np.float32(kernel[dy, dx]) * same[..., None] * padded_step[dy: dy + height, dx: dx + width]
     replaced = model.expected() + model.ion_yield[..., None] * shift
     values = deviance(model.counts, replaced, model.phi).ravel()
     flat = labels.ravel()
@@ -432,7 +439,7 @@ def _start(counts: np.ndarray, n_start: int, random_state) -> np.ndarray:
     model = KMeans(n_start, n_init=1, random_state=random_state)
     with threadpool_limits(limits=1):
         fit_kmeans(model, table[core])
-    return assign_phases(features, model.cluster_centers_)
+    return assign_phases(features, model.cluster_centers_, beta=0.0)
 
 
 def _fit(model: PhaseModel, smoothed: np.ndarray, n_sweeps: int = 0) -> np.ndarray:
@@ -442,11 +449,11 @@ def _fit(model: PhaseModel, smoothed: np.ndarray, n_sweeps: int = 0) -> np.ndarr
     ``n_sweeps=0`` from the proposal costs with the Potts clean-up (fast, for the phases to settle).
     """
     update_yield(model)
-    update_compositions(model)
+    update_compositions(model, 2 if n_sweeps else 1)
     update_dispersion(model, model.expected())
     costs = _pure_costs(model, smoothed)
     if n_sweeps:
-        relabel(model, costs.argmin(axis=-1), n_sweeps)
+        relabel(model, _proposals(costs, model.labels, 4.0 * model.beta), n_sweeps)
     else:
         model.labels = potts_icm(costs, costs.argmin(axis=-1), model.beta, n_sweeps=2)
     return costs
@@ -462,23 +469,32 @@ def _drop(model: PhaseModel, phases, costs: np.ndarray) -> None:
     model.labels, model.compositions = new, model.compositions[keep]
 
 
-def _births(model: PhaseModel, smoothed: np.ndarray) -> None:
-    """Add a phase for the connected groups of pixels that no phase explains, up to MAX_BIRTHS times."""
-    limit = _threshold(model.counts.shape[2])
-    for _ in range(MAX_BIRTHS):
-        unexplained = deviance(model.counts, model.expected(), model.phi) > limit
-        groups, _ = ndimage.label(unexplained, np.ones((3, 3)))
-        sizes = np.bincount(groups.ravel())
-        sizes[0] = 0
-        grouped = sizes[groups] >= MIN_PHASE_PIXELS
-        if not grouped.any():
-            return
-        new = (model.counts[grouped] / model.ion_yield[grouped][:, None]).mean(axis=0)
-        model.compositions = np.vstack([model.compositions, np.maximum(new, _FLOOR)])
-        labels = model.labels.copy()
-        labels[grouped] = model.n_phases - 1
-        model.labels = labels
-        _fit(model, smoothed)
+def _births(model: PhaseModel, smoothed: np.ndarray, random_state) -> None:
+    """Add phases for the connected groups of pixels that no phase explains (at most MAX_BIRTHS).
+
+    The unexplained pixels (deviance above the chi-square quantile) in groups of at least
+    :data:`MIN_PHASE_PIXELS` are split by composition (KMeans on the log of their yield-corrected
+    counts) into as many new phases as there are groups, up to :data:`MAX_BIRTHS`.
+    """
+    unexplained = deviance(model.counts, model.expected(), model.phi) > _threshold(model.counts.shape[2])
+    groups, n_groups = ndimage.label(unexplained, np.ones((3, 3)))
+    sizes = np.bincount(groups.ravel())
+    sizes[0] = 0
+    grouped = sizes[groups] >= MIN_PHASE_PIXELS
+    n_new = min(MAX_BIRTHS, int(np.count_nonzero(sizes >= MIN_PHASE_PIXELS)))
+    if n_new == 0:
+        return
+    pixels = model.counts[grouped] / model.ion_yield[grouped][:, None]
+    kinds = np.zeros(pixels.shape[0], dtype=int)
+    if n_new > 1 and np.unique(pixels, axis=0).shape[0] > n_new:
+        with threadpool_limits(limits=1):
+            kinds = KMeans(n_new, n_init=1, random_state=random_state).fit_predict(np.log1p(pixels))
+    new = np.stack([pixels[kinds == kind].mean(axis=0) for kind in range(n_new)])
+    labels = model.labels.copy()
+    labels[grouped] = model.n_phases + kinds
+    model.compositions = np.vstack([model.compositions, np.maximum(new, _FLOOR)])
+    model.labels = labels
+    _fit(model, smoothed)
 
 
 def _independent_weakest(scores: np.ndarray, alternatives: np.ndarray, limit: float, n_drop: int) -> list[int]:
@@ -527,9 +543,9 @@ def fit_phases(counts, n_clusters: int | None, *, random_state=0) -> tuple[Phase
     model = PhaseModel(values.astype(np.float32), labels, _mean_counts(values, labels, n_start),
                        np.ones(values.shape[:2]))
     smoothed = smooth_counts(values, PROPOSAL_SMOOTHING_PX)
-    for _ in range(2):
-        _fit(model, smoothed)
-    _births(model, smoothed)
+    _fit(model, smoothed)
+    _fit(model, smoothed, 2)  # mixed boundary pixels explained by the blur before births are sought
+    _births(model, smoothed, random_state)
     _deaths(model, smoothed, n_clusters)
     for _ in range(2):
         _fit(model, smoothed, ICM_SWEEPS)
