@@ -20,24 +20,26 @@ __all__ = [
     "default_preprocessing", "image_features", "reference_pipeline",
 ]
 
-#: Clustering methods :func:`cluster_image` knows: ``"spatial"`` (the default, see
-#: :mod:`nanosims_helpers.spatial`), and the pixel-by-pixel ``"kmeans"``, ``"pca-kmeans"`` and
-#: ``"hierarchical"``.
-METHODS = ("spatial", "kmeans", "pca-kmeans", "hierarchical")
+#: Clustering methods :func:`cluster_image` knows: ``"poisson"`` (the default, a counting-statistics
+#: model of the image, see :mod:`nanosims_helpers.poisson_model`), ``"spatial"`` (the previous
+#: default, see :mod:`nanosims_helpers.spatial`), and the pixel-by-pixel ``"kmeans"``,
+#: ``"pca-kmeans"`` and ``"hierarchical"``.
+METHODS = ("poisson", "spatial", "kmeans", "pca-kmeans", "hierarchical")
 
 #: The method :func:`cluster_image`, the command line and the explorer use unless told otherwise.
-DEFAULT_METHOD = "spatial"
+DEFAULT_METHOD = "poisson"
 
-#: Methods that need the counts themselves (they smooth them before preprocessing): they take an
-#: image, not preprocessed values (:func:`cluster_features`).
-COUNT_METHODS = ("spatial",)
+#: Methods that need the counts themselves (they model or smooth them): they take an image, not
+#: preprocessed values (:func:`cluster_features`).
+COUNT_METHODS = ("poisson", "spatial")
 
 
 def default_preprocessing(method: str) -> str:
     """Return the preprocessing ``method`` uses unless told otherwise.
 
-    ``"composition"`` for ``"spatial"``; :data:`RECOMMENDED_PREPROCESSING` (``"asinh"``) for the
-    pixel-by-pixel methods.
+    ``"composition"`` for ``"poisson"`` and ``"spatial"`` (``"poisson"`` models the counts
+    themselves: the preprocessing only serves the scores and the choice of k computed beside it);
+    :data:`RECOMMENDED_PREPROCESSING` (``"asinh"``) for the pixel-by-pixel methods.
 
     Raises
     ------
@@ -46,8 +48,8 @@ def default_preprocessing(method: str) -> str:
 
     Examples
     --------
-    >>> default_preprocessing("spatial"), default_preprocessing("kmeans")
-    ('composition', 'asinh')
+    >>> default_preprocessing("poisson"), default_preprocessing("spatial"), default_preprocessing("kmeans")
+    ('composition', 'composition', 'asinh')
     """
     _check_method(method)
     return "composition" if method in COUNT_METHODS else RECOMMENDED_PREPROCESSING
@@ -138,7 +140,12 @@ def cluster_image(
     """
     if preprocessing is None:
         preprocessing = default_preprocessing(method)
-    if method in COUNT_METHODS:
+    if method == "poisson":
+        from .poisson_model import poisson_map
+
+        image = _selected(image, masses)
+        return poisson_map(image.counts, n_clusters, masses=image.masses, random_state=random_state)
+    if method == "spatial":
         from .spatial import spatial_map
 
         image = _selected(image, masses)

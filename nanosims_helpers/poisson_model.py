@@ -49,7 +49,6 @@ from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
 from .clustering import ClusterResult, fit_kmeans
-from .errors import NanoSIMSError
 from .hierarchical import largest_first
 from .preprocessing import preprocess
 from .spatial import FIT_SMOOTHING_PX, assign_phases, core_mask, potts_icm, smooth_counts
@@ -250,7 +249,8 @@ def _pure_costs(model: PhaseModel, smoothed: np.ndarray) -> np.ndarray:
 def _proposals(costs: np.ndarray, labels: np.ndarray, margin: float) -> np.ndarray:
     """The cheapest phase of each pixel where it beats the pixel's own by more than ``margin``, else -1."""
     best = costs.argmin(axis=-1)
-    gap = np.take_along_axis(costs, labels[..., None], -1)[..., 0] - np.take_along_axis(costs, best[..., None], -1)[..., 0]
+    own = np.take_along_axis(costs, labels[..., None], -1)[..., 0]
+    gap = own - np.take_along_axis(costs, best[..., None], -1)[..., 0]
     return np.where(gap > margin, best, -1)
 
 
@@ -541,7 +541,7 @@ def fit_phases(counts, n_clusters: int | None, *, random_state=0) -> tuple[Phase
     labels = _start(values, n_start, random_state)
     n_start = int(labels.max()) + 1
     model = PhaseModel(values.astype(np.float32), labels, _mean_counts(values, labels, n_start),
-                       np.ones(values.shape[:2]))
+                       np.ones(values.shape[:2]), beam_sigma_px=BEAM_SIGMA_PX)
     smoothed = smooth_counts(values, PROPOSAL_SMOOTHING_PX)
     _fit(model, smoothed)
     _fit(model, smoothed, 2)  # mixed boundary pixels explained by the blur before births are sought
