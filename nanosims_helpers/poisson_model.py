@@ -77,6 +77,11 @@ MAX_BIRTHS = 4
 FIT_SAMPLE_SIZE = 10_000
 #: Sweeps of iterated conditional modes after each change of the phases.
 ICM_SWEEPS = 3
+#: Most a single count may change the cost of a move, in log-likelihood units: a burst of counts
+#: in one mass of one pixel (a hot pixel) then cannot outvote its neighbours, while a phase that
+#: differs in two masses (the 13C and 15N of labelled cells) still can. The likelihood of a count
+#: that may be an outlier with a small probability (about exp(-10)) is bounded so.
+MAX_COUNT_COST = 10.0
 #: Smoothing (pixels) of the counts for proposing each pixel's phase (not for the likelihood).
 PROPOSAL_SMOOTHING_PX = 0.7
 
@@ -195,16 +200,25 @@ def update_compositions(model: PhaseModel, n_iter: int = 2) -> None:
 
 
 def update_yield(model: PhaseModel, sigma_px: float = YIELD_SIGMA_PX) -> None:
-    """The ion yield as the local ratio of observed to modelled total counts, smoothed (in place).
+    """The ion yield: a plane in log yield for the ramp, times the smoothed local ratio (in place).
 
-    ``y = G * sum(counts) / G * sum(blur(mu[z]))`` is the maximum-likelihood yield of a
-    Poisson model in which the yield is constant over the Gaussian window ``G``; it is scaled
-    to mean 1 and the compositions take the overall factor.
+    ``G * sum(counts) / G * sum(model)`` is the maximum-likelihood yield of a Poisson model in
+    which the yield is constant over the Gaussian window ``G``; on a ramp the window, reflected at
+    the image's edges, flattens it there. So the ramp is taken out first, as the plane fitted to
+    the log ratio of observed to modelled totals (weighted by the modelled totals), and the
+    window smooths what is left. The field is scaled to mean 1 and the compositions take the
+    overall factor.
     """
     modelled = _blur(model.compositions.sum(axis=1)[model.labels], model.beam_sigma_px)
     observed = model.counts.sum(axis=-1, dtype=float)
-    field = ndimage.gaussian_filter(observed, sigma_px, mode="reflect") / np.maximum(
-        ndimage.gaussian_filter(modelled, sigma_px, mode="reflect"), _FLOOR)
+    rows, cols = np.indices(observed.shape, dtype=float)
+    design = np.stack([np.ones(observed.size), rows.ravel() / observed.shape[0], cols.ravel() / observed.shape[1]], 1)
+    weights = np.sqrt(modelled.ravel())
+    log_ratio = np.log((observed.ravel() + 0.5) / (modelled.ravel() + 0.5))
+    plane = (design @ np.linalg.lstsq(design * weights[:, None], log_ratio * weights, rcond=None)[0])
+    ramp = np.exp(plane).reshape(observed.shape)
+    field = ramp * ndimage.gaussian_filter(observed, sigma_px, mode="reflect") / np.maximum(
+        ndimage.gaussian_filter(modelled * ramp, sigma_px, mode="reflect"), _FLOOR)
     scale = field.mean()
     model.ion_yield = field / scale
     model.compositions = model.compositions * scale
@@ -266,8 +280,8 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
 
     A pixel's phase reaches the expected counts of the pixels of its point-spread window; the
     change is summed over the window offsets that carry at least a tenth of the centre's weight
-    (13 of the 25 at sigma 1 px, 92 % of the weight), the other labels fixed. Pixels outside the
-    image count nothing.
+    (13 of the 25 at sigma 1 px, 92 % of the weight), the other labels fixed, each count's share
+    bounded by :data:`MAX_COUNT_COST`. Pixels outside the image count nothing.
 
     Parameters
     ----------
@@ -300,7 +314,8 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
     for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
         at = centre + (dy - radius) * padded_width + (dx - radius)
         after = means[at] + (ion_yield[at] * np.float32(kernel[dy, dx]))[:, None] * step
-        total += (negative_binomial_nll(counts[at], after, model.phi) - before[at]).sum(axis=1)
+        change = negative_binomial_nll(counts[at], after, model.phi) - before[at]
+        total += np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST).sum(axis=1)
     return total
 
 
@@ -368,12 +383,13 @@ def relabel(model: PhaseModel, proposals: np.ndarray, n_sweeps: int = ICM_SWEEPS
 
 
 def confidence_map(model: PhaseModel, costs: np.ndarray) -> np.ndarray:
-    """Posterior probability of each pixel's phase against its best alternative, (y, x) in (0.5, 1].
+    """Posterior probability of each pixel's phase against its best alternative, (y, x) in [0, 1].
 
     ``1 / (1 + exp(-c))``, where ``c`` is the cost (likelihood and Potts) of the cheapest move of
     the pixel to a neighbour's phase or to the cheapest other phase of the smoothed counts
     (``costs``), the rest of the map fixed: about 0.5 on a boundary that could lie a pixel either
-    way, near 1 inside phases. A pixel whose 8 neighbours all share its phase and whose counts
+    way, near 1 inside phases, below 0.5 on the few pixels where a move would pay but the
+    iterations stopped before it. A pixel whose 8 neighbours all share its phase and whose counts
     favour it is not scored move by move: its ``c`` is taken as the Potts cost of leaving them,
     ``8 beta``, plus its margin in ``costs`` (a lower bound).
     """
