@@ -61,7 +61,8 @@ def test_deviance_follows_chi_square_with_one_degree_of_freedom_per_mass():
 
 
 def test_flip_costs_equal_the_whole_likelihood_recomputed():
-    """Without blur a pixel reaches only itself; with blur the window sum is within a few % of the truth.
+    """Without blur a pixel reaches only itself: exact. With blur the window leaves out the 12 offsets of
+    least weight (8 % of it): within 25 %.
 
     (Phases close enough that no single count changes the cost by more than MAX_COUNT_COST.)
     """
@@ -71,7 +72,7 @@ def test_flip_costs_equal_the_whole_likelihood_recomputed():
     mu = np.array([[30.0, 8.0], [20.0, 14.0]])
     counts = blurred_poisson(mu[truth], rng).astype(np.float32)
     pixels = np.array([9 * 20 + 9, 9 * 20 + 10, 4 * 20 + 2])
-    for sigma, tolerance in ((0.0, 1e-3), (1.0, 0.1)):
+    for sigma, tolerance in ((0.0, 1e-3), (1.0, 0.25)):
         model = PhaseModel(counts, truth.copy(), mu, np.ones((20, 20)), phi=0.01, beam_sigma_px=sigma)
         candidates = 1 - truth.ravel()[pixels]
         fast = flip_costs(model, model.expected(), pixels, candidates)
