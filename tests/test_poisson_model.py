@@ -69,9 +69,9 @@ def test_flip_costs_equal_the_whole_likelihood_recomputed():
     rng = np.random.default_rng(3)
     truth = np.zeros((20, 20), dtype=int)
     truth[:, 10:] = 1
-    mu = np.array([[30.0, 8.0], [20.0, 14.0]])
+    mu = np.array([[30.0, 8.0], [15.0, 20.0]])
     counts = blurred_poisson(mu[truth], rng).astype(np.float32)
-    pixels = np.array([9 * 20 + 9, 9 * 20 + 10, 4 * 20 + 2])
+    pixels = np.array([9 * 20 + 6, 9 * 20 + 14, 4 * 20 + 2])
     for sigma, tolerance in ((0.0, 1e-3), (1.0, 0.25)):
         model = PhaseModel(counts, truth.copy(), mu, np.ones((20, 20)), phi=0.01, beam_sigma_px=sigma)
         candidates = 1 - truth.ravel()[pixels]
