@@ -13,7 +13,7 @@ import numpy as np
 from .clustering import ClusterResult, kmeans_map, pca_kmeans_map
 from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
-from .preprocessing import RECOMMENDED_PREPROCESSING, preprocess
+from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
 
 __all__ = [
     "COUNT_METHODS", "DEFAULT_METHOD", "METHODS", "RECOMMENDED_PREPROCESSING", "cluster_features", "cluster_image",
@@ -143,6 +143,8 @@ def cluster_image(
     if method == "poisson":
         from .poisson_model import poisson_map
 
+        if preprocessing not in PREPROCESSING:  # the model does not preprocess, but a wrong name is an error
+            raise NanoSIMSError(f"preprocessing={preprocessing!r}: unknown; use one of {sorted(PREPROCESSING)}.")
         image = _selected(image, masses)
         return poisson_map(image.counts, n_clusters, masses=image.masses, random_state=random_state)
     if method == "spatial":
