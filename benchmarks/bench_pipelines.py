@@ -125,7 +125,7 @@ def _model_without(part: str):
 
         patches = {
             "yield field": mock.patch.object(poisson_model, "update_yield", lambda model, *a: None),
-            "blur": mock.patch.object(poisson_model, "BEAM_SIGMA_PX", 0.0),
+            "blur": mock.patch.multiple(poisson_model, BEAM_SIGMA_PX=0.0, BEAM_SIGMAS_PX=(0.0,)),
             "overdispersion": mock.patch.object(poisson_model, "update_dispersion",
                                                 lambda model, expected: setattr(model, "phi", 0.0)),
             "births": mock.patch.object(poisson_model, "_births", lambda *a: None),

@@ -59,8 +59,11 @@ __all__ = [
     "deviance", "flip_costs", "negative_binomial_nll", "phase_distinctness", "poisson_map", "update_compositions",
 ]
 
-#: Standard deviation of the beam's Gaussian point spread, in pixels.
+#: Standard deviation of the beam's Gaussian point spread, in pixels, the fit starts from.
 BEAM_SIGMA_PX = 1.0
+#: Point spreads the fit chooses from, by likelihood (:func:`update_blur`): instruments and
+#: settings differ, and a model blurred more or less than the image misplaces every boundary.
+BEAM_SIGMAS_PX = (0.0, 0.5, 1.0, 1.5, 2.0)
 #: Smoothing (pixels) of the ion-yield field: slower than phases vary, faster than a ramp.
 YIELD_SIGMA_PX = 12.0
 #: Weight of one agreeing neighbour (of 8) in the Potts prior, in log-likelihood units.
@@ -222,6 +225,16 @@ def update_yield(model: PhaseModel, sigma_px: float = YIELD_SIGMA_PX) -> None:
     scale = field.mean()
     model.ion_yield = field / scale
     model.compositions = model.compositions * scale
+
+
+def update_blur(model: PhaseModel, sigmas=None) -> None:
+    """Take the point spread (of ``sigmas``, default :data:`BEAM_SIGMAS_PX`) under which the labels
+    and compositions explain the counts best (in place)."""
+    likelihood = {}
+    for sigma in BEAM_SIGMAS_PX if sigmas is None else sigmas:
+        model.beam_sigma_px = sigma
+        likelihood[sigma] = float(negative_binomial_nll(model.counts, model.expected(), model.phi).sum())
+    model.beam_sigma_px = min(likelihood, key=likelihood.get)
 
 
 def update_dispersion(model: PhaseModel, expected: np.ndarray) -> None:
@@ -560,9 +573,11 @@ def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0) -
                        np.ones(values.shape[:2]), beam_sigma_px=BEAM_SIGMA_PX)
     smoothed = smooth_counts(values, PROPOSAL_SMOOTHING_PX)
     _fit(model, smoothed)
+    update_blur(model)
     _fit(model, smoothed, 2)  # mixed boundary pixels explained by the blur before births are sought
     _births(model, smoothed, random_state)
     _deaths(model, smoothed, n_clusters)
+    update_blur(model)
     for _ in range(2):
         _fit(model, smoothed, ICM_SWEEPS)
     update_compositions(model)
