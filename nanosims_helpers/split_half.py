@@ -419,8 +419,9 @@ def recommend_counted_k(image, *, threshold: float = SPLIT_HALF_THRESHOLD, toler
     the counts (:func:`split_counts`) are then clustered at that k with the counting model and
     scored as in :func:`split_half_scores`, as evidence; a worst-cluster F1 below ``threshold``
     gives a warning (a phase the whole image supports may be too faint for half of its counts),
-    not another k. On the realistic sample the count was the true number of phases on each of 5
-    seeds, the rare charcoal phase included (``benchmarks/bench_choosing_k.py``).
+    not another k. On the realistic sample the count is measured against the true number of
+    phases, with and without a rare charcoal phase, by ``benchmarks/bench_pipelines.py``
+    ("counting model, k from the counts").
 
     Parameters
     ----------

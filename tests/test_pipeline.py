@@ -39,7 +39,7 @@ def ari(truth, result):
 
 def test_methods_and_recommended_preprocessing():
     assert set(METHODS) == {"poisson", "spatial", "kmeans", "pca-kmeans", "hierarchical"}
-    assert DEFAULT_METHOD == METHODS[0] == "poisson"
+    assert DEFAULT_METHOD == METHODS[0] == "spatial"
     assert RECOMMENDED_PREPROCESSING in PREPROCESSING
     assert default_preprocessing("poisson") == default_preprocessing("spatial") == "composition"
     assert default_preprocessing("kmeans") == "asinh"
@@ -55,26 +55,26 @@ def test_cluster_image_kmeans_recovers_the_phases(soil, preprocessing):
     assert result.pca is None
 
 
-def test_the_default_is_the_counting_model(soil):
-    """The default models the counts: its centres are mean counts per pixel, with a confidence map."""
+def test_the_counting_model_gives_mean_counts_and_a_confidence_map(soil):
+    """The counting model's centres are each phase's mean counts per pixel (flat yield here)."""
     image, truth = soil
-    result = cluster_image(image, 3)
+    result = cluster_image(image, 3, method="poisson")
     assert ari(truth, result) == 1.0
     for phase in range(3):
         inside = truth == phase
         found = result.labels[inside][0]
-        observed = image.counts[inside].mean(axis=0)  # flat yield: the centre is the phase's mean counts
+        observed = image.counts[inside].mean(axis=0)
         np.testing.assert_allclose(result.centers[found], observed, rtol=0.1, atol=1.0)
     assert result.confidence.shape == truth.shape
 
 
-def test_the_spatial_method_on_composition(soil):
+def test_the_default_is_the_spatial_method_on_composition(soil):
     image, truth = soil
-    result = cluster_image(image, 3, method="spatial")
+    result = cluster_image(image, 3)
     assert ari(truth, result) == 1.0
     expected = preprocess(smooth_counts(image.counts, ASSIGN_SMOOTHING_PX), "composition")
     np.testing.assert_allclose(result.features, expected)
-    asinh = cluster_image(image, 3, method="spatial", preprocessing="asinh")
+    asinh = cluster_image(image, 3, preprocessing="asinh")
     np.testing.assert_allclose(asinh.features, preprocess(smooth_counts(image.counts, ASSIGN_SMOOTHING_PX), "asinh"))
 
 
