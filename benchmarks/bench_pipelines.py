@@ -15,10 +15,10 @@ any cluster's pixels lying within 1 pixel of a true boundary, and the same less 
 phase the cluster matches best: the labelled cells and the charcoal particles are two-thirds
 boundary pixels themselves), the median time and the peak memory. The supervised ceiling is a
 random forest on multi-scale features, trained on the truth of two other seeds (100 and 101).
-Then the default and the previous default at 256 x 256 and 512 x 512, timed interleaved on one
-thread. ``--quick``: 2 seeds, no 512; ``--scale``: also the default alone on a 2048 x 2048
-image (an 8 x 8 mosaic of 256 x 256 realistic tiles). The figures quoted in README.md,
-``nanosims_helpers.poisson_model`` and ``cluster_image`` come from here.
+Then the counting model and the spatial default at 256 x 256 and 512 x 512, timed interleaved on
+one thread. ``--quick``: 2 seeds, no 512; ``--scale``: also the counting model alone on a
+2048 x 2048 image (an 8 x 8 mosaic of 256 x 256 realistic tiles). The figures quoted in
+README.md, ``nanosims_helpers.poisson_model`` and ``cluster_image`` come from here.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def _supervised(settings):
 
 SUPERVISED = "supervised ceiling: random forest, trained on 2 other seeds"
 
-#: name -> function(image, k) -> labels. Today's pixel-by-pixel methods first, the default last.
+#: name -> function(image, k) -> labels. Today's pixel-by-pixel methods first, the counting model last.
 CANDIDATES = {
     "asinh + KMeans": lambda image, k: cluster_image(image, k, method="kmeans").labels,
     "reference notebook: max + KMeans": lambda image, k: reference_pipeline(image, k).labels,
@@ -183,14 +183,14 @@ CANDIDATES = {
     "spatial, phases from all pixels (no core)": lambda image, k: spatial_map(image.counts, k,
                                                                              core_quantile=1.0).labels,
     "spatial without Potts clean-up": lambda image, k: spatial_map(image.counts, k, beta=0.0).labels,
-    "spatial (previous default)": lambda image, k: cluster_image(image, k, method="spatial").labels,
+    "spatial (default)": lambda image, k: cluster_image(image, k).labels,
     "counting model without the yield field": _model_without("yield field"),
     "counting model without the beam blur": _model_without("blur"),
     "counting model, Poisson (no overdispersion)": _model_without("overdispersion"),
     "counting model without births": _model_without("births"),
     "counting model, k from the counts": lambda image, k: poisson_model.poisson_map(image.counts, None).labels,
     SUPERVISED: None,
-    "counting model (default)": lambda image, k: cluster_image(image, k).labels,
+    "counting model (method=\"poisson\")": lambda image, k: cluster_image(image, k, method="poisson").labels,
 }
 
 
@@ -278,7 +278,7 @@ def timing_case(method: str, size: int):
 
 
 def mosaic_case(tiles: int = 8, method: str = "poisson"):
-    """The default alone on a mosaic of ``tiles`` x ``tiles`` realistic 256 x 256 tiles (seeds 0, 1, ...)."""
+    """``method`` alone on a mosaic of ``tiles`` x ``tiles`` realistic 256 x 256 tiles (seeds 0, 1, ...)."""
     samples = [simulate_realistic_image((256, 256), random_state=seed) for seed in range(tiles * tiles)]
     counts = np.block([[[samples[row * tiles + col].image.counts] for col in range(tiles)] for row in range(tiles)])[0]
     truth = np.block([[samples[row * tiles + col].truth for col in range(tiles)] for row in range(tiles)])
@@ -308,13 +308,13 @@ def main(quick: bool = False, scale: bool = False) -> None:
     cases = {f"{method}, {size} x {size}": ("benchmarks.bench_pipelines:timing_case", (method, size), {}, 1)
              for size in (256, 512) for method in ("poisson", "spatial")}
     found = measure_interleaved(cases, repeat=3)
-    print_table("Realistic sample, seed 0, k = 6: the default and the previous default, one thread, interleaved",
+    print_table("Realistic sample, seed 0, k = 6: the counting model and the spatial default, one thread, interleaved",
                 ["method, size", "time (s): median (range) of 3", "peak (MiB)"],
                 [[name, m.timing(), f"{m.peak_mib:.0f}"] for name, m in found.items()])
     if scale:
         m = measure("benchmarks.bench_pipelines:mosaic_case", threads=1)
         ari, shape = m.result
-        print_table("The default alone on a 2048 x 2048 x 7 mosaic of 64 realistic tiles, k = 6, one thread",
+        print_table("The counting model alone on a 2048 x 2048 x 7 mosaic of 64 realistic tiles, k = 6, one thread",
                     ["image", "ARI", "time (s)", "peak (MiB)", "before the call (MiB)"],
                     [[" x ".join(map(str, shape)), f"{ari:.3f}", f"{m.seconds:.1f}", f"{m.peak_mib:.0f}",
                       f"{m.setup_mib:.0f}"]])
