@@ -280,8 +280,11 @@ def timing_case(method: str, size: int):
 def mosaic_case(tiles: int = 8, method: str = "poisson"):
     """``method`` alone on a mosaic of ``tiles`` x ``tiles`` realistic 256 x 256 tiles (seeds 0, 1, ...)."""
     samples = [simulate_realistic_image((256, 256), random_state=seed) for seed in range(tiles * tiles)]
-    counts = np.block([[[samples[row * tiles + col].image.counts] for col in range(tiles)] for row in range(tiles)])[0]
-    truth = np.block([[samples[row * tiles + col].truth for col in range(tiles)] for row in range(tiles)])
+    def mosaic(part):
+        return np.concatenate([np.concatenate([part(samples[row * tiles + col]) for col in range(tiles)], axis=1)
+                               for row in range(tiles)], axis=0)
+
+    counts, truth = mosaic(lambda sample: sample.image.counts), mosaic(lambda sample: sample.truth)
     del samples
     return lambda: (adjusted_rand_score(truth.ravel(), cluster_image(counts, 6, method=method).labels.ravel()),
                     counts.shape)
