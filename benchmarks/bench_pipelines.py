@@ -279,13 +279,15 @@ def timing_case(method: str, size: int):
 
 def mosaic_case(tiles: int = 8, method: str = "poisson"):
     """``method`` alone on a mosaic of ``tiles`` x ``tiles`` realistic 256 x 256 tiles (seeds 0, 1, ...)."""
-    samples = [simulate_realistic_image((256, 256), random_state=seed) for seed in range(tiles * tiles)]
-    def mosaic(part):
-        return np.concatenate([np.concatenate([part(samples[row * tiles + col]) for col in range(tiles)], axis=1)
+    parts = [(sample.image.counts, sample.truth)  # the planes of each tile are let go at once
+             for sample in (simulate_realistic_image((256, 256), random_state=seed) for seed in range(tiles * tiles))]
+
+    def mosaic(index):
+        return np.concatenate([np.concatenate([parts[row * tiles + col][index] for col in range(tiles)], axis=1)
                                for row in range(tiles)], axis=0)
 
-    counts, truth = mosaic(lambda sample: sample.image.counts), mosaic(lambda sample: sample.truth)
-    del samples
+    counts, truth = mosaic(0), mosaic(1)
+    del parts
     return lambda: (adjusted_rand_score(truth.ravel(), cluster_image(counts, 6, method=method).labels.ravel()),
                     counts.shape)
 
