@@ -282,11 +282,8 @@ def mosaic_case(tiles: int = 8, method: str = "poisson"):
     parts = [(sample.image.counts, sample.truth)  # the planes of each tile are let go at once
              for sample in (simulate_realistic_image((256, 256), random_state=seed) for seed in range(tiles * tiles))]
 
-    def mosaic(index):
-        return np.concatenate([np.concatenate([parts[row * tiles + col][index] for col in range(tiles)], axis=1)
-                               for row in range(tiles)], axis=0)
-
-    counts, truth = mosaic(0), mosaic(1)
+    counts, truth = (np.concatenate([np.concatenate([parts[row * tiles + col][index] for col in range(tiles)], axis=1)
+                                     for row in range(tiles)], axis=0) for index in (0, 1))
     del parts
     return lambda: (adjusted_rand_score(truth.ravel(), cluster_image(counts, 6, method=method).labels.ravel()),
                     counts.shape)
