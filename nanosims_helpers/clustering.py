@@ -73,6 +73,9 @@ class ClusterResult:
         What was clustered (preprocessed channels, or principal components).
     pca : sklearn.decomposition.PCA or None
         The fitted PCA when ``features`` are principal components, else None.
+    confidence : ndarray of float, shape (y, x), or None
+        Posterior probability of each pixel's cluster, from methods that model the counts
+        (:func:`nanosims_helpers.poisson_model.poisson_map`); None from the others.
 
     The arrays are read-only views: copy one (``result.labels.copy()``) to edit it.
 
@@ -87,10 +90,12 @@ class ClusterResult:
     centers: np.ndarray
     features: np.ndarray
     pca: PCA | None = None
+    confidence: np.ndarray | None = None
 
     def __post_init__(self):
-        for field in ("labels", "centers", "features"):
-            object.__setattr__(self, field, read_only(getattr(self, field)))
+        for field in ("labels", "centers", "features", "confidence"):
+            if getattr(self, field) is not None:
+                object.__setattr__(self, field, read_only(getattr(self, field)))
 
     @property
     def n_clusters(self) -> int:
