@@ -1,13 +1,24 @@
 """Which clustering pipeline recovers the phases of realistic images: every candidate, same run.
 
-Run from the repository root: ``python -m benchmarks.bench_pipelines [--quick]``.
+Run from the repository root: ``python -m benchmarks.bench_pipelines [--quick] [--scale]``.
 
-Each candidate clusters 5 seeds of the realistic sample (``simulate_realistic_image``, 256 x 256,
-6 phases, k = 6 = the true number) and ``soil_256`` (k = 4), in a fresh process per candidate
-(:mod:`benchmarks._measure`). The table gives the adjusted Rand index (ARI) against the truth,
-the F1 of the cluster that best matches the labelled cells, the median time and the peak
-memory; then the default and the previous default at 512 x 512. ``--quick``: 2 seeds, no 512.
-The figures quoted in README.md, ``nanosims_helpers.spatial`` and ``cluster_image`` come from here.
+Each candidate clusters, in a fresh process (:mod:`benchmarks._measure`):
+
+* 5 seeds of the realistic sample (``simulate_realistic_image``, 256 x 256, 6 phases, k = 6);
+* the same 5 seeds with a rare phase (``RealisticSettings(rare_fraction=0.006)``: small bright
+  charcoal particles on 0.6 % of the pixels, 7 phases, k = 7);
+* ``soil_256`` (k = 4).
+
+The table gives the adjusted Rand index (ARI) against the truth, the F1 of the cluster that best
+matches the labelled cells and the charcoal, the boundary-cluster share (the largest share of
+any cluster's pixels lying within 1 pixel of a true boundary, and the same less the share of the
+phase the cluster matches best: the labelled cells and the charcoal particles are two-thirds
+boundary pixels themselves), the median time and the peak memory. The supervised ceiling is a
+random forest on multi-scale features, trained on the truth of two other seeds (100 and 101).
+Then the counting model and the spatial default at 256 x 256 and 512 x 512, timed interleaved on
+one thread. ``--quick``: 2 seeds, no 512; ``--scale``: also the counting model alone on a
+2048 x 2048 image (an 8 x 8 mosaic of 256 x 256 realistic tiles). The figures quoted in
+README.md, ``nanosims_helpers.poisson_model`` and ``cluster_image`` come from here.
 """
 
 from __future__ import annotations
@@ -19,18 +30,23 @@ import numpy as np
 from scipy.special import xlogy
 from sklearn.metrics import adjusted_rand_score
 
-from benchmarks._measure import measure, print_table
-from nanosims_helpers.challenge import best_match_f1
+from benchmarks._measure import measure, measure_interleaved, print_table
+from nanosims_helpers import poisson_model
 from nanosims_helpers.clustering import kmeans_map
 from nanosims_helpers.hierarchical import regroup_clusters
 from nanosims_helpers.io.samples import load_sample
+from nanosims_helpers.metrics import f1_matrix
 from nanosims_helpers.pipeline import cluster_image, reference_pipeline
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.realistic import REALISTIC_PHASES, simulate_realistic_image
+from nanosims_helpers.realistic import REALISTIC_PHASES, RealisticSettings, simulate_realistic_image
 from nanosims_helpers.spatial import smooth_counts, spatial_map
 
 SEEDS = (0, 1, 2, 3, 4)
 CELLS = REALISTIC_PHASES.index("labelled cells")
+RARE = len(REALISTIC_PHASES)  # the charcoal, after the six phases
+RARE_SETTINGS = RealisticSettings(rare_fraction=0.006)
+#: Seeds of the images the supervised ceiling is trained on (none of them is scored).
+TRAINING_SEEDS = (100, 101)
 
 
 def _smoothed_kmeans(counts, k, preprocessing, sigma=0.7):
@@ -101,9 +117,56 @@ def _yield_corrected(counts, k, n_iter=2, sigma_px=20.0):
     return labels
 
 
-#: name -> function(image, k) -> labels. Today's pixel-by-pixel methods first, the default last.
+def _model_without(part: str):
+    """The counting model with one part switched off, to measure what the part brings."""
+
+    def cluster(image, k):
+        from unittest import mock
+
+        patches = {
+            "yield field": mock.patch.object(poisson_model, "update_yield", lambda model, *a: None),
+            "blur": mock.patch.multiple(poisson_model, BEAM_SIGMA_PX=0.0, BEAM_SIGMAS_PX=(0.0,)),
+            "overdispersion": mock.patch.object(poisson_model, "update_dispersion",
+                                                lambda model, expected: setattr(model, "phi", 0.0)),
+            "births": mock.patch.object(poisson_model, "_births", lambda *a: None),
+        }
+        with patches[part]:
+            return poisson_model.poisson_map(image.counts, k).labels
+
+    return cluster
+
+
+def _multiscale_features(counts):
+    """asinh counts, compositions and brightness against the local mean, at 4 scales (supervised ceiling)."""
+    from scipy import ndimage
+
+    totals = counts.sum(axis=-1)
+    local = ndimage.gaussian_filter(np.log1p(totals), 16)
+    brightness = (np.log1p(totals) - local)[..., None]
+    scaled = np.arcsinh(counts / np.exp(local)[..., None] * 100)
+    composition = np.arcsinh(counts / np.maximum(totals, 1)[..., None] * 100)
+    layers = [ndimage.gaussian_filter(layer, (sigma, sigma, 0)) if sigma else layer
+              for sigma in (0, 1, 2, 4) for layer in (scaled, composition, brightness)]
+    return np.concatenate(layers, axis=-1).reshape(totals.size, -1)
+
+
+def _supervised(settings):
+    """A random forest trained on the truth of other seeds' images (not timed), as a classifier."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    samples = [simulate_realistic_image((256, 256), settings=settings, random_state=seed) for seed in TRAINING_SEEDS]
+    table = np.concatenate([_multiscale_features(sample.image.counts) for sample in samples])
+    truth = np.concatenate([sample.truth.ravel() for sample in samples])
+    chosen = np.random.default_rng(0).choice(truth.size, 60_000, replace=False)
+    forest = RandomForestClassifier(200, min_samples_leaf=2, n_jobs=1, random_state=0).fit(table[chosen], truth[chosen])
+    return lambda image, k: forest.predict(_multiscale_features(image.counts)).reshape(image.shape[:2])
+
+
+SUPERVISED = "supervised ceiling: random forest, trained on 2 other seeds"
+
+#: name -> function(image, k) -> labels. Today's pixel-by-pixel methods first, the counting model last.
 CANDIDATES = {
-    "asinh + KMeans (previous default)": lambda image, k: cluster_image(image, k, method="kmeans").labels,
+    "asinh + KMeans": lambda image, k: cluster_image(image, k, method="kmeans").labels,
     "reference notebook: max + KMeans": lambda image, k: reference_pipeline(image, k).labels,
     "asinh+zscore + KMeans": lambda image, k: cluster_image(image, k, method="kmeans",
                                                             preprocessing="asinh+zscore").labels,
@@ -121,68 +184,147 @@ CANDIDATES = {
                                                                              core_quantile=1.0).labels,
     "spatial without Potts clean-up": lambda image, k: spatial_map(image.counts, k, beta=0.0).labels,
     "spatial (default)": lambda image, k: cluster_image(image, k).labels,
+    "counting model without the yield field": _model_without("yield field"),
+    "counting model without the beam blur": _model_without("blur"),
+    "counting model, Poisson (no overdispersion)": _model_without("overdispersion"),
+    "counting model without births": _model_without("births"),
+    "counting model, k from the counts": lambda image, k: poisson_model.poisson_map(image.counts, None).labels,
+    SUPERVISED: None,
+    "counting model (method=\"poisson\")": lambda image, k: cluster_image(image, k, method="poisson").labels,
 }
 
 
-def pipeline_case(name: str, seeds, size: int = 256, soil: bool = True):
+def _images(seeds, size: int = 256, soil: bool = True, rare: bool = True):
+    """(variant, image, truth) for every image a candidate clusters."""
+    for variant, settings in (("realistic", None), ("rare", RARE_SETTINGS))[: 2 if rare else 1]:
+        for seed in seeds:
+            sample = simulate_realistic_image((size, size), settings=settings, random_state=seed)
+            yield variant, sample.image, sample.truth
+    if soil:
+        yield ("soil", *load_sample("soil_256"))
+
+
+def pipeline_case(name: str, seeds, size: int = 256, soil: bool = True, rare: bool = True):
     """Setup (not timed): the images; returns the timed call of candidate ``name`` on each.
 
-    One process per candidate runs every seed (and ``soil_256``), timing each clustering, so
-    the peak memory is the candidate's largest over the images.
+    One process per candidate runs every image, timing each clustering, so the peak memory is
+    the candidate's largest over the images. The supervised ceiling trains here, per variant.
     """
-    images = [(simulated.image, simulated.truth) for simulated in
-              (simulate_realistic_image((size, size), random_state=seed) for seed in seeds)]
-    if soil:
-        images.append(load_sample("soil_256"))
+    images = list(_images(seeds, size, soil, rare))
+    if name == SUPERVISED:
+        # no forest for soil_256: its phases are not those of the training images
+        methods = {"realistic": _supervised(None), "rare": _supervised(RARE_SETTINGS), "soil": None}
+    else:
+        methods = dict.fromkeys(("realistic", "rare", "soil"), CANDIDATES[name])
 
     def run():
         results = []
-        for image, truth in images:
+        for variant, image, truth in images:
+            if methods[variant] is None:
+                continue
             start = time.perf_counter()
-            labels = CANDIDATES[name](image, np.unique(truth).size)
-            results.append((labels, truth, time.perf_counter() - start))
+            labels = methods[variant](image, np.unique(truth).size)
+            results.append((variant, np.asarray(labels), truth, time.perf_counter() - start))
         return results
 
     return run
 
 
-def _scores(labels, truth) -> tuple[float, float]:
-    ari = adjusted_rand_score(truth.ravel(), labels.ravel())
-    return ari, best_match_f1(labels, truth, n_phases=len(REALISTIC_PHASES))[CELLS]
+def near_boundary(truth: np.ndarray) -> np.ndarray:
+    """True for the pixels with a pixel of another phase among their 8 neighbours (within 1 pixel)."""
+    from scipy import ndimage
+
+    return ndimage.maximum_filter(truth, 3, mode="nearest") != ndimage.minimum_filter(truth, 3, mode="nearest")
 
 
-def main(quick: bool = False) -> None:
+def scores(labels, truth) -> dict:
+    """ARI, best-match F1 of every phase, and the boundary shares (see the module docstring)."""
+    n_phases = int(truth.max()) + 1
+    codes = np.unique(labels.ravel(), return_inverse=True)[1]
+    f1 = f1_matrix(truth.ravel(), n_phases, codes, codes.max() + 1)
+    boundary = near_boundary(truth).ravel()
+    cluster_share = np.bincount(codes, weights=boundary) / np.bincount(codes)
+    phase_share = np.bincount(truth.ravel(), weights=boundary) / np.maximum(np.bincount(truth.ravel()), 1)
+    return {"ari": adjusted_rand_score(truth.ravel(), labels.ravel()), "f1": f1.max(axis=1),
+            "share": cluster_share.max(), "excess": (cluster_share - phase_share[f1.argmax(axis=0)]).max(),
+            "k": codes.max() + 1}
+
+
+def _row(name, results) -> list:
+    by_variant = {}
+    for variant, labels, truth, seconds in results:
+        by_variant.setdefault(variant, []).append((scores(labels, truth), seconds))
+    realistic, rare = by_variant["realistic"], by_variant.get("rare", [])
+    soil = f"{by_variant['soil'][0][0]['ari']:.3f}" if "soil" in by_variant else "-"
+
+    def per_seed(found, pick):
+        return " ".join(f"{pick(score):.2f}" for score, _ in found)
+
+    every = [score for found in by_variant.values() for score, _ in found]
+    return [
+        name, per_seed(realistic, lambda s: s["ari"]), per_seed(realistic, lambda s: s["f1"][CELLS]),
+        per_seed(rare, lambda s: s["ari"]), per_seed(rare, lambda s: s["f1"][CELLS]),
+        per_seed(rare, lambda s: s["f1"][RARE]), soil,
+        f"{max(s['share'] for s in every):.2f} / {max(s['excess'] for s in every):.2f}",
+        " ".join(str(s["k"]) for s, _ in realistic + rare) if name.endswith("from the counts") else "",
+        f"{np.median([seconds for found in by_variant.values() for _, seconds in found]):.2f}",
+    ]
+
+
+def timing_case(method: str, size: int):
+    """One clustering of the realistic sample (seed 0) of ``size`` with ``method``, for the interleaved timing."""
+    image = simulate_realistic_image((size, size), random_state=0).image
+    return lambda: cluster_image(image, len(REALISTIC_PHASES), method=method).labels
+
+
+def mosaic_case(tiles: int = 8, method: str = "poisson"):
+    """``method`` alone on a mosaic of ``tiles`` x ``tiles`` realistic 256 x 256 tiles (seeds 0, 1, ...)."""
+    parts = [(sample.image.counts, sample.truth)  # the planes of each tile are let go at once
+             for sample in (simulate_realistic_image((256, 256), random_state=seed) for seed in range(tiles * tiles))]
+
+    counts, truth = (np.concatenate([np.concatenate([parts[row * tiles + col][index] for col in range(tiles)], axis=1)
+                                     for row in range(tiles)], axis=0) for index in (0, 1))
+    del parts
+    return lambda: (adjusted_rand_score(truth.ravel(), cluster_image(counts, 6, method=method).labels.ravel()),
+                    counts.shape)
+
+
+def main(quick: bool = False, scale: bool = False) -> None:
     seeds = SEEDS[:2] if quick else SEEDS
     rows = []
     for name in CANDIDATES:
         m = measure("benchmarks.bench_pipelines:pipeline_case", name, seeds)
-        *realistic, (soil_labels, soil_truth, _) = m.result
-        aris, f1s = zip(*(_scores(labels, truth) for labels, truth, _ in realistic))
-        rows.append([
-            name, " ".join(f"{a:.2f}" for a in aris), f"{min(aris):.3f}", " ".join(f"{f:.2f}" for f in f1s),
-            f"{min(f1s):.3f}", f"{adjusted_rand_score(soil_truth.ravel(), soil_labels.ravel()):.3f}",
-            f"{np.median([seconds for *_, seconds in realistic]):.2f}", f"{m.peak_mib:.0f}",
-        ])
+        rows.append(_row(name, m.result) + [f"{m.peak_mib:.0f}"])
         print(f"  {name}: done", flush=True)
     print_table(
-        f"Realistic sample 256 x 256, k = 6, seeds {', '.join(map(str, seeds))}; soil_256 at k = 4",
-        ["pipeline", "ARI per seed", "min ARI", "cell F1 per seed", "min F1", "soil_256 ARI",
-         "median time (s)", "peak (MiB)"],
+        f"Realistic sample 256 x 256 (k = 6) and with a rare phase (k = 7), seeds {', '.join(map(str, seeds))}; "
+        "soil_256 at k = 4",
+        ["pipeline", "ARI", "cell F1", "ARI, rare", "cell F1, rare", "charcoal F1", "soil_256 ARI",
+         "boundary share / excess", "k chosen", "median time (s)", "peak (MiB)"],
         rows,
+        ["per seed; boundary share: largest share of a cluster's pixels within 1 px of a true boundary, over all "
+         "images; excess: the same less the share of the phase the cluster matches best"],
     )
     if quick:
         return
-    rows = []
-    for name in ("asinh + KMeans (previous default)", "spatial (default)"):
-        m = measure("benchmarks.bench_pipelines:pipeline_case", name, (0, 0, 0), size=512, soil=False)
-        ari, f1 = _scores(*m.result[0][:2])
-        rows.append([name, f"{ari:.2f}", f"{f1:.2f}", f"{np.median([r[2] for r in m.result]):.2f}",
-                     f"{m.peak_mib:.0f}"])
-    print_table("Realistic 512 x 512, k = 6, seed 0 (median of 3 runs in one process)",
-                ["pipeline", "ARI", "cell F1", "time (s)", "peak (MiB)"], rows)
+    cases = {f"{method}, {size} x {size}": ("benchmarks.bench_pipelines:timing_case", (method, size), {}, 1)
+             for size in (256, 512) for method in ("poisson", "spatial")}
+    found = measure_interleaved(cases, repeat=3)
+    print_table("Realistic sample, seed 0, k = 6: the counting model and the spatial default, one thread, interleaved",
+                ["method, size", "time (s): median (range) of 3", "peak (MiB)"],
+                [[name, m.timing(), f"{m.peak_mib:.0f}"] for name, m in found.items()])
+    if scale:
+        m = measure("benchmarks.bench_pipelines:mosaic_case", threads=1)
+        ari, shape = m.result
+        print_table("The counting model alone on a 2048 x 2048 x 7 mosaic of 64 realistic tiles, k = 6, one thread",
+                    ["image", "ARI", "time (s)", "peak (MiB)", "before the call (MiB)"],
+                    [[" x ".join(map(str, shape)), f"{ari:.3f}", f"{m.seconds:.1f}", f"{m.peak_mib:.0f}",
+                      f"{m.setup_mib:.0f}"]])
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, no 512 x 512 run")
-    main(parser.parse_args().quick)
+    parser.add_argument("--scale", action="store_true", help="also the default on a 2048 x 2048 mosaic")
+    arguments = parser.parse_args()
+    main(arguments.quick, arguments.scale)

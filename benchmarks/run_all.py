@@ -6,7 +6,7 @@ vary several-fold, so compare rows of one table only. The full run takes the bet
 hour on 2 cores, most of it exact Ward on 512 x 512 pixels and the plain k sweeps; ``--quick``
 skips the exact runs that take minutes (they are extrapolated, as orders of magnitude), runs the
 sweep and the silhouette on the 256 x 256 image only, with 2 rounds per table; the clustering
-pipelines are compared on 2 seeds instead of 5.
+pipelines are compared on 2 seeds instead of 5, the challenge's images at 128 x 128 for one secret.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import scipy
 import sklearn
 
 from benchmarks import (
+    bench_challenge,
     bench_choosing_k,
     bench_cli_scale,
     bench_enrichment,
@@ -55,6 +56,7 @@ def main(quick: bool = False) -> None:
     bench_cli_scale.main(size=512 if quick else 1024, repeat=repeat if quick else 1)
     bench_study.main(quick=quick)
     bench_enrichment.main(quick=quick)
+    bench_challenge.main(quick=quick)
     print(f"\nTotal: {(time.perf_counter() - start) / 60:.1f} min; load average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -82,6 +82,9 @@ class ClusterResult:
         :func:`~nanosims_helpers.pipeline.cluster_image`): with ``ratios``, half the counts of the
         tested masses, the other half held out (``split.held_out``) for
         :func:`~nanosims_helpers.isotopes.isotope_table`.
+    confidence : ndarray of float, shape (y, x), or None
+        Posterior probability of each pixel's cluster, from methods that model the counts
+        (:func:`nanosims_helpers.poisson_model.poisson_map`); None from the others.
 
     The arrays are read-only views: copy one (``result.labels.copy()``) to edit it.
 
@@ -97,10 +100,12 @@ class ClusterResult:
     features: np.ndarray
     pca: PCA | None = None
     split: CountSplit | None = None
+    confidence: np.ndarray | None = None
 
     def __post_init__(self):
-        for field in ("labels", "centers", "features"):
-            object.__setattr__(self, field, read_only(getattr(self, field)))
+        for field in ("labels", "centers", "features", "confidence"):
+            if getattr(self, field) is not None:
+                object.__setattr__(self, field, read_only(getattr(self, field)))
 
     @property
     def n_clusters(self) -> int:

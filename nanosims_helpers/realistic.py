@@ -41,6 +41,7 @@ from .synthetic import (
     _add_hot_pixels,
     _check_arguments,
     _check_shape,
+    _isotope_ratio,
     _lognormal,
     _phase_map,
     _phase_means,
@@ -116,6 +117,17 @@ class RealisticSettings:
         Range of the particles' radii in pixels.
     rare_means : tuple of float
         The particles' mean counts, as a row of ``major_means``.
+    cell_13c : (float, float) or None
+        Range of the 13C atom fraction of the labelled cells, drawn per cell (a connected patch
+        of the phase); None: every cell at the simulator's ``enrichment``.
+    cell_15n : (float, float) or None
+        The same for 15N; ``(0.0037, 0.0037)`` leaves the cells' nitrogen natural (a 13C-only
+        label, as with 13C-glucose).
+    yield_tilt : float
+        Mass-dependent ion yield (differential charging, matrix effects): across the field, along
+        a second direction, the yield of each element's ions (C, O, CN, AlO, FeO) changes by its
+        own factor, drawn between ``1 / yield_tilt`` and ``yield_tilt`` (1: none), so the phases'
+        compositions drift across the field. Isotope ratios are not changed.
 
     Examples
     --------
@@ -136,6 +148,9 @@ class RealisticSettings:
     rare_fraction: float = 0.0
     rare_radius_px: tuple = (1.5, 3.5)
     rare_means: tuple = _RARE_MEANS
+    cell_13c: tuple | None = None
+    cell_15n: tuple | None = None
+    yield_tilt: float = 1.0
 
     def __post_init__(self):
         means = np.asarray(self.major_means, dtype=float)
@@ -152,6 +167,12 @@ class RealisticSettings:
             low, high = getattr(self, name)
             if not 0 < low <= high < np.inf:
                 raise NanoSIMSError(f"{name}={getattr(self, name)!r}: give a range (low, high) with 0 < low <= high.")
+        for name in ("cell_13c", "cell_15n"):
+            value = getattr(self, name)
+            if value is not None and not (len(value) == 2 and 0 <= value[0] <= value[1] <= 1):
+                raise NanoSIMSError(f"{name}={value!r}: give a range (low, high) of atom fractions in 0..1, or None.")
+        if not 1 <= self.yield_tilt < np.inf:
+            raise NanoSIMSError(f"yield_tilt={self.yield_tilt!r}: give a factor of 1 (no tilt) or more.")
         for name in ("wobble_sigma", "composition_sigma", "beam_sigma_px"):
             check_non_negative(getattr(self, name), name)
 
@@ -185,12 +206,16 @@ class RealisticSample:
         pixels not): the true isotope ratio of a region is the ratio of its summed expected counts.
     phase_names : tuple of str
         Name of each phase index of ``truth``.
+    cells : ndarray of int, shape (y, x)
+        The labelled cells one by one: cell 1..n of every pixel of the phase "labelled cells"
+        (connected patches, corners touching), 0 elsewhere.
     """
 
     image: NanoSIMSImage
     truth: np.ndarray
     expected: np.ndarray
     phase_names: tuple[str, ...] = REALISTIC_PHASES
+    cells: np.ndarray | None = None
 
 
 def simulate_realistic_image(
@@ -219,7 +244,7 @@ def simulate_realistic_image(
     Returns
     -------
     RealisticSample
-        ``image`` (with ``planes``), ``truth``, ``expected`` and ``phase_names``.
+        ``image`` (with ``planes``), ``truth``, ``expected``, ``phase_names`` and ``cells``.
 
     Raises
     ------
@@ -245,11 +270,12 @@ def simulate_realistic_image(
     _add_disks(truth, rng, _CELLS, settings.cell_fraction, settings.cell_radius_px, inside=(_PLANT, _MICROBIAL))
     if settings.rare_fraction > 0:
         _add_disks(truth, rng, len(REALISTIC_PHASES), settings.rare_fraction, settings.rare_radius_px)
-    expected = count_scale * _expected_counts(truth, enrichment, settings, rng)
+    cells = ndimage.label(truth == _CELLS, structure=np.ones((3, 3)))[0]
+    expected = count_scale * _expected_counts(truth, cells, enrichment, settings, rng)
     planes = rng.poisson(expected / n_planes, size=(n_planes, *expected.shape))
     _add_hot_pixels(planes.reshape(-1, *planes.shape[2:]), expected / n_planes, rng)
     image = NanoSIMSImage.from_planes(planes.astype(float), REALISTIC_MASSES, pixel_size_um=PIXEL_SIZE_UM)
-    return RealisticSample(image, truth, expected, settings.phase_names)
+    return RealisticSample(image, truth, expected, settings.phase_names, cells)
 
 
 def _add_disks(truth: np.ndarray, rng, phase: int, fraction: float, radius_px, inside=None) -> None:
@@ -272,17 +298,39 @@ def _add_disks(truth: np.ndarray, rng, phase: int, fraction: float, radius_px, i
         truth[(yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2] = phase
 
 
-def _yield_field(shape, settings: RealisticSettings, rng) -> np.ndarray:
-    """Ion yield (y, x), mean about 1: a ramp corner to corner (``settings.yield_ramp``), times a slow wobble."""
+def _ramp(shape, rng) -> np.ndarray:
+    """A linear ramp (y, x) from -0.5 to 0.5 across the field, in a random direction."""
     angle = rng.uniform(0.0, 2.0 * np.pi)
     yy, xx = np.mgrid[: shape[0], : shape[1]]
     ramp = np.cos(angle) * yy / shape[0] + np.sin(angle) * xx / shape[1]
-    ramp = (ramp - ramp.min()) / (ramp.max() - ramp.min()) - 0.5  # -0.5 .. 0.5 across the field
+    return (ramp - ramp.min()) / (ramp.max() - ramp.min()) - 0.5
+
+
+def _yield_field(shape, settings: RealisticSettings, rng) -> np.ndarray:
+    """Ion yield (y, x), mean about 1: a ramp corner to corner (``settings.yield_ramp``), times a slow wobble."""
+    ramp = _ramp(shape, rng)
     field = np.exp(np.log(rng.uniform(*settings.yield_ramp)) * ramp)
     return field * _lognormal(_smooth_noise(shape, _WOBBLE_SMOOTHING_PX, rng), settings.wobble_sigma)
 
 
-def _expected_counts(truth: np.ndarray, enrichment: float, settings: RealisticSettings, rng) -> np.ndarray:
+def _tilt_fields(shape, tilt: float, rng) -> np.ndarray:
+    """Yield of each element's ions (y, x, major column): its own factor of 1/tilt..tilt across the field."""
+    ramp = _ramp(shape, rng)
+    exponents = rng.uniform(-1.0, 1.0, size=len(_MAJOR_COLUMNS)) * np.log(tilt)
+    return np.exp(ramp[:, :, None] * exponents)
+
+
+def _label_cells(means: np.ndarray, cells: np.ndarray, enrichment: float, settings: RealisticSettings, rng) -> None:
+    """Give each labelled cell its own 13C and 15N atom fractions (``settings.cell_13c``, ``cell_15n``), in place."""
+    n_cells = int(cells.max())
+    inside = cells > 0
+    for minor, major, atom_range in ((1, 0, settings.cell_13c), (4, 3, settings.cell_15n)):
+        fractions = np.full(n_cells, enrichment) if atom_range is None else rng.uniform(*atom_range, size=n_cells)
+        means[inside, minor] = _isotope_ratio(fractions)[cells[inside] - 1] * means[inside, major]
+
+
+def _expected_counts(truth: np.ndarray, cells: np.ndarray, enrichment: float, settings: RealisticSettings,
+                     rng) -> np.ndarray:
     """Expected counts (y, x, mass) summed over planes: phase means, composition, ion yield, blur."""
     means = _phase_means(enrichment, settings.means(), _CELLS)[truth]
     composition = np.stack(
@@ -290,6 +338,10 @@ def _expected_counts(truth: np.ndarray, enrichment: float, settings: RealisticSe
     )
     means *= _lognormal(composition, settings.composition_sigma)[:, :, _FIELD_OF_MASS]
     means *= _yield_field(truth.shape, settings, rng)[:, :, None]
+    if settings.yield_tilt > 1:
+        means *= _tilt_fields(truth.shape, settings.yield_tilt, rng)[:, :, _FIELD_OF_MASS]
+    if settings.cell_13c is not None or settings.cell_15n is not None:
+        _label_cells(means, cells, enrichment, settings, rng)
     sigma = settings.beam_sigma_px
     return ndimage.gaussian_filter(means, (sigma, sigma, 0)) if sigma > 0 else means
 

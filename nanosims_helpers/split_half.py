@@ -61,6 +61,7 @@ __all__ = [
     "TOLERANCE_PX",
     "KChoice",
     "hold_out_counts",
+    "recommend_counted_k",
     "recommend_k",
     "remember_split",
     "split_counts",
@@ -587,3 +588,65 @@ def recommend_k(
         )
     return KChoice(best["k"], best["split_half_f1"], best["split_half_ari"], knee, rule,
                    pd.DataFrame(rows, columns=list(SPLIT_HALF_COLUMNS)))
+
+
+def recommend_counted_k(image, *, threshold: float = SPLIT_HALF_THRESHOLD, tolerance_px: int = TOLERANCE_PX,
+                        random_state=0) -> KChoice:
+    """Recommend the number of phases the counting model tells apart, with its split-half scores.
+
+    :func:`nanosims_helpers.poisson_model.count_phases` keeps a phase when most of its pixels are
+    not explained without it (a per-pixel likelihood-ratio test, one degree of freedom per
+    mass), so a small phase with many counts per pixel counts and a large one within counting
+    noise of another does not. One fit of the whole image instead of a k sweep; both halves of
+    the counts (:func:`split_counts`) are then clustered at that k with the counting model and
+    scored as in :func:`split_half_scores`, as evidence; a worst-cluster F1 below ``threshold``
+    gives a warning (a phase the whole image supports may be too faint for half of its counts),
+    not another k. On the realistic sample the count is measured against the true number of
+    phases, with and without a rare charcoal phase, by ``benchmarks/bench_pipelines.py``
+    ("counting model, k from the counts").
+
+    Parameters
+    ----------
+    image : NanoSIMSImage
+        Raw counts, with planes where they were kept.
+    threshold, tolerance_px, random_state
+        As in :func:`recommend_k`.
+
+    Returns
+    -------
+    KChoice
+        ``entropy_knee`` is the count itself (no entropy sweep is run); ``scores`` holds the one
+        row of split-half scores (empty when the image cannot be split, with a warning).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> means = np.zeros((2, 32, 32, 2))
+    >>> means[:, :16], means[:, 16:, :16], means[:, 16:, 16:] = [40.0, 2.0], [3.0, 30.0], [30.0, 30.0]
+    >>> image = NanoSIMSImage.from_planes(rng.poisson(means).astype(float), ("12C", "16O"))
+    >>> recommend_counted_k(image).k
+    3
+    """
+    from .poisson_model import count_phases, poisson_map
+
+    check_image(image, _MAKE_AN_IMAGE)
+    counted = image.for_clustering()
+    k = count_phases(counted.counts, random_state=random_state)
+    rule = "phases the counting model tells apart, pixel by pixel (likelihood-ratio test per pixel)"
+    try:
+        halves = split_counts(counted, random_state)
+    except NanoSIMSError as exc:
+        warnings.warn(f"{exc} No split-half check of k = {k}.", UserWarning, stacklevel=2)
+        return KChoice(k, np.nan, np.nan, k, rule, pd.DataFrame(columns=list(SPLIT_HALF_COLUMNS)))
+
+    def cluster(half, n_clusters, random_state):
+        return poisson_map(half.counts, n_clusters, random_state=random_state)
+
+    row = _agreement(k, *_half_labels(halves, k, cluster, random_state), tolerance_px)
+    if row["split_half_f1"] < threshold:
+        warnings.warn(
+            f"{image.name}: at k = {k} the worst-matched cluster comes back in the other half of the counts "
+            f"with F1 {row['split_half_f1']:.2f} (below {threshold:g}): a phase may be too faint for half "
+            "the counts. Look at the maps of both halves.", UserWarning, stacklevel=2)
+    return KChoice(k, row["split_half_f1"], row["split_half_ari"], k, rule,
+                   pd.DataFrame([row], columns=list(SPLIT_HALF_COLUMNS)))

@@ -38,10 +38,11 @@ def ari(truth, result):
 
 
 def test_methods_and_recommended_preprocessing():
-    assert set(METHODS) == {"spatial", "kmeans", "pca-kmeans", "hierarchical"}
+    assert set(METHODS) == {"poisson", "spatial", "kmeans", "pca-kmeans", "hierarchical"}
     assert DEFAULT_METHOD == METHODS[0] == "spatial"
     assert RECOMMENDED_PREPROCESSING in PREPROCESSING
-    assert default_preprocessing("spatial") == "composition" and default_preprocessing("kmeans") == "asinh"
+    assert default_preprocessing("poisson") == default_preprocessing("spatial") == "composition"
+    assert default_preprocessing("kmeans") == "asinh"
     assert all(default_preprocessing(method) in PREPROCESSING for method in METHODS)
 
 
@@ -54,6 +55,19 @@ def test_cluster_image_kmeans_recovers_the_phases(soil, preprocessing):
     assert result.pca is None
 
 
+def test_the_counting_model_gives_mean_counts_and_a_confidence_map(soil):
+    """The counting model's centres are each phase's mean counts per pixel (flat yield here)."""
+    image, truth = soil
+    result = cluster_image(image, 3, method="poisson")
+    assert ari(truth, result) == 1.0
+    for phase in range(3):
+        inside = truth == phase
+        found = result.labels[inside][0]
+        observed = image.counts[inside].mean(axis=0)
+        np.testing.assert_allclose(result.centers[found], observed, rtol=0.1, atol=1.0)
+    assert result.confidence.shape == truth.shape
+
+
 def test_the_default_is_the_spatial_method_on_composition(soil):
     image, truth = soil
     result = cluster_image(image, 3)
@@ -64,9 +78,10 @@ def test_the_default_is_the_spatial_method_on_composition(soil):
     np.testing.assert_allclose(asinh.features, preprocess(smooth_counts(image.counts, ASSIGN_SMOOTHING_PX), "asinh"))
 
 
-def test_spatial_needs_counts_not_features(soil):
+@pytest.mark.parametrize("method", ["poisson", "spatial"])
+def test_count_methods_need_counts_not_features(soil, method):
     with pytest.raises(NanoSIMSError, match="cluster_image"):
-        cluster_features(preprocess(soil[0].counts), 3, method="spatial")
+        cluster_features(preprocess(soil[0].counts), 3, method=method)
 
 
 def test_cluster_image_pca_kmeans(soil):

@@ -187,3 +187,55 @@ def test_settings_change_what_they_name():
 def test_bad_settings_are_refused(kwargs, match):
     with pytest.raises(NanoSIMSError, match=match):
         RealisticSettings(**kwargs)
+
+
+def test_cells_are_numbered_one_by_one(sample):
+    assert np.array_equal(sample.cells > 0, sample.truth == CELLS)
+    regions, n_regions = ndimage.label(sample.truth == CELLS, structure=np.ones((3, 3)))
+    assert sample.cells.max() == n_regions
+    for cell in range(1, n_regions + 1):  # each number is one connected patch
+        assert ndimage.label(sample.cells == cell, structure=np.ones((3, 3)))[1] == 1
+
+
+def test_each_cell_gets_its_own_13c_label_and_natural_nitrogen():
+    settings = RealisticSettings(cell_13c=(0.03, 0.08), cell_15n=(0.0037, 0.0037), beam_sigma_px=0.0)
+    sample = simulate_realistic_image((128, 128), settings=settings, random_state=4)
+    expected, cells = sample.expected, sample.cells
+    index = np.arange(1, cells.max() + 1)
+
+    def atom(minor, major):
+        n = ndimage.sum_labels(expected[..., _mass(minor)], cells, index)
+        return n / (n + ndimage.sum_labels(expected[..., _mass(major)], cells, index))
+
+    carbon, nitrogen = atom("13C", "12C"), atom("12C15N", "12C14N")
+    assert carbon.size >= 5 and np.all((carbon >= 0.03) & (carbon <= 0.08))
+    assert np.unique(carbon.round(6)).size == carbon.size  # one draw per cell
+    np.testing.assert_allclose(nitrogen, 0.0037)
+    outside = sample.truth != CELLS
+    np.testing.assert_allclose(expected[outside, _mass("13C")] / expected[outside, _mass("12C")], NATURAL_13C_RATIO)
+
+
+def test_the_yield_tilt_drifts_each_element_but_not_the_isotope_ratios():
+    flat = {"yield_ramp": (1.0, 1.0), "wobble_sigma": 0.0, "composition_sigma": 0.0, "beam_sigma_px": 0.0}
+    tilted = simulate_realistic_image((96, 96), settings=RealisticSettings(**flat, yield_tilt=3.0), random_state=2)
+    level = simulate_realistic_image((96, 96), settings=RealisticSettings(**flat), random_state=2)
+    clay = tilted.truth == CLAY
+
+    def log_o_to_al(sample):
+        return np.log(sample.expected[clay, _mass("16O")] / sample.expected[clay, _mass("27Al16O")])
+
+    assert np.ptp(log_o_to_al(level)) < 1e-9  # no tilt: one composition everywhere in the clay
+    drift = np.ptp(log_o_to_al(tilted))  # two elements, each by up to a factor 3 across the field
+    assert 0.05 < drift <= 2 * np.log(3.0) + 1e-9
+    np.testing.assert_allclose(tilted.expected[clay, _mass("13C")] / tilted.expected[clay, _mass("12C")],
+                               NATURAL_13C_RATIO)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"cell_13c": (0.5, 2.0)}, "cell_13c"),
+    ({"cell_15n": (0.1,)}, "cell_15n"),
+    ({"yield_tilt": 0.5}, "yield_tilt"),
+])
+def test_bad_cell_labels_and_tilts_are_refused(kwargs, match):
+    with pytest.raises(NanoSIMSError, match=match):
+        RealisticSettings(**kwargs)

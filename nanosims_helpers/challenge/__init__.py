@@ -1,0 +1,35 @@
+"""The hackathon challenge: simulated images whose truth only the scorer knows, three tracks, a leaderboard.
+
+Participants use the names below; the instructor runs the ``nanosims-challenge`` command
+(:mod:`nanosims_helpers.challenge.cli`), which prepares the images from a secret and scores the
+teams' files. The modules, from the ground up:
+
+* :mod:`~nanosims_helpers.challenge.design`: which settings make each image, drawn from ranges with the secret;
+* :mod:`~nanosims_helpers.challenge.scores`: the three tracks (phase map, labelled cells, choosing k);
+* :mod:`~nanosims_helpers.challenge.submissions`: a team's file, written by :func:`save_submission`;
+* :mod:`~nanosims_helpers.challenge.truths`: the instructor's folder, and matching files to images;
+* :mod:`~nanosims_helpers.challenge.practice`: the practice image, its scores, the self-study mode;
+* :mod:`~nanosims_helpers.challenge.baselines`: the reference rows (the kit's default, a supervised model);
+* :mod:`~nanosims_helpers.challenge.event`: preparing the folders, the leaderboard and its picture;
+* :mod:`~nanosims_helpers.challenge.cli`: the ``nanosims-challenge`` command.
+"""
+
+from .practice import (
+    SECRET_FILE_VARIABLE,
+    SECRET_VARIABLE,
+    challenge_image,
+    challenge_status,
+    final_image,
+    final_score,
+    practice_sample,
+    results_table,
+    score_submission,
+)
+from .scores import CELL_ERROR_CAP, RANKING_SCORE, best_match_f1
+from .submissions import cell_atom_percent, find_cells, read_submission, save_submission
+
+__all__ = [
+    "CELL_ERROR_CAP", "RANKING_SCORE", "SECRET_FILE_VARIABLE", "SECRET_VARIABLE", "best_match_f1",
+    "cell_atom_percent", "challenge_image", "challenge_status", "final_image", "final_score", "find_cells",
+    "practice_sample", "read_submission", "results_table", "save_submission", "score_submission",
+]

@@ -1,0 +1,650 @@
+"""A counting-statistics model of the image: phases, ion yield, beam blur and a Potts prior.
+
+What the instrument does, written as a model that :func:`poisson_map` fits to the counts:
+
+* every pixel ``i`` belongs to one phase ``z_i``, a composition ``mu[z]`` (mean counts of each
+  mass per pixel at the mean ion yield);
+* the beam blurs: the expected counts of a pixel are the Gaussian-weighted mixture of the
+  compositions of the pixels around it (:data:`BEAM_SIGMA_PX`), times a smooth ion-yield field
+  ``y`` (:data:`YIELD_SIGMA_PX`) that multiplies all masses of a pixel alike;
+* the counts are Poisson about that mean, widened by the grain-to-grain variation of the
+  composition within a phase: negative binomial, variance ``m + phi m^2`` with one ``phi``
+  estimated from the image (:func:`negative_binomial_nll`);
+* neighbours tend to share a phase: a Potts prior, each of the 8 neighbours with the same phase
+  is worth :data:`POTTS_BETA` (log-likelihood units).
+
+A boundary pixel is therefore explained as a blur of its neighbours' phases, never as a phase
+of its own, and a dim 13C count of 3 weighs what Poisson statistics say it weighs, beside a
+12C count of 300. The phase means follow from the counts by expectation maximisation
+(:func:`update_compositions`, blur included), the labels by iterated conditional modes with
+the exact change of the likelihood in the 5 x 5 window a pixel's phase reaches
+(:func:`flip_costs`).
+
+Which phases there are is decided by the same statistics, pixel by pixel (:func:`phase_distinctness`):
+
+* **births**: pixels that no phase explains (their negative-binomial deviance, a likelihood-ratio
+  statistic with one degree of freedom per mass, above the chi-square quantile at
+  :data:`ALPHA`), in connected groups of at least :data:`MIN_PHASE_PIXELS`, become a new phase
+  (the small bright particles that no over-clustering of phase interiors proposes);
+* **deaths**: a phase goes when its pixels are explained without it: the median deviance of its
+  pixels, with the phase replaced by the best other (blur included), stays below the same
+  quantile. A small phase with many counts per pixel stays; a large one whose pixels cannot be
+  told apart from another's within counting noise goes, whatever its size.
+
+Started from more phases than asked for (micro-clusters of the phase interiors, as in
+:mod:`nanosims_helpers.spatial`), the fit removes phases, least distinct first, down to
+``n_clusters``; with ``n_clusters=None`` it stops when every phase left is distinct
+(:func:`count_phases`). The posterior probability of each pixel's phase against its best
+alternative is returned as a confidence map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+from scipy.stats import chi2
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
+
+from .clustering import ClusterResult, fit_kmeans
+from .hierarchical import largest_first
+from .preprocessing import preprocess
+from .spatial import FIT_SMOOTHING_PX, assign_phases, core_mask, potts_icm, smooth_counts
+from .validation import check_features, check_n_clusters
+
+__all__ = [
+    "ALPHA", "BEAM_SIGMA_PX", "MIN_PHASE_PIXELS", "POTTS_BETA", "YIELD_SIGMA_PX", "PhaseModel", "count_phases",
+    "deviance", "flip_costs", "negative_binomial_nll", "phase_distinctness", "poisson_map", "update_compositions",
+]
+
+#: Standard deviation of the beam's Gaussian point spread, in pixels, the fit starts from.
+BEAM_SIGMA_PX = 1.0
+#: Point spreads the fit chooses from, by likelihood (:func:`update_blur`): instruments and
+#: settings differ, and a model blurred more or less than the image misplaces every boundary.
+BEAM_SIGMAS_PX = (0.0, 0.5, 1.0, 1.5, 2.0)
+#: Smoothing (pixels) of the ion-yield field: slower than phases vary, faster than a ramp.
+YIELD_SIGMA_PX = 12.0
+#: Weight of one agreeing neighbour (of 8) in the Potts prior, in log-likelihood units.
+POTTS_BETA = 1.0
+#: Significance level of the per-pixel goodness-of-fit test behind births and deaths.
+ALPHA = 1e-3
+#: Fewest connected unexplained pixels that may become a phase (single hot pixels do not).
+MIN_PHASE_PIXELS = 4
+#: Micro-clusters the fit starts from: at least this many, or ``n_clusters + 6``.
+MIN_START_PHASES = 12
+#: Most phases added for unexplained pixels.
+MAX_BIRTHS = 4
+#: Most pixels the starting micro-clusters are fitted on (a random sample of the interiors).
+FIT_SAMPLE_SIZE = 10_000
+#: Sweeps of iterated conditional modes after each change of the phases.
+ICM_SWEEPS = 3
+#: Most a single count may change the cost of a move, in log-likelihood units: a burst of counts
+#: in one mass of one pixel (a hot pixel) then cannot outvote its neighbours, while a phase that
+#: differs in two masses (the 13C and 15N of labelled cells) still can. The likelihood of a count
+#: that may be an outlier with a small probability (about exp(-10)) is bounded so.
+MAX_COUNT_COST = 10.0
+#: Smoothing (pixels) of the counts for proposing each pixel's phase (not for the likelihood).
+PROPOSAL_SMOOTHING_PX = 0.7
+
+_NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
+_FLOOR = 1e-6  # smallest expected count in a logarithm
+
+
+def negative_binomial_nll(counts, means, phi: float) -> np.ndarray:
+    """Negative log-likelihood of ``counts`` under a negative binomial of mean ``means``, without
+    the terms that depend on the counts alone.
+
+    Variance ``means + phi * means**2``; ``phi = 0`` is the Poisson ``means - counts log(means)``.
+
+    Examples
+    --------
+    >>> round(float(negative_binomial_nll(3.0, 3.0, 0.0)), 6), round(float(3.0 - 3.0 * np.log(3.0)), 6)
+    (-0.295837, -0.295837)
+    """
+    means = np.maximum(means, _FLOOR)
+    if phi <= 0:
+        return means - counts * np.log(means)
+    size = 1.0 / phi
+    return (counts + size) * np.log(size + means) - counts * np.log(means)
+
+
+def deviance(counts, means, phi: float) -> np.ndarray:
+    """Per-pixel negative-binomial deviance, summed over the mass axis (last).
+
+    Twice the log-likelihood ratio of the saturated model (each count its own mean) against
+    ``means``: about chi-square with one degree of freedom per mass when ``means`` are right.
+
+    Examples
+    --------
+    >>> float(deviance(np.array([[4.0, 0.0]]), np.array([[4.0, 0.0]]), 0.0)[0])
+    0.0
+    >>> round(float(deviance(np.array([[6.0]]), np.array([[4.0]]), 0.0)[0]), 4)  # 2 (6 log 1.5 - 2)
+    0.8656
+    """
+    counts = np.asarray(counts, dtype=float)
+    saturated = negative_binomial_nll(counts, np.maximum(counts, _FLOOR), phi)
+    return 2.0 * (negative_binomial_nll(counts, means, phi) - saturated).sum(axis=-1)
+
+
+def _kernel(sigma_px: float) -> np.ndarray:
+    """The 2-D point spread (normalised), as ``ndimage.gaussian_filter`` with ``truncate=2`` uses it."""
+    radius = max(int(2.0 * sigma_px + 0.5), 0)
+    if sigma_px <= 0:
+        return np.ones((1, 1))
+    offsets = np.arange(-radius, radius + 1)
+    line = np.exp(-0.5 * (offsets / sigma_px) ** 2)
+    line /= line.sum()
+    return np.outer(line, line)
+
+
+def _blur(values: np.ndarray, sigma_px: float) -> np.ndarray:
+    if sigma_px <= 0:
+        return values
+    sigmas = (sigma_px, sigma_px) + (0,) * (values.ndim - 2)
+    return ndimage.gaussian_filter(values, sigmas, mode="reflect", truncate=2.0)
+
+
+@dataclass
+class PhaseModel:
+    """The state of the fit: the counts, and what the model says about them.
+
+    Attributes
+    ----------
+    counts : ndarray, shape (y, x, mass)
+    labels : ndarray of int, shape (y, x)
+        Phase of every pixel.
+    compositions : ndarray, shape (phase, mass)
+        Mean counts per pixel of each phase at the mean ion yield.
+    ion_yield : ndarray, shape (y, x)
+        Smooth ion-yield field, mean 1.
+    phi : float
+        Extra-Poisson variance of the counts (composition variation within a phase).
+    beam_sigma_px, beta : float
+        Point spread and Potts weight.
+    """
+
+    counts: np.ndarray
+    labels: np.ndarray
+    compositions: np.ndarray
+    ion_yield: np.ndarray
+    phi: float = 0.0
+    beam_sigma_px: float = BEAM_SIGMA_PX
+    beta: float = POTTS_BETA
+
+    @property
+    def n_phases(self) -> int:
+        return self.compositions.shape[0]
+
+    def expected(self) -> np.ndarray:
+        """Expected counts (y, x, mass), float32: the blurred compositions of the labels, times the yield."""
+        mu = self.compositions.astype(np.float32)
+        return self.ion_yield.astype(np.float32)[..., None] * _blur(mu[self.labels], self.beam_sigma_px)
+
+
+def update_compositions(model: PhaseModel, n_iter: int = 2) -> None:
+    """Maximum-likelihood compositions for fixed labels, yield and blur (Poisson EM, in place).
+
+    The blurred model is linear in the compositions, ``m = y * blur(mu[z])``; the multiplicative
+    EM step ``mu_k <- mu_k * sum_(j in k) blur(y x / m)_j / sum_(j in k) blur(y)_j`` never lowers
+    the likelihood and keeps the compositions positive. Boundary pixels pull no phase towards
+    their neighbours: they are explained as the mixtures they are.
+    """
+    flat = model.labels.ravel()
+    n_phases, n_masses = model.compositions.shape
+    exposure = np.bincount(flat, weights=_blur(model.ion_yield, model.beam_sigma_px).ravel(), minlength=n_phases)
+    ion_yield = model.ion_yield.astype(np.float32)[..., None]
+    for _ in range(n_iter):
+        ratio = model.counts / np.maximum(model.expected(), np.float32(_FLOOR))
+        back = _blur(ion_yield * ratio, model.beam_sigma_px).reshape(-1, n_masses)
+        sums = np.stack([np.bincount(flat, weights=back[:, j], minlength=n_phases) for j in range(n_masses)], axis=1)
+        model.compositions = model.compositions * sums / np.maximum(exposure, _FLOOR)[:, None]
+
+
+def update_yield(model: PhaseModel, sigma_px: float = YIELD_SIGMA_PX) -> None:
+    """The ion yield: a plane in log yield for the ramp, times the smoothed local ratio (in place).
+
+    ``G * sum(counts) / G * sum(model)`` is the maximum-likelihood yield of a Poisson model in
+    which the yield is constant over the Gaussian window ``G``; on a ramp the window, reflected at
+    the image's edges, flattens it there. So the ramp is taken out first, as the plane fitted to
+    the log ratio of observed to modelled totals (weighted by the modelled totals), and the
+    window smooths what is left. The field is scaled to mean 1 and the compositions take the
+    overall factor.
+    """
+    modelled = _blur(model.compositions.sum(axis=1)[model.labels], model.beam_sigma_px)
+    observed = model.counts.sum(axis=-1, dtype=float)
+    rows, cols = np.indices(observed.shape, dtype=float)
+    design = np.stack([np.ones(observed.size), rows.ravel() / observed.shape[0], cols.ravel() / observed.shape[1]], 1)
+    weights = np.sqrt(modelled.ravel())
+    log_ratio = np.log((observed.ravel() + 0.5) / (modelled.ravel() + 0.5))
+    plane = (design @ np.linalg.lstsq(design * weights[:, None], log_ratio * weights, rcond=None)[0])
+    ramp = np.exp(plane).reshape(observed.shape)
+    field = ramp * ndimage.gaussian_filter(observed, sigma_px, mode="reflect") / np.maximum(
+        ndimage.gaussian_filter(modelled * ramp, sigma_px, mode="reflect"), _FLOOR)
+    scale = field.mean()
+    model.ion_yield = field / scale
+    model.compositions = model.compositions * scale
+
+
+def update_blur(model: PhaseModel, sigmas=None) -> None:
+    """Take the point spread (of ``sigmas``, default :data:`BEAM_SIGMAS_PX`) under which the labels
+    and compositions explain the counts best (in place)."""
+    likelihood = {}
+    for sigma in BEAM_SIGMAS_PX if sigmas is None else sigmas:
+        model.beam_sigma_px = sigma
+        likelihood[sigma] = float(negative_binomial_nll(model.counts, model.expected(), model.phi).sum())
+    model.beam_sigma_px = min(likelihood, key=likelihood.get)
+
+
+def update_dispersion(model: PhaseModel, expected: np.ndarray) -> None:
+    """Estimate ``phi`` from the phase interiors (in place).
+
+    Robust moments: the median squared residual over 0.4549 (the median of a chi-square with one
+    degree of freedom) estimates the variance ``m + phi m^2`` of counts whose mean is above 20;
+    ``phi`` is the median of ``(variance - m) / m^2``. With fewer than 50 such counts, 0.
+    """
+    labels = model.labels
+    inner = ndimage.maximum_filter(labels, 5) == ndimage.minimum_filter(labels, 5)
+    means, counts = expected[inner], model.counts[inner]
+    bright = means > 20
+    if np.count_nonzero(bright) < 50:
+        model.phi = 0.0
+        return
+    means, counts = means[bright], counts[bright]
+    model.phi = max(float(np.median(((counts - means) ** 2 / 0.4549 - means) / means**2)), 0.0)
+
+
+def _pure_costs(model: PhaseModel, smoothed: np.ndarray) -> np.ndarray:
+    """Poisson negative log-likelihood of the lightly smoothed counts under each phase alone, (y, x, phase).
+
+    Smoothing pools the ions of neighbours and shrinks their variance by ``sum(G^2)``; the
+    costs are scaled up by the same factor so that they keep the weight of the counts pooled.
+    With the yield a factor of the mean, ``x log(y mu) = x log(y) + x log(mu)``: one matrix
+    product, whatever the number of phases.
+    """
+    pooled = 1.0 / (4.0 * np.pi * PROPOSAL_SMOOTHING_PX**2)
+    n_masses = smoothed.shape[2]
+    table = smoothed.reshape(-1, n_masses).astype(np.float32)
+    ion_yield = model.ion_yield.reshape(-1, 1).astype(np.float32)
+    mu = np.maximum(model.compositions, _FLOOR).astype(np.float32)
+    costs = ion_yield * mu.sum(axis=1) - table @ np.log(mu).T
+    costs -= table.sum(axis=1, keepdims=True) * np.log(np.maximum(ion_yield, _FLOOR))
+    return (costs / np.float32(pooled)).reshape(smoothed.shape[:2] + (mu.shape[0],))
+
+
+def _proposals(costs: np.ndarray, labels: np.ndarray, margin: float) -> np.ndarray:
+    """The cheapest phase of each pixel where it beats the pixel's own by more than ``margin``, else -1."""
+    best = costs.argmin(axis=-1)
+    own = np.take_along_axis(costs, labels[..., None], -1)[..., 0]
+    gap = own - np.take_along_axis(costs, best[..., None], -1)[..., 0]
+    return np.where(gap > margin, best, -1)
+
+
+def _best_two(costs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The cheapest phase other than each pixel's own."""
+    masked = costs.copy()
+    np.put_along_axis(masked, labels[..., None], np.inf, axis=-1)
+    return masked.argmin(axis=-1)
+
+
+def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Change of the negative log-likelihood if each of ``pixels`` took its candidate phase.
+
+    A pixel's phase reaches the expected counts of the pixels of its point-spread window; the
+    change is summed over the window offsets that carry at least a tenth of the centre's weight
+    (13 of the 25 at sigma 1 px, 92 % of the weight), the other labels fixed, each count's share
+    bounded by :data:`MAX_COUNT_COST`. Pixels outside the image count nothing.
+
+    Parameters
+    ----------
+    model : PhaseModel
+    expected : ndarray, shape (y, x, mass)
+        ``model.expected()`` for the current labels.
+    pixels : ndarray of int
+        Flat pixel indices.
+    candidates : ndarray of int
+        The phase each pixel would take.
+
+    Returns
+    -------
+    ndarray of float, one per pixel: negative when the candidate explains the counts better.
+    """
+    kernel = _kernel(model.beam_sigma_px)
+    radius = kernel.shape[0] // 2
+    height, width, n_masses = model.counts.shape
+    padded_width = width + 2 * radius
+    pad = ((radius, radius), (radius, radius), (0, 0))
+    counts = np.pad(model.counts, pad).reshape(-1, n_masses)
+    means = np.pad(expected, pad, constant_values=1.0).reshape(-1, n_masses)
+    ion_yield = np.pad(model.ion_yield.astype(np.float32), radius).ravel()  # 0 outside: no change there
+    before = negative_binomial_nll(counts, means, model.phi)
+    rows, cols = np.divmod(pixels, width)
+    centre = (rows + radius) * padded_width + cols + radius
+    mu = model.compositions.astype(np.float32)
+    step = mu[candidates] - mu[model.labels.ravel()[pixels]]
+    total = np.zeros(pixels.size, dtype=np.float32)
+    for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
+        at = centre + (dy - radius) * padded_width + (dx - radius)
+        after = means[at] + (ion_yield[at] * np.float32(kernel[dy, dx]))[:, None] * step
+        change = negative_binomial_nll(counts[at], after, model.phi) - before[at]
+        total += np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST).sum(axis=1)
+    return total
+
+
+def _votes(labels: np.ndarray, pixels: np.ndarray, phases: np.ndarray) -> np.ndarray:
+    """How many of the 8 neighbours of each pixel have the given phase."""
+    padded = np.pad(labels, 1, constant_values=-1)
+    rows, cols = np.divmod(pixels, labels.shape[1])
+    return sum((padded[rows + 1 + dy, cols + 1 + dx] == phases).astype(float) for dy, dx in _NEIGHBOURS)
+
+
+def _neighbour_candidate(labels: np.ndarray) -> np.ndarray:
+    """For each pixel, the most frequent phase among its 8 neighbours other than its own (-1: none)."""
+    padded = np.pad(labels, 1, mode="edge")
+    shape = labels.shape
+    around = np.stack([padded[1 + dy: 1 + dy + shape[0], 1 + dx: 1 + dx + shape[1]] for dy, dx in _NEIGHBOURS])
+    other = np.where(around != labels, around, -1)
+    best, best_count = np.full(shape, -1), np.zeros(shape, dtype=int)
+    for layer in other:
+        count = (other == layer).sum(axis=0) * (layer >= 0)
+        better = count > best_count
+        best, best_count = np.where(better, layer, best), np.where(better, count, best_count)
+    return best
+
+
+def _label_changes(model: PhaseModel, expected: np.ndarray, proposals: np.ndarray, active=True):
+    """Pixels (of ``active``), candidate phases and cost changes (likelihood and Potts) of their moves."""
+    labels = model.labels
+    neighbour = _neighbour_candidate(labels)
+    pixel_list, candidate_list = [], []
+    for candidate in (neighbour, proposals):
+        pixels = np.flatnonzero((candidate >= 0) & (candidate != labels) & active)
+        pixel_list.append(pixels)
+        candidate_list.append(candidate.ravel()[pixels])
+    pixels, candidates = np.concatenate(pixel_list), np.concatenate(candidate_list)
+    change = flip_costs(model, expected, pixels, candidates) - model.beta * (
+        _votes(labels, pixels, candidates) - _votes(labels, pixels, labels.ravel()[pixels]))
+    return pixels, candidates, change
+
+
+def relabel(model: PhaseModel, proposals: np.ndarray, n_sweeps: int = ICM_SWEEPS) -> None:
+    """Iterated conditional modes on the blurred likelihood and the Potts prior (in place).
+
+    Each sweep scores, for every pixel, the most frequent other phase among its neighbours and
+    its proposal (the cheapest phase of the smoothed counts), and moves the pixels whose best
+    move lowers the cost most within their 3 x 3 neighbourhood (so that no two neighbours move
+    at once on stale costs). After the first sweep only pixels near a move are scored again.
+    """
+    shape = model.labels.shape
+    active = np.ones(shape, dtype=bool)
+    for _ in range(n_sweeps):
+        pixels, candidates, change = _label_changes(model, model.expected(), proposals, active)
+        gain = np.zeros(shape[0] * shape[1])
+        best = np.full(gain.size, -1)
+        order = np.argsort(change)[::-1]  # the largest gains written last
+        gain[pixels[order]] = -change[order]
+        best[pixels[order]] = candidates[order]
+        gain = gain.reshape(shape)
+        moves = (gain > 0) & (gain >= ndimage.maximum_filter(gain, 3, mode="constant"))
+        if not moves.any():
+            break
+        flat = model.labels.ravel().copy()
+        flat[moves.ravel()] = best[moves.ravel()]
+        model.labels = flat.reshape(shape)
+        active = ndimage.binary_dilation(moves, np.ones((5, 5), dtype=bool))
+
+
+def confidence_map(model: PhaseModel, costs: np.ndarray) -> np.ndarray:
+    """Posterior probability of each pixel's phase against its best alternative, (y, x) in [0, 1].
+
+    ``1 / (1 + exp(-c))``, where ``c`` is the cost (likelihood and Potts) of the cheapest move of
+    the pixel to a neighbour's phase or to the cheapest other phase of the smoothed counts
+    (``costs``), the rest of the map fixed: about 0.5 on a boundary that could lie a pixel either
+    way, near 1 inside phases, below 0.5 on the few pixels where a move would pay but the
+    iterations stopped before it. A pixel whose 8 neighbours all share its phase and whose counts
+    favour it is not scored move by move: its ``c`` is taken as the Potts cost of leaving them,
+    ``8 beta``, plus its margin in ``costs`` (a lower bound).
+    """
+    labels = model.labels
+    shape = labels.shape
+    alternatives = _best_two(costs, labels)
+    margin = np.take_along_axis(costs, alternatives[..., None], -1)[..., 0] - np.take_along_axis(
+        costs, labels[..., None], -1)[..., 0]
+    settled = (_neighbour_candidate(labels) < 0) & (margin > 0)
+    proposals = np.where(settled, labels, alternatives)
+    pixels, _, change = _label_changes(model, model.expected(), proposals)
+    lowest = (8.0 * model.beta + np.maximum(margin, 0)).ravel().astype(float)
+    unsettled = np.flatnonzero(~settled.ravel())
+    lowest[unsettled] = np.inf
+    np.minimum.at(lowest, pixels, change)
+    return 1.0 / (1.0 + np.exp(-np.clip(lowest, -50, 50))).reshape(shape)
+
+
+def phase_distinctness(model: PhaseModel, costs: np.ndarray) -> np.ndarray:
+    """For each phase, the median deviance of its pixels when it is replaced by the best other.
+
+    Every pixel of phase b takes its cheapest other phase (``costs``), and the expected counts
+    of the pixels of b are recomputed with the blur (only pixels of b moved); the deviance of
+    each of b's pixels under that model (chi-square with one degree of freedom per mass if b is
+    not needed) is taken at its median. The blur is summed over the window offsets of
+    :func:`flip_costs`. Above ``chi2.ppf(1 - ALPHA, n_masses)``, most of b's
+    pixels are not explained without b: b is a phase of its own.
+    """
+    labels, mu = model.labels, model.compositions.astype(np.float32)
+    alternative = _best_two(costs, labels)
+    step = mu[alternative] - mu[labels]
+    kernel = _kernel(model.beam_sigma_px)
+    radius = kernel.shape[0] // 2
+    padded_step = np.pad(step, ((radius, radius), (radius, radius), (0, 0)))
+    padded_labels = np.pad(labels, radius, constant_values=-1)
+    shift = np.zeros(step.shape, dtype=np.float32)
+    height, width = labels.shape
+    for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
+        same = padded_labels[dy: dy + height, dx: dx + width] == labels
+        shift += np.float32(kernel[dy, dx]) * same[..., None] * padded_step[dy: dy + height, dx: dx + width]
+    replaced = model.expected() + model.ion_yield[..., None] * shift
+    values = deviance(model.counts, replaced, model.phi).ravel()
+    flat = labels.ravel()
+    order = np.argsort(flat, kind="stable")
+    bounds = np.searchsorted(flat[order], np.arange(model.n_phases + 1))
+    return np.array([np.median(values[order[a:b]]) if b > a else -np.inf for a, b in zip(bounds[:-1], bounds[1:])])
+
+
+def _threshold(n_masses: int) -> float:
+    return float(chi2.ppf(1.0 - ALPHA, n_masses))
+
+
+def _start(counts: np.ndarray, n_start: int, random_state, masses=None) -> np.ndarray:
+    """Starting labels: micro-clusters of the phase interiors (composition features), nearest centre."""
+    features = preprocess(smooth_counts(counts, FIT_SMOOTHING_PX), "composition", masses=masses)
+    n_pixels = counts.shape[0] * counts.shape[1]
+    table = features.reshape(n_pixels, -1)
+    core = np.flatnonzero(core_mask(features).ravel())
+    rng = np.random.default_rng(random_state)
+    if core.size > FIT_SAMPLE_SIZE:
+        core = rng.choice(core, FIT_SAMPLE_SIZE, replace=False)
+    n_start = min(n_start, np.unique(table[core], axis=0).shape[0])
+    model = KMeans(n_start, n_init=1, random_state=random_state)
+    with threadpool_limits(limits=1):
+        fit_kmeans(model, table[core])
+    return assign_phases(features, model.cluster_centers_, beta=0.0)
+
+
+def _fit(model: PhaseModel, smoothed: np.ndarray, n_sweeps: int = 0) -> np.ndarray:
+    """Yield, compositions and dispersion, then labels; return the proposal costs.
+
+    The labels come from ``n_sweeps`` of :func:`relabel` (the blurred likelihood), or with
+    ``n_sweeps=0`` from the proposal costs with the Potts clean-up (fast, for the phases to settle).
+    """
+    update_yield(model)
+    update_compositions(model, 2 if n_sweeps else 1)
+    update_dispersion(model, model.expected())
+    costs = _pure_costs(model, smoothed)
+    if n_sweeps:
+        relabel(model, _proposals(costs, model.labels, 4.0 * model.beta), n_sweeps)
+    else:
+        model.labels = potts_icm(costs, costs.argmin(axis=-1), model.beta, n_sweeps=2)
+    return costs
+
+
+def _drop(model: PhaseModel, phases, costs: np.ndarray) -> None:
+    """Remove ``phases``: their pixels take their cheapest remaining phase."""
+    keep = np.setdiff1d(np.arange(model.n_phases), phases)
+    remaining = costs[..., keep]
+    moved = np.isin(model.labels, phases)
+    new = np.searchsorted(keep, model.labels)
+    new[moved] = remaining[moved].argmin(axis=-1)
+    model.labels, model.compositions = new, model.compositions[keep]
+
+
+def _births(model: PhaseModel, smoothed: np.ndarray, random_state) -> None:
+    """Add phases for the connected groups of pixels that no phase explains (at most MAX_BIRTHS).
+
+    The unexplained pixels (deviance above the chi-square quantile) in groups of at least
+    :data:`MIN_PHASE_PIXELS` are split by composition (KMeans on the log of their yield-corrected
+    counts) into as many new phases as there are groups, up to :data:`MAX_BIRTHS`.
+    """
+    unexplained = deviance(model.counts, model.expected(), model.phi) > _threshold(model.counts.shape[2])
+    groups, n_groups = ndimage.label(unexplained, np.ones((3, 3)))
+    sizes = np.bincount(groups.ravel())
+    sizes[0] = 0
+    grouped = sizes[groups] >= MIN_PHASE_PIXELS
+    n_new = min(MAX_BIRTHS, int(np.count_nonzero(sizes >= MIN_PHASE_PIXELS)))
+    if n_new == 0:
+        return
+    pixels = model.counts[grouped] / model.ion_yield[grouped][:, None]
+    kinds = np.zeros(pixels.shape[0], dtype=int)
+    if n_new > 1 and np.unique(pixels, axis=0).shape[0] > n_new:
+        with threadpool_limits(limits=1):
+            kinds = KMeans(n_new, n_init=1, random_state=random_state).fit_predict(np.log1p(pixels))
+    new = np.stack([pixels[kinds == kind].mean(axis=0) for kind in range(n_new)])
+    labels = model.labels.copy()
+    labels[grouped] = model.n_phases + kinds
+    model.compositions = np.vstack([model.compositions, np.maximum(new, _FLOOR)])
+    model.labels = labels
+    _fit(model, smoothed)
+
+
+def _independent_weakest(scores: np.ndarray, alternatives: np.ndarray, limit: float, n_drop: int) -> list[int]:
+    """Up to ``n_drop`` phases to remove at once, weakest first: each below ``limit`` (the first
+    one whatever its score) and none the usual replacement of another one removed with it."""
+    chosen: list[int] = []
+    for phase in np.argsort(scores):
+        if len(chosen) == n_drop or (chosen and scores[phase] > limit):
+            break
+        if all(alternatives[phase] != other and alternatives[other] != phase for other in chosen):
+            chosen.append(int(phase))
+    return chosen
+
+
+def _deaths(model: PhaseModel, smoothed: np.ndarray, n_clusters: int | None) -> None:
+    """Remove the least distinct phases, down to ``n_clusters`` (None: while any is not distinct)."""
+    limit = _threshold(model.counts.shape[2])
+    costs = _pure_costs(model, smoothed)
+    while model.n_phases > (n_clusters or 1):
+        scores = phase_distinctness(model, costs)
+        if n_clusters is None and scores.min() > limit:
+            return
+        alternatives = _main_alternatives(model.labels, _best_two(costs, model.labels), model.n_phases)
+        n_drop = model.n_phases - n_clusters if n_clusters else model.n_phases - 1
+        _drop(model, _independent_weakest(scores, alternatives, limit, n_drop), costs)
+        update_compositions(model)
+        costs = _pure_costs(model, smoothed)
+
+
+def _main_alternatives(labels: np.ndarray, alternative: np.ndarray, n_phases: int) -> np.ndarray:
+    """For each phase, the phase its pixels would most often take instead."""
+    table = np.zeros((n_phases, n_phases), dtype=np.int64)
+    np.add.at(table, (labels.ravel(), alternative.ravel()), 1)
+    return table.argmax(axis=1)
+
+
+def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0) -> tuple[PhaseModel, np.ndarray]:
+    """Fit the model (module docstring) with ``n_clusters`` phases, or as many as are distinct."""
+    values = check_features(counts, "counts", ndim=(3,))
+    n_pixels = values.shape[0] * values.shape[1]
+    if n_clusters is not None:
+        n_clusters = check_n_clusters(n_clusters, n_pixels)
+    n_start = max(MIN_START_PHASES, (n_clusters or 0) + 6)
+    labels = _start(values, n_start, random_state, masses)
+    n_start = int(labels.max()) + 1
+    model = PhaseModel(values.astype(np.float32), labels, _mean_counts(values, labels, n_start),
+                       np.ones(values.shape[:2]), beam_sigma_px=BEAM_SIGMA_PX)
+    smoothed = smooth_counts(values, PROPOSAL_SMOOTHING_PX)
+    _fit(model, smoothed)
+    update_blur(model)
+    _fit(model, smoothed, 2)  # mixed boundary pixels explained by the blur before births are sought
+    _births(model, smoothed, random_state)
+    _deaths(model, smoothed, n_clusters)
+    update_blur(model)
+    for _ in range(2):
+        _fit(model, smoothed, ICM_SWEEPS)
+    update_compositions(model)
+    return model, _pure_costs(model, smoothed)
+
+
+def _mean_counts(counts: np.ndarray, labels: np.ndarray, n_phases: int) -> np.ndarray:
+    flat = labels.ravel()
+    table = counts.reshape(flat.size, -1)
+    sums = np.stack([np.bincount(flat, weights=column, minlength=n_phases) for column in table.T], axis=1)
+    return np.maximum(sums / np.maximum(np.bincount(flat, minlength=n_phases), 1)[:, None], _FLOOR)
+
+
+def poisson_map(counts, n_clusters, *, masses=None, random_state=0) -> ClusterResult:
+    """Cluster the pixels of a count image with the counting-statistics model (module docstring).
+
+    Parameters
+    ----------
+    counts : array_like, shape (y, x, mass)
+        Ion counts, not preprocessed.
+    n_clusters : int or None
+        Number of phases, k >= 2; None keeps every phase the counts tell apart (:func:`count_phases`).
+    masses : sequence of str, optional
+        Channel names, used only in warnings.
+    random_state : int
+        Seed of the starting micro-clusters.
+
+    Returns
+    -------
+    ClusterResult
+        ``labels`` (cluster 0 the largest), ``centers`` (each phase's mean counts per pixel at
+        the mean ion yield), ``features`` (the counts divided by the fitted ion yield) and
+        ``confidence`` (posterior probability of each pixel's phase, :func:`confidence_map`).
+
+    Raises
+    ------
+    NanoSIMSError
+        If ``counts`` is not a finite 3-D array, is constant, or ``n_clusters`` is out of range.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> means = np.zeros((24, 24, 2))
+    >>> means[:, :10], means[:, 10:] = [30.0, 2.0], [2.0, 40.0]
+    >>> result = poisson_map(rng.poisson(means).astype(float), 2)
+    >>> result.labels[0, [0, 5, 18, 23]].tolist(), bool(result.confidence[:, 2:7].min() > 0.99)
+    ([1, 1, 0, 0], True)
+    """
+    model, costs = fit_phases(counts, n_clusters, masses=masses, random_state=random_state)
+    confidence = confidence_map(model, costs)
+    sizes = np.bincount(model.labels.ravel(), minlength=model.n_phases)
+    rank = largest_first(sizes)
+    features = model.counts / model.ion_yield[..., None]
+    return ClusterResult(rank[model.labels], model.compositions[np.argsort(rank)], features,
+                         confidence=confidence)
+
+
+def count_phases(counts, *, random_state=0) -> int:
+    """The number of phases the counts tell apart: the fit of :func:`poisson_map` with ``n_clusters=None``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> means = np.zeros((32, 32, 2))
+    >>> means[:, :16], means[:, 16:] = [30.0, 2.0], [2.0, 40.0]
+    >>> means[10:14, 5:9] = [300.0, 2.0]            # a small bright particle
+    >>> count_phases(rng.poisson(means).astype(float))
+    3
+    """
+    return fit_phases(counts, None, random_state=random_state)[0].n_phases

@@ -1,0 +1,249 @@
+"""Tests of nanosims_helpers.poisson_model, the counting-statistics model of the image."""
+
+import numpy as np
+import pytest
+from scipy import ndimage, stats
+from sklearn.metrics import adjusted_rand_score
+
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.poisson_model import (
+    PhaseModel,
+    count_phases,
+    deviance,
+    flip_costs,
+    negative_binomial_nll,
+    poisson_map,
+    update_compositions,
+)
+from nanosims_helpers.realistic import RealisticSettings, simulate_realistic_image
+from nanosims_helpers.spatial import spatial_map
+
+
+def blurred_poisson(means, rng, sigma=1.0, ion_yield=None):
+    """Poisson counts of ``means`` (y, x, mass) after a Gaussian beam blur and an optional yield field."""
+    expected = ndimage.gaussian_filter(means, (sigma, sigma, 0)) if sigma else means
+    if ion_yield is not None:
+        expected = expected * ion_yield[..., None]
+    return rng.poisson(expected).astype(float)
+
+
+def test_negative_binomial_nll_differences_match_scipy():
+    """Only the terms in the counts alone are dropped: differences between means are scipy's."""
+    counts = np.array([0.0, 3.0, 17.0, 250.0])
+    for phi in (0.0, 0.02, 0.5):
+        first, second = 4.0, 30.0
+        ours = negative_binomial_nll(counts, first, phi) - negative_binomial_nll(counts, second, phi)
+        if phi == 0:
+            theirs = stats.poisson.logpmf(counts, second) - stats.poisson.logpmf(counts, first)
+        else:
+            size = 1 / phi
+            theirs = (stats.nbinom.logpmf(counts, size, size / (size + second))
+                      - stats.nbinom.logpmf(counts, size, size / (size + first)))
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9)
+
+
+def test_deviance_is_twice_the_log_likelihood_ratio_against_the_saturated_model():
+    counts = np.array([[0.0, 5.0, 40.0]])
+    means = np.array([[2.0, 3.0, 50.0]])
+    saturated = stats.poisson.logpmf(counts, np.maximum(counts, 1e-300))
+    expected = 2 * (saturated - stats.poisson.logpmf(counts, means)).sum()
+    assert deviance(counts, means, 0.0)[0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_deviance_follows_chi_square_with_one_degree_of_freedom_per_mass():
+    """At the true means, the per-pixel deviance of 7 masses is about chi-square with 7 degrees of freedom."""
+    rng = np.random.default_rng(0)
+    means = np.array([300.0, 3.0, 80.0, 100.0, 0.4, 1.5, 0.8])
+    counts = rng.poisson(means, (20000, 7)).astype(float)
+    values = deviance(counts, np.broadcast_to(means, counts.shape), 0.0)
+    assert values.mean() == pytest.approx(7.0, rel=0.06)
+    assert np.mean(values > stats.chi2.ppf(0.99, 7)) < 0.02
+
+
+def test_flip_costs_equal_the_whole_likelihood_recomputed():
+    """Without blur a pixel reaches only itself: exact. With blur the window leaves out the 12 offsets of
+    least weight (8 % of it): within 25 %.
+
+    (Phases close enough that no single count changes the cost by more than MAX_COUNT_COST.)
+    """
+    rng = np.random.default_rng(3)
+    truth = np.zeros((20, 20), dtype=int)
+    truth[:, 10:] = 1
+    mu = np.array([[30.0, 8.0], [15.0, 20.0]])
+    counts = blurred_poisson(mu[truth], rng).astype(np.float32)
+    pixels = np.array([9 * 20 + 6, 9 * 20 + 14, 4 * 20 + 2])
+    for sigma, tolerance in ((0.0, 1e-3), (1.0, 0.25)):
+        model = PhaseModel(counts, truth.copy(), mu, np.ones((20, 20)), phi=0.01, beam_sigma_px=sigma)
+        candidates = 1 - truth.ravel()[pixels]
+        fast = flip_costs(model, model.expected(), pixels, candidates)
+        before = negative_binomial_nll(counts.astype(float), model.expected().astype(float), model.phi).sum()
+        for pixel, candidate, value in zip(pixels, candidates, fast):
+            flipped = PhaseModel(counts, truth.copy(), mu, np.ones((20, 20)), phi=0.01, beam_sigma_px=sigma)
+            flipped.labels.ravel()[pixel] = candidate
+            whole = negative_binomial_nll(counts.astype(float), flipped.expected().astype(float), model.phi).sum()
+            assert value == pytest.approx(whole - before, rel=tolerance, abs=0.03)
+    assert np.all(fast > 0)  # every pixel is right as it is
+
+
+def test_a_hot_pixel_keeps_its_phase_but_a_labelled_pixel_does_not():
+    """A burst of 120 counts in one mass of one pixel is an outlier, not a phase: the likelihood
+    of one count is bounded; a pixel that differs in two masses moves."""
+    rng = np.random.default_rng(9)
+    mu = np.array([[300.0, 3.0, 0.4], [300.0, 26.0, 9.0]])
+    labels = np.zeros((24, 24), dtype=int)
+    labels[4:10, 4:10] = 1
+    counts = blurred_poisson(mu[labels], rng).astype(np.float32)
+    counts[15, 15, 1] += 120.0  # hot: 13C only
+    counts[18, 18, 1:] = [30.0, 10.0]  # labelled: 13C and 15N
+    model = PhaseModel(counts, labels, mu, np.ones((24, 24)), phi=0.01, beam_sigma_px=0.0)
+    cost = flip_costs(model, model.expected(), np.array([15 * 24 + 15, 18 * 24 + 18]), np.array([1, 1]))
+    assert cost[0] > -8 * model.beta  # the 8 neighbours' vote keeps the hot pixel
+    assert cost[1] < -8 * model.beta
+
+
+def test_update_compositions_undoes_the_blur_and_never_lowers_the_likelihood():
+    """Phase means from pixel averages are pulled towards the neighbours; the blurred EM is not."""
+    rng = np.random.default_rng(4)
+    truth = np.zeros((48, 48), dtype=int)
+    truth[::8, :] = truth[1::8, :] = 1  # stripes 2 pixels wide: every pixel of phase 1 is a boundary pixel
+    mu = np.array([[50.0, 5.0], [5.0, 60.0]])
+    counts = blurred_poisson(mu[truth], rng).astype(np.float32)
+    naive = np.stack([counts[truth == k].mean(axis=0) for k in (0, 1)])
+    model = PhaseModel(counts, truth, naive.copy(), np.ones((48, 48)))
+    likelihood = [negative_binomial_nll(counts, model.expected(), 0.0).sum()]
+    for _ in range(20):
+        update_compositions(model, 1)
+        likelihood.append(negative_binomial_nll(counts, model.expected(), 0.0).sum())
+    assert np.all(np.diff(likelihood) <= 1e-3 * abs(likelihood[0]) * 1e-6 + 1e-2)
+    assert np.abs(naive[1] - mu[1]).max() > 15  # pixel averages of the stripes: far off
+    np.testing.assert_allclose(model.compositions, mu, rtol=0.05, atol=1.5)
+
+
+def particles_image(rng, n_masses=3, ramp=4.0, size=64):
+    """A matrix phase with small particles of the same composition, 3 times brighter, under an ion-yield ramp."""
+    truth = np.zeros((size, size), dtype=int)
+    yy, xx = np.mgrid[:size, :size]
+    for cy, cx in rng.integers(6, size - 6, (14, 2)):
+        truth[(yy - cy) ** 2 + (xx - cx) ** 2 <= 12] = 1
+    composition = np.linspace(60.0, 20.0, n_masses)
+    means = np.where(truth[..., None] == 1, 3.0 * composition, composition)
+    ion_yield = np.exp(np.log(ramp) * (xx / (size - 1) - 0.5))
+    return blurred_poisson(means, rng, ion_yield=ion_yield), truth
+
+
+def test_the_yield_field_keeps_brightness_a_property_of_the_phase():
+    """Particles 3 x brighter than the matrix, same composition, under a x4 ion-yield ramp.
+
+    Without the yield field the ramp splits the matrix into a bright and a dim half; a model
+    that divides each pixel by its own total (composition only) cannot see the particles at all.
+    """
+    image, truth = particles_image(np.random.default_rng(5))
+    labels = poisson_map(image, 2).labels
+    matrix = ~ndimage.binary_dilation(truth == 1, iterations=3)
+    centres = ndimage.binary_erosion(truth == 1)
+    matrix_label = np.bincount(labels[matrix]).argmax()
+    assert np.mean(labels[matrix] == matrix_label) > 0.97  # not split along the ramp
+    assert np.mean(labels[centres] != matrix_label) > 0.9  # the particles apart
+    composition_only = spatial_map(image, 2).labels
+    assert adjusted_rand_score(truth.ravel(), composition_only.ravel()) < 0.5
+
+
+def two_faint_phases_and_particles(rng, shift):
+    """Two halves of 7 masses at 10 counts each, one with ``shift`` more counts in two masses, and 6
+    small particles bright in a third mass (5 x 5 pixels); beam blur 1 pixel, flat yield."""
+    truth = np.zeros((64, 64), dtype=int)
+    truth[:, 32:] = 1
+    means = np.full((64, 64, 7), 10.0)
+    means[:, 32:, :2] += shift
+    for cy, cx in ((10, 10), (12, 45), (30, 20), (40, 50), (52, 12), (54, 40)):
+        means[cy - 2: cy + 3, cx - 2: cx + 3, 2] = 120.0
+        truth[cy - 2: cy + 3, cx - 2: cx + 3] = 2
+    return blurred_poisson(means, rng), truth
+
+
+@pytest.mark.parametrize("shift, n_phases", [(7.0, 2), (20.0, 3)])
+def test_phases_count_when_their_pixels_can_be_told_apart_one_by_one(shift, n_phases):
+    """A small phase with many counts stays; a big one whose pixels are within counting noise goes.
+
+    Shift 7: a pixel of one half has a deviance against the other half's means of about 7 + 10
+    (chi-square with 7 degrees of freedom, noncentrality about 2 * 49 / 10): between the 0.999
+    quantiles of chi-square(1), 10.8, and of chi-square(7), 24.3: the halves are one phase,
+    however many pixels they hold. Shift 20: noncentrality about 70, two phases. The 150
+    particle pixels (3.7 % of the image) are a phase in both.
+    """
+    image, truth = two_faint_phases_and_particles(np.random.default_rng(6), shift)
+    assert count_phases(image) == n_phases
+    labels = poisson_map(image, None).labels
+    centres = ndimage.binary_erosion(truth == 2)
+    assert np.mean(labels[centres] == np.bincount(labels[centres]).argmax()) > 0.9
+
+
+def test_potts_prior_removes_salt_and_pepper_at_low_counts():
+    """Two phases at a few counts per pixel: the neighbours' vote cleans the isolated mistakes."""
+    rng = np.random.default_rng(7)
+    truth = (ndimage.gaussian_filter(rng.normal(size=(64, 64)), 5) > 0).astype(int)
+    means = np.array([[6.0, 2.0], [2.0, 6.0]])[truth]
+    image = blurred_poisson(means, rng, sigma=0.0)
+    labels = poisson_map(image, 2).labels
+    padded = np.pad(labels, 1, mode="edge")
+    alone = sum(padded[1 + dy: 65 + dy, 1 + dx: 65 + dx] != labels
+                for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx) >= 7
+    assert alone.mean() < 0.002
+    assert adjusted_rand_score(truth.ravel(), labels.ravel()) > 0.8
+
+
+@pytest.fixture(scope="module")
+def rare_sample():
+    return simulate_realistic_image((128, 128), settings=RealisticSettings(rare_fraction=0.01), random_state=1)
+
+
+def test_no_cluster_of_boundary_pixels_and_the_rare_phase_kept(rare_sample):
+    """At the true k (7) the spatial method spends a cluster on mixed boundary pixels and loses the
+    charcoal; the counting model explains boundaries as blurred neighbours and keeps it."""
+    truth = rare_sample.truth
+    near = ndimage.maximum_filter(truth, 3) != ndimage.minimum_filter(truth, 3)
+
+    def worst_excess(labels):
+        """Largest boundary share of a cluster, less that of the true phase it matches best."""
+        shares = []
+        for cluster in np.unique(labels):
+            inside = labels == cluster
+            phase = np.bincount(truth[inside]).argmax()
+            shares.append(near[inside].mean() - near[truth == phase].mean())
+        return max(shares)
+
+    def charcoal_f1(labels):
+        charcoal = truth == 6
+        return max(2 * np.sum(charcoal & (labels == c)) / (charcoal.sum() + np.sum(labels == c))
+                   for c in np.unique(labels))
+
+    model = poisson_map(rare_sample.image.counts, 7).labels
+    spatial = spatial_map(rare_sample.image.counts, 7).labels
+    assert worst_excess(model) < 0.25 < worst_excess(spatial)
+    assert charcoal_f1(model) > 0.6 > charcoal_f1(spatial)
+    assert adjusted_rand_score(truth.ravel(), model.ravel()) > 0.9
+
+
+def test_the_confidence_is_a_probability_lowest_on_boundaries(rare_sample):
+    result = poisson_map(rare_sample.image.counts, 7)
+    confidence = result.confidence
+    assert confidence.shape == result.labels.shape
+    assert confidence.min() >= 0.0 and confidence.max() <= 1.0
+    assert np.mean(confidence < 0.5) < 0.03  # where a move would pay: the iterations stopped before it
+    labels = result.labels
+    edge = ndimage.maximum_filter(labels, 3) != ndimage.minimum_filter(labels, 3)
+    assert confidence[edge].mean() < confidence[~edge].mean()
+    assert edge[confidence < np.quantile(confidence, 0.02)].mean() > 0.8
+    assert not confidence.flags.writeable
+
+
+def test_the_same_seed_gives_the_same_labels_and_errors_are_clear():
+    image, _ = particles_image(np.random.default_rng(8))
+    np.testing.assert_array_equal(poisson_map(image, 2, random_state=3).labels,
+                                  poisson_map(image, 2, random_state=3).labels)
+    with pytest.raises(NanoSIMSError, match="constant image"):
+        poisson_map(np.ones((16, 16, 2)), 2)
+    with pytest.raises(NanoSIMSError, match="at least 2"):
+        poisson_map(image, 1)
+    with pytest.raises(NanoSIMSError, match="3-D"):
+        poisson_map(np.ones((16, 16)), 2)
