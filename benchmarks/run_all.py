@@ -24,6 +24,7 @@ from benchmarks import (
     bench_challenge,
     bench_choosing_k,
     bench_cli_scale,
+    bench_enrichment,
     bench_explorer,
     bench_hierarchical,
     bench_kmeans_threads,
@@ -54,6 +55,7 @@ def main(quick: bool = False) -> None:
     bench_pipelines.main(quick=quick)
     bench_cli_scale.main(size=512 if quick else 1024, repeat=repeat if quick else 1)
     bench_study.main(quick=quick)
+    bench_enrichment.main(quick=quick)
     bench_challenge.main(quick=quick)
     print(f"\nTotal: {(time.perf_counter() - start) / 60:.1f} min; load average {os.getloadavg()[0]:.1f} at the end")
 

@@ -40,7 +40,7 @@ from .io.outputs import (
     write_isotope_outputs,
     write_outputs,
 )
-from .isotopes import parse_ratios, resolve_ratios
+from .isotopes import parse_ratios, split_for_ratios
 from .metrics import score_table
 from .pipeline import COUNT_METHODS, DEFAULT_METHOD, METHODS, cluster_features, cluster_image, default_preprocessing
 from .preprocessing import PREPROCESSING, preprocess
@@ -82,7 +82,9 @@ examples:
       k-means on the first 3 principal components
   {PROG} image.im --out results --masses 12C,16O,12C14N --preprocessing asinh+zscore
   {PROG} image.im --out results --ratios 13C/12C,12C15N/12C14N --min-region-pixels 20
-      also isotope ratios per cluster and per region, with counting errors and enrichment
+      also isotope ratios per cluster and per region, with counting errors and enrichment tests:
+      the clusters are found on half the counts of these masses (odd/even planes, or each ion
+      sent to a half at random, seeded by --seed) and tested on the other half
   {PROG} study/ --out results --joint -k 5 --workers 2
       one model for all images of study/: the spatial method's phases found once, on pixels of
       every image (cluster 2 is the same phase in every image), 2 images at a time; also writes
@@ -239,7 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ratios", type=_ratio_list, metavar="A/B,...",
         help="also write STEM_isotopes.csv and STEM_regions.csv for these ratios, minor isotope first, "
-        "e.g. 13C/12C,12C15N/12C14N (12C15N/12C14N is read as 15N/14N)",
+        "e.g. 13C/12C,12C15N/12C14N (12C15N/12C14N is read as 15N/14N; A/B=0.37 gives a reference); "
+        "clustered on half the counts of their masses, tested on the other half",
     )
     parser.add_argument(
         "--min-region-pixels", type=lambda text: _whole_number(text, 2, expected="a whole number of pixels",
@@ -440,10 +443,13 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     """
     _check_not_folder(path)
     auto = args.clusters == "auto"
-    loaded = load_image(path, keep_planes=auto)  # the planes give the two halves of the split-half check
-    if args.ratios:
-        resolve_ratios(loaded, args.ratios)  # a missing mass fails now, not after the clustering
-    image = loaded.for_clustering(args.masses)  # without --masses: every ion mass, SE and the like left out
+    # the planes give the two halves of the split-half check, and of the held-out counts of --ratios
+    loaded = load_image(path, keep_planes=auto or bool(args.ratios))
+    whole = loaded.for_clustering(args.masses)  # without --masses: every ion mass, SE and the like left out
+    image, split = whole, None
+    if args.ratios:  # clusters found on half the counts of the ratios' masses, tested on the other half
+        split = split_for_ratios(loaded, args.ratios, whole.masses, random_state=args.seed)
+        image = split.selection.select(whole.masses)
     preprocessing = _preprocessing(args)
     scaled = preprocess(image.counts, preprocessing, masses=image.masses)
     choice = choose_k(image, scaled, args) if auto else None
@@ -471,9 +477,9 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     }
     if args.ratios:
         record.update(write_isotope_outputs(loaded, result.labels, args.ratios, args.out, prefix,
-                                            args.min_region_pixels))
+                                            args.min_region_pixels, split=split))
         note_empty_regions(record, args.min_region_pixels)
-    write_outputs(image, scaled, result.labels, record, args.out, prefix, shown=loaded)
+    write_outputs(whole, scaled, result.labels, record, args.out, prefix, shown=loaded)
     return record
 
 
@@ -564,7 +570,7 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
         model_file = str(args.model) if model is not None else study_outputs.STUDY_FILES["model"]
         if model is None:
             sample = sample_study(paths, masses=args.masses, sample_size=args.sample_size or STUDY_SAMPLE_SIZE,
-                                  random_state=args.seed, runner=active)
+                                  random_state=args.seed, runner=active, ratios=args.ratios)
             for failure in sample.failures:
                 found[failure.index] = summary_row(paths[failure.index], prefixes[failure.index], failure)
             rows[:] = [found[i] for i in sorted(found)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -19,6 +20,9 @@ from threadpoolctl import threadpool_limits
 
 from .errors import NanoSIMSError
 from .validation import check_features, check_n_clusters, check_whole_number, read_only
+
+if TYPE_CHECKING:
+    from .split_half import CountSplit
 
 #: KMeans restarts from different k-means++ starts; the best is kept. A single start (the
 #: reference notebook's ``n_init="auto"``) ended in a poor local optimum on several simulated
@@ -73,6 +77,11 @@ class ClusterResult:
         What was clustered (preprocessed channels, or principal components).
     pca : sklearn.decomposition.PCA or None
         The fitted PCA when ``features`` are principal components, else None.
+    split : CountSplit or None
+        Which counts the clusters were found on, where known (set by
+        :func:`~nanosims_helpers.pipeline.cluster_image`): with ``ratios``, half the counts of the
+        tested masses, the other half held out (``split.held_out``) for
+        :func:`~nanosims_helpers.isotopes.isotope_table`.
     confidence : ndarray of float, shape (y, x), or None
         Posterior probability of each pixel's cluster, from methods that model the counts
         (:func:`nanosims_helpers.poisson_model.poisson_map`); None from the others.
@@ -90,6 +99,7 @@ class ClusterResult:
     centers: np.ndarray
     features: np.ndarray
     pca: PCA | None = None
+    split: CountSplit | None = None
     confidence: np.ndarray | None = None
 
     def __post_init__(self):

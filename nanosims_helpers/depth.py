@@ -14,7 +14,8 @@ Corrections
 previous one; the counts of every pixel of every plane become ``N / (1 - N tau / t_dwell)``
 (:func:`nanosims_helpers.io.cameca.correct_dead_time`, the same as ``load_image(...,
 dead_time_correction=True)`` on a .im file). Give ``dead_time_s`` and ``dwell_time_s`` for planes
-that were not corrected on loading (TIFF stacks); never both.
+that were not corrected on loading (TIFF stacks); never both: planes whose counts hold fractions
+were corrected already (or processed), and are refused.
 
 *Quasi-simultaneous arrivals* (QSA, Slodzian et al. 2004): when one primary ion knocks out two
 secondary ions of the same mass, the detector counts one. With ``K`` secondary ions counted per
@@ -40,7 +41,7 @@ __all__ = ["DEPTH_COLUMNS", "correct_qsa", "depth_profile"]
 #: The ratio columns a depth profile keeps, after ``plane``, the group and ``name``.
 DEPTH_COLUMNS = (
     "ratio", "isotope", "pixels", "numerator_counts", "numerator_se", "denominator_counts", "denominator_se",
-    "ratio_of_sums", "ratio_se", "atom_percent", "atom_percent_se",
+    "ratio_of_sums", "ratio_se", "ratio_upper_limit", "atom_percent", "atom_percent_se",
 )
 
 
@@ -104,15 +105,20 @@ def depth_profile(image, labels=None, *, regions=None, ratios=DEFAULT_RATIOS, na
     -------
     pandas.DataFrame
         One row per plane, cluster (or region) and ratio: ``plane`` (0 first), ``cluster`` (or
-        ``region``), ``name``, then :data:`DEPTH_COLUMNS`. A plane whose denominator counts sum
-        to zero in a group gets a NaN ratio and a warning.
+        ``region``), ``name``, then :data:`DEPTH_COLUMNS`: counts with their Poisson errors
+        ``sqrt(N)`` (NaN, not 0, for no count), and the ratio columns of
+        :func:`~nanosims_helpers.isotopes.isotope_table`. A plane with no numerator count in a
+        group has ratio 0 without an error: report its ``ratio_upper_limit`` (one-sided 84 %,
+        Gehrels 1986). A plane whose denominator counts sum to zero in a group gets NaN ratios
+        and a warning. The profile describes, it does not test: groups found on the same counts
+        (``cluster_image`` without ``ratios``) bias every plane's ratio a little.
 
     Raises
     ------
     NanoSIMSError
         If the image has no planes, neither or both of ``labels`` and ``regions`` are given, a
-        mass is missing, a cluster has one pixel or no counts, or a correction's parameters are
-        incomplete.
+        mass is missing, a cluster has one pixel or no counts, a correction's parameters are
+        incomplete, or the dead time would be corrected twice.
 
     Examples
     --------
@@ -143,8 +149,9 @@ def depth_profile(image, labels=None, *, regions=None, ratios=DEFAULT_RATIOS, na
         table.insert(0, "plane", number)
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
-    table["numerator_se"] = np.sqrt(table["numerator_counts"])
-    table["denominator_se"] = np.sqrt(table["denominator_counts"])
+    for column in ("numerator", "denominator"):
+        counts = table[f"{column}_counts"]
+        table[f"{column}_se"] = np.sqrt(counts).where(counts > 0)
     numbers = table["group"] + (1 if what == "region" else 0)
     table = table.assign(group=numbers, name=[group_names[g] for g in table["group"]])
     table = table.rename(columns={"group": what})[["plane", what, "name", *DEPTH_COLUMNS]]
@@ -173,6 +180,12 @@ def _corrected(image, dead_time_s, dwell_time_s, qsa_beta, primary_ions) -> np.n
     if (dead_time_s is None) != (dwell_time_s is None):
         raise NanoSIMSError("dead_time_s and dwell_time_s: give both (seconds, per mass or one for all) or neither.")
     if dead_time_s is not None:
+        if not np.array_equal(planes, np.round(planes)):
+            raise NanoSIMSError(
+                f"{image.name}: the planes hold fractions of counts, so they were dead-time corrected already "
+                "(load_image(..., dead_time_correction=True)) or processed; correcting them again would add the "
+                "lost ions twice. Leave dead_time_s and dwell_time_s out, or load the raw counts."
+            )
         planes = correct_dead_time(planes, dead_time_s, dwell_time_s, name=image.name)
     if (qsa_beta is None) != (primary_ions is None):
         raise NanoSIMSError("qsa_beta and primary_ions: the QSA correction needs both (e.g. 0.5 and the primary "

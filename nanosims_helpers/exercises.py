@@ -794,3 +794,59 @@ def _check_08_2(answer):
     if coverage > 0.72:
         raise Wrong("Too many intervals cover the true ratio: the errors are too large (the interval is +/- 1 SE).")
     return "About 68 % of the +/- 1 SE intervals cover the true ratio, as for a normal error."
+
+
+@lru_cache(maxsize=1)
+def _largest_15n_08_3() -> dict[str, float]:
+    """The largest 15N/14N of the 4 clusters of exercise 08-3's flat image (one natural composition
+    everywhere, as in lesson 08), three ways, and the true ratio."""
+    from .io.image import NanoSIMSImage
+    from .isotopes import AIR_15N_14N, DEFAULT_RATIOS, VPDB_13C_12C, isotope_table, ratio_of_sums
+    from .pipeline import cluster_image
+
+    means = [300.0, 300.0 * VPDB_13C_12C, 50.0, 60.0, 60.0 * AIR_15N_14N]
+    counts = np.random.default_rng(3).poisson(means, size=(96, 96, 5)).astype(float)
+    flat = NanoSIMSImage(counts, ("12C", "13C", "16O", "12C14N", "12C15N"))
+    split = cluster_image(flat, 4, ratios=DEFAULT_RATIOS)
+    rows = isotope_table(flat, split, DEFAULT_RATIOS).query("isotope == '15N/14N'")
+    all_counts = isotope_table(flat, split.labels.copy(), DEFAULT_RATIOS).query("isotope == '15N/14N'")
+    circular = cluster_image(flat, 4).labels
+    n, d = flat.channel("12C15N"), flat.channel("12C14N")
+    return {
+        "held_out": float(rows["ratio_of_sums"].max()),
+        "others": tuple(rows["ratio_of_sums"].tolist()),
+        "all_counts": float(all_counts["ratio_of_sums"].max()),
+        "circular": max(ratio_of_sums(n[circular == c], d[circular == c])[0] for c in range(4)),
+        "truth": AIR_15N_14N,
+    }
+
+
+@exercise(
+    "08-3",
+    expects="a ratio (a number)",
+    hints=(
+        "Give cluster_image the ratios you will test: it finds the clusters on half their masses' counts and "
+        "keeps the other half, which isotope_table then tests.",
+        "Cluster with ratios=RATIOS (4 clusters, the default method and seed), make the table from the result, "
+        "keep the rows whose isotope is 15N/14N and take the largest ratio_of_sums.",
+    ),
+)
+def _check_08_3(answer):
+    value = _number(answer, "the ratio")
+    found = _largest_15n_08_3()
+    if _close(value, found["circular"], 1e-9):
+        raise Wrong("That is the 15N/14N of clusters found on every count, tested on those same counts: the "
+                    "clusters picked pixels whose 12C15N came out high by chance, so the ratio is biased. Hold "
+                    "half the counts out of the clustering.")
+    if _close(value, found["all_counts"], 1e-9):
+        raise Wrong("The clusters were found on half the counts, but this ratio sums every count, the half that "
+                    "chose the clusters included; give isotope_table the result itself, not a copy of its labels.")
+    if _close(value, found["truth"], 1e-7):
+        raise Wrong("That is the true 15N/14N of the image (air); the question asks what the table reports.")
+    if _close(value, found["held_out"], 1e-9):
+        return ("The held-out half never chose the clusters: even the largest cluster ratio lies near the truth, "
+                "where clusters found and tested on the same counts reach several times it.")
+    if any(_close(value, other, 1e-9) for other in found["others"]):
+        raise Wrong("That is one cluster's 15N/14N on the held-out half, but not the largest.")
+    raise Wrong("Not the largest held-out 15N/14N of cluster_image(flat, 4, ratios=RATIOS) with the default "
+                "method and random_state.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import NanoSIMSError
+from .split_half import remember_split, with_split
 from .validation import check_cluster_labels
 
 __all__ = ["merge_clusters", "name_clusters"]
@@ -64,9 +65,12 @@ def merge_clusters(labels, clusters, names=None, name: str | None = None):
     The merged cluster keeps the lowest of the numbers; the clusters after the others move down
     so that the numbers stay 0..k'-1 without gaps, in the same order.
 
+    Labels the kit found on a split of the counts (``cluster_image(..., ratios=...)``) pass the
+    split on: the merged map is tested on the same held-out counts.
+
     Parameters
     ----------
-    labels : array_like of int
+    labels : ClusterResult or array_like of int
         Cluster 0..k-1 of every pixel.
     clusters : sequence of int
         Two or more cluster numbers to merge.
@@ -91,6 +95,7 @@ def merge_clusters(labels, clusters, names=None, name: str | None = None):
     >>> labels.tolist(), names
     ([[0, 1], [2, 1]], ['resin', 'organic', 'clay'])
     """
+    labels, split = with_split(labels)
     labels = np.asarray(labels)
     flat, n_clusters = check_cluster_labels(labels, labels.shape, "labels")
     names = name_clusters(n_clusters, names)
@@ -105,4 +110,6 @@ def merge_clusters(labels, clusters, names=None, name: str | None = None):
     new_numbers = np.unique(target, return_inverse=True)[1]
     merged_name = name if name is not None else " + ".join(names[c] for c in chosen)
     new_names = [merged_name if old == chosen[0] else names[old] for old in np.unique(target)]
-    return new_numbers[flat].reshape(labels.shape), new_names
+    merged = new_numbers[flat].reshape(labels.shape)
+    remember_split(merged, split)
+    return merged, new_names

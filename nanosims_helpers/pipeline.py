@@ -8,12 +8,16 @@ so that the two can be compared on the same image.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .clustering import ClusterResult, kmeans_map, pca_kmeans_map
 from .errors import NanoSIMSError
 from .io.image import NanoSIMSImage
+from .isotopes import split_for_ratios
 from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
+from .split_half import hold_out_counts, remember_split
 
 __all__ = [
     "COUNT_METHODS", "DEFAULT_METHOD", "METHODS", "RECOMMENDED_PREPROCESSING", "cluster_features", "cluster_image",
@@ -78,6 +82,7 @@ def cluster_image(
     masses=None,
     n_components: int = 2,
     random_state=0,
+    ratios=None,
 ) -> ClusterResult:
     """Preprocess the counts of ``image`` and cluster its pixels into ``n_clusters`` groups.
 
@@ -105,6 +110,13 @@ def cluster_image(
     notebook, :func:`reference_pipeline`) lets single hot pixels set the scale; the
     :mod:`nanosims_helpers.preprocessing` docstring compares the choices.
 
+    To test the clusters' isotope ratios afterwards, name the ratios here: half the counts of
+    their masses is held out of the clustering (odd/even planes, or each ion sent to one half at
+    random, :func:`~nanosims_helpers.isotopes.split_for_ratios`), and
+    ``isotope_table(image, result)`` tests the other half, which the clustering never saw. Testing
+    the counts that chose the clusters would find enrichment in unlabelled images; the kit refuses
+    it. The masses not in a ratio keep all their counts.
+
     Parameters
     ----------
     image : NanoSIMSImage or array_like, shape (y, x, mass)
@@ -126,7 +138,11 @@ def cluster_image(
     n_components : int
         Principal components for ``"pca-kmeans"``; ignored by the other methods.
     random_state : int
-        Seed: the same seed gives the same labels.
+        Seed: the same seed gives the same labels (and the same split of the counts).
+    ratios : str or sequence, optional
+        Isotope ratios to be tested on the clusters, e.g. ``"13C/12C,12C15N/12C14N"`` (see
+        :func:`~nanosims_helpers.isotopes.parse_ratios`): their masses are clustered on half
+        their counts, the other half kept in ``result.split`` for the test.
 
     Returns
     -------
@@ -134,13 +150,15 @@ def cluster_image(
         ``labels`` (y, x), ``centers``, ``features`` (what was clustered; for ``"poisson"`` the
         counts divided by the fitted ion yield, the centres each phase's mean counts at the mean
         yield; for ``"spatial"`` the preprocessed, lightly smoothed counts the pixels were assigned
-        on), ``pca`` and ``confidence`` (``"poisson"`` only).
+        on), ``pca``, ``confidence`` (``"poisson"`` only) and ``split`` (the counts the clusters
+        were found on and, with ``ratios``, those held out).
 
     Raises
     ------
     NanoSIMSError
-        If ``method`` or ``preprocessing`` is unknown, a mass is not in the image, or the
-        clustering cannot be done (see :func:`nanosims_helpers.clustering.kmeans_map`).
+        If ``method`` or ``preprocessing`` is unknown, a mass is not in the image, the ratios are
+        unreadable or need counts that cannot be split (dead-time-corrected counts of a single
+        plane), or the clustering cannot be done (see :func:`nanosims_helpers.clustering.kmeans_map`).
 
     Examples
     --------
@@ -149,26 +167,39 @@ def cluster_image(
     >>> counts[:, :2] = [2.0, 40.0]
     >>> cluster_image(counts, 2).labels.shape
     (4, 4)
+    >>> image = NanoSIMSImage(np.random.default_rng(0).poisson([300, 3.4, 50], (16, 16, 3)).astype(float),
+    ...                       ("12C", "13C", "16O"))
+    >>> cluster_image(image, 2, ratios="13C/12C").split.describe()
+    'held-out half: binomial thinning, random_state 0'
     """
     if preprocessing is None:
         preprocessing = default_preprocessing(method)
+    image = _as_image(image)
+    selected = _selected(image, masses)
+    if ratios is None:
+        split = hold_out_counts(image, [], found_on=selected.masses)
+    else:
+        split = split_for_ratios(image, ratios, selected.masses, random_state=random_state)
+        selected = split.selection.select(selected.masses)
     if method == "poisson":
         from .poisson_model import poisson_map
 
         if preprocessing not in PREPROCESSING:  # the model does not preprocess, but a wrong name is an error
             raise NanoSIMSError(f"preprocessing={preprocessing!r}: unknown; use one of {sorted(PREPROCESSING)}.")
-        image = _selected(image, masses)
-        return poisson_map(image.counts, n_clusters, masses=image.masses, random_state=random_state)
-    if method == "spatial":
+        result = poisson_map(selected.counts, n_clusters, masses=selected.masses, random_state=random_state)
+    elif method == "spatial":
         from .spatial import spatial_map
 
-        image = _selected(image, masses)
-        return spatial_map(image.counts, n_clusters, preprocessing=preprocessing, masses=image.masses,
-                           random_state=random_state)
-    features = image_features(image, preprocessing=preprocessing, masses=masses)
-    return cluster_features(
-        features, n_clusters, method=method, n_components=n_components, random_state=random_state
-    )
+        result = spatial_map(selected.counts, n_clusters, preprocessing=preprocessing, masses=selected.masses,
+                             random_state=random_state)
+    else:
+        features = preprocess(selected.counts, preprocessing, masses=selected.masses)
+        result = cluster_features(
+            features, n_clusters, method=method, n_components=n_components, random_state=random_state
+        )
+    result = replace(result, split=split)
+    remember_split(result.labels, split)
+    return result
 
 
 def image_features(image, *, preprocessing: str = RECOMMENDED_PREPROCESSING, masses=None) -> np.ndarray:

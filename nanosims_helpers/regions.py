@@ -7,10 +7,15 @@ scikit-image's ``measure.label``; pixels touching at a corner are connected). :f
 then reports each region as :func:`~nanosims_helpers.isotopes.isotope_table` reports a cluster:
 area, centroid, ratio of summed counts with its Poisson error, atom %, z-score and p-value.
 
-Finding regions on one isotope and measuring them on another avoids a selection bias: pixels
-picked because their 13C/12C is high are also those whose 13C counts happened to come out high,
-so their 13C/12C overestimates the truth near the threshold. Regions found on 15N/14N (or on a
-clustering of the major masses) measured in 13C/12C do not have that bias.
+Regions must be found on counts other than those they are tested on: pixels picked because their
+13C/12C is high are also those whose 13C counts happened to come out high, so their 13C/12C
+overestimates the truth near the threshold and their test is circular. Two honest ways:
+
+* find them on half the counts and test the other half: ``split = split_for_ratios(image,
+  "13C/12C")``, ``threshold_regions(ratio_image(split.selection, "13C", "12C"), ...)``, then
+  ``region_table(image, regions, "13C/12C", split=split)``; regions cut from clusters of
+  ``cluster_image(..., ratios=...)`` (:func:`cluster_regions`) carry their split along;
+* find them on other masses: regions found on 15N/14N measured in 13C/12C (the masses differ).
 """
 
 from __future__ import annotations
@@ -26,11 +31,14 @@ from .io.image import check_image
 from .isotopes import (
     DEFAULT_RATIOS,
     check_groups,
+    control_group,
+    counts_to_test,
     finish_table,
     group_ratios,
     resolve_ratios,
 )
 from .naming import name_clusters
+from .split_half import CountSplit, remember_split, with_split
 from .validation import check_cluster_labels, check_whole_number
 
 __all__ = ["REGION_COLUMNS", "cluster_regions", "region_table", "threshold_regions"]
@@ -51,9 +59,12 @@ def _components(mask: np.ndarray, min_pixels: int) -> list[np.ndarray]:
 def cluster_regions(labels, clusters=None, min_pixels: int = 10) -> np.ndarray:
     """Cut clusters into connected regions of at least ``min_pixels`` pixels.
 
+    Regions of clusters the kit found on a split of the counts (``cluster_image(..., ratios=...)``)
+    carry the split on to :func:`region_table`.
+
     Parameters
     ----------
-    labels : array_like of int, shape (y, x)
+    labels : ClusterResult or array_like of int, shape (y, x)
         Cluster 0..k-1 of every pixel.
     clusters : int or sequence of int, optional
         The clusters to cut; default all.
@@ -81,6 +92,7 @@ def cluster_regions(labels, clusters=None, min_pixels: int = 10) -> np.ndarray:
            [1, 0, 0, 0],
            [0, 0, 2, 2]])
     """
+    labels, split = with_split(labels)
     labels = np.asarray(labels)
     if labels.ndim != 2:
         raise NanoSIMSError(f"labels: expected a (y, x) cluster map, got shape {labels.shape}.")
@@ -96,7 +108,9 @@ def cluster_regions(labels, clusters=None, min_pixels: int = 10) -> np.ndarray:
         for pixels in _components(labels == cluster, min_pixels):
             number += 1
             regions[pixels] = number
-    return regions.reshape(labels.shape)
+    regions = regions.reshape(labels.shape)
+    remember_split(regions, split)
+    return regions
 
 
 def threshold_regions(values, threshold: float, min_pixels: int = 10) -> np.ndarray:
@@ -141,9 +155,14 @@ def threshold_regions(values, threshold: float, min_pixels: int = 10) -> np.ndar
     return regions.reshape(values.shape)
 
 
-def region_table(image, regions, ratios=DEFAULT_RATIOS, labels=None, names=None, *,
-                 alpha: float = 0.05) -> pd.DataFrame:
+def region_table(image, regions, ratios=DEFAULT_RATIOS, labels=None, names=None, *, control=None,
+                 alpha: float = 0.05, split: CountSplit | None = None) -> pd.DataFrame:
     """Area, centroid and isotope ratios of every region, one row per region and ratio.
+
+    The counts tested are chosen as for :func:`~nanosims_helpers.isotopes.isotope_table`: the
+    held-out half where the regions were found on a split (regions of :func:`cluster_regions` of
+    clusters from ``cluster_image(..., ratios=...)``, or ``split`` given), else all counts: valid
+    only if the tested masses played no part in finding the regions (see the module notes).
 
     Parameters
     ----------
@@ -154,12 +173,17 @@ def region_table(image, regions, ratios=DEFAULT_RATIOS, labels=None, names=None,
         :func:`threshold_regions`).
     ratios : str or sequence
         As for :func:`~nanosims_helpers.isotopes.isotope_table`.
-    labels : array_like of int, shape (y, x), optional
+    labels : ClusterResult or array_like of int, shape (y, x), optional
         The clustering: adds the cluster each region belongs to (most of its pixels) and its name.
     names : sequence of str or dict, optional
         Cluster names (with ``labels``).
+    control : int, optional
+        A region number known to be unlabelled: the others are tested against its counts
+        (two-sample, :func:`~nanosims_helpers.isotopes.enrichment_test`).
     alpha : float
         False discovery rate for the ``enriched`` column (Benjamini-Hochberg over all rows).
+    split : CountSplit, optional
+        The split the regions were found on (``split.selection``), for regions that do not carry it.
 
     Returns
     -------
@@ -173,8 +197,8 @@ def region_table(image, regions, ratios=DEFAULT_RATIOS, labels=None, names=None,
     Raises
     ------
     NanoSIMSError
-        If a mass is missing, the maps do not fit the image, a region has one pixel, or a
-        region has no counts in either mass of a ratio.
+        If a mass is missing, the maps do not fit the image, a region has one pixel, a region
+        has no counts in either mass of a ratio, or the regions were found on the counts to test.
 
     Examples
     --------
@@ -191,7 +215,7 @@ def region_table(image, regions, ratios=DEFAULT_RATIOS, labels=None, names=None,
     0.04
     """
     image = check_image(image)
-    resolved = resolve_ratios(image, ratios)
+    regions, counts, resolved = counts_to_test(image, resolve_ratios(image, ratios), regions, split)
     regions = np.asarray(regions)
     if regions.shape != image.shape[:2] or not np.issubdtype(regions.dtype, np.integer) or regions.min() < 0:
         raise NanoSIMSError(
@@ -202,7 +226,8 @@ def region_table(image, regions, ratios=DEFAULT_RATIOS, labels=None, names=None,
     numbers = np.array([p.label for p in properties], dtype=np.intp)
     index = np.full(int(regions.max()) + 1, -1)
     index[numbers] = np.arange(numbers.size)
-    table = group_ratios(image.pixels(), index[regions.ravel()], numbers.size, resolved)
+    control = control_group(control, [f"region {n}" for n in numbers], "region", numbers=numbers.tolist())
+    table = group_ratios(counts, index[regions.ravel()], numbers.size, resolved, control)
     table["group"] = numbers[table["group"]] if numbers.size else table["group"]
     check_groups(table, "region", "regions")
     described = _describe(properties, image.pixel_size_um, regions, labels, names)
@@ -220,7 +245,7 @@ def _describe(properties, pixel_size_um, regions, labels, names) -> pd.DataFrame
     if labels is None:
         clusters, region_names = [-1] * len(numbers), [f"region {n}" for n in numbers]
     else:
-        flat, n_clusters = check_cluster_labels(labels, regions.shape)
+        flat, n_clusters = check_cluster_labels(with_split(labels)[0], regions.shape)
         cluster_names = name_clusters(n_clusters, names)
         flat = flat.reshape(regions.shape)
         clusters = [int(np.bincount(flat[p.slice][p.image]).argmax()) for p in properties]

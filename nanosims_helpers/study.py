@@ -53,6 +53,7 @@ from .io.files import replacing
 from .io.image import NanoSIMSImage, check_image, normalize_mass_name
 from .io.loading import load_image
 from .io.outputs import kit_version
+from .isotopes import split_for_ratios
 from .preprocessing import composition_transform, composition_values
 from .spatial import (
     ASSIGN_SMOOTHING_PX,
@@ -322,10 +323,30 @@ def _image(item) -> NanoSIMSImage:
     return item if isinstance(item, NanoSIMSImage) else load_image(item)
 
 
-def _sample_one(item, index: int, n_pixels: int, masses, random_state: int):
-    """Read one image; return its masses and :func:`_image_sample` of them."""
-    image = _image(item).for_clustering(masses)  # without masses: every ion mass (SE and the like left out)
+def _sample_one(item, index: int, n_pixels: int, masses, random_state: int, ratios=None):
+    """Read one image; return its masses and :func:`_image_sample` of them (of the selection half of
+    the ratios' masses, with ``ratios``: see :func:`study_split`)."""
+    loaded = _image(item)
+    image = loaded.for_clustering(masses)  # without masses: every ion mass (SE and the like left out)
+    split = study_split(loaded, image.masses, ratios, random_state)
+    if split is not None:
+        image = split.selection.select(image.masses)
     return image.masses, _image_sample(image, index, n_pixels, random_state)
+
+
+def study_split(image: NanoSIMSImage, masses, ratios, random_state: int):
+    """The split of ``image``'s counts a study model is fitted on and labels with ``ratios``; None without.
+
+    The selection half of the ratios' masses
+    (:func:`~nanosims_helpers.isotopes.split_for_ratios` with the study's seed, so the same split in
+    the sample and in the labelling): the tests of the clusters use counts neither the fit nor the
+    labelling saw. ``masses`` the image lacks are left to the caller's own error.
+    """
+    if not ratios:
+        return None
+    have = {normalize_mass_name(m) for m in image.masses}
+    present = [m for m in masses if normalize_mass_name(m) in have]
+    return split_for_ratios(image, ratios, present, random_state=random_state)
 
 
 def _image_sample(image: NanoSIMSImage, index: int, n_pixels: int, random_state: int) -> ImageSample:
@@ -377,6 +398,7 @@ def sample_study(
     sample_size: int = STUDY_SAMPLE_SIZE,
     random_state: int = 0,
     runner: Runner | None = None,
+    ratios=None,
 ) -> StudySample:
     """Draw the same number of random pixels from every image: from its core, and from anywhere.
 
@@ -399,6 +421,9 @@ def sample_study(
         Seed; image ``i`` is sampled with the seed ``[random_state, i]``.
     runner : Runner, optional
         Where to read the images (:class:`~nanosims_helpers.batch.Runner`); here by default.
+    ratios : str or sequence, optional
+        Isotope ratios to be tested on the clusters: the sample holds only the selection half of
+        their masses' counts (:func:`study_split`).
 
     Returns
     -------
@@ -425,7 +450,7 @@ def sample_study(
     per_image = max(1, int(sample_size) // len(items))
     masses = None if masses is None else tuple(masses)
     with runner or Runner(progress=False) as active:
-        outcomes = _sample_all(active, items, range(len(items)), per_image, masses, random_state)
+        outcomes = _sample_all(active, items, range(len(items)), per_image, masses, random_state, ratios)
         done = sorted(i for i, outcome in outcomes.items() if outcome.ok)
         lacking = ()
         if masses is None and done:
@@ -436,7 +461,7 @@ def sample_study(
                 )
             wanted = [normalize_mass_name(m) for m in masses]
             again = [i for i in done if [normalize_mass_name(m) for m in outcomes[i].value[0]] != wanted]
-            outcomes.update(_sample_all(active, items, again, per_image, masses, random_state))
+            outcomes.update(_sample_all(active, items, again, per_image, masses, random_state, ratios))
     done = sorted(i for i, outcome in outcomes.items() if outcome.ok)
     return StudySample(
         names=tuple(_name(items[i]) for i in done),
@@ -449,9 +474,9 @@ def sample_study(
     )
 
 
-def _sample_all(runner, items, indices, per_image, masses, random_state) -> dict[int, Outcome]:
+def _sample_all(runner, items, indices, per_image, masses, random_state, ratios=None) -> dict[int, Outcome]:
     indices = list(indices)
-    jobs = [(items[i], i, per_image, masses, random_state) for i in indices]
+    jobs = [(items[i], i, per_image, masses, random_state, ratios) for i in indices]
     labels = [_name(items[i]) for i in indices]
     return {
         indices[outcome.index]: Outcome(indices[outcome.index], outcome.value, outcome.error, outcome.warnings)
@@ -516,6 +541,7 @@ def fit_study(
     sample_size: int = STUDY_SAMPLE_SIZE,
     random_state: int = 0,
     runner: Runner | None = None,
+    ratios=None,
 ) -> StudyModel:
     """Fit one clustering on pixels sampled from every image of a study.
 
@@ -527,7 +553,7 @@ def fit_study(
         The study's images (files are read one at a time).
     n_clusters : int
         Number of clusters, k >= 2.
-    masses, sample_size, random_state, runner
+    masses, sample_size, random_state, runner, ratios
         As :func:`sample_study`.
 
     Returns
@@ -549,7 +575,8 @@ def fit_study(
     >>> model.n_clusters, model.sample_pixels, apply_model(model, images[0]).labels.shape
     (4, 1500, (32, 32))
     """
-    sample = sample_study(paths, masses=masses, sample_size=sample_size, random_state=random_state, runner=runner)
+    sample = sample_study(paths, masses=masses, sample_size=sample_size, random_state=random_state, runner=runner,
+                          ratios=ratios)
     if sample.failures:
         raise NanoSIMSError(
             "study: " + "; ".join(outcome.error for outcome in sample.failures)

@@ -28,10 +28,32 @@ def test_depth_profile_follows_the_ratio_plane_by_plane_with_poisson_errors():
     expected = 0.011 + np.linspace(0.0, 0.05, 4)
     assert np.all(np.abs(cell["ratio_of_sums"].to_numpy() - expected) < 3 * cell["ratio_se"].to_numpy())
     assert np.all(np.abs(coat["ratio_of_sums"] - 0.011) < 3 * coat["ratio_se"])
-    np.testing.assert_allclose(cell["numerator_se"], np.sqrt(cell["numerator_counts"]))
     # the planes add up to the image
     summed = profile.groupby("cluster")["denominator_counts"].sum()
     assert summed[1] == image.channel("12C")[labels == 1].sum()
+
+
+def test_count_errors_are_the_spread_of_repeated_measurements():
+    # 400 clusters of the same sample, 20 pixels each: the spread of their counts is the error reported
+    rng = np.random.default_rng(7)
+    planes = rng.poisson([400.0, 5.0], size=(3, 20, 400, 2)).astype(float)
+    labels = np.repeat(np.arange(400)[None, :], 20, axis=0)
+    profile = depth_profile(NanoSIMSImage.from_planes(planes, ("12C", "13C")), labels, ratios="13C/12C")
+    for plane, rows in profile.groupby("plane"):
+        for column in ("numerator", "denominator"):
+            spread = rows[f"{column}_counts"].std()
+            assert rows[f"{column}_se"].mean() == pytest.approx(spread, rel=0.1), (plane, column)
+
+
+def test_a_plane_without_numerator_counts_reports_an_upper_limit_not_a_zero_error():
+    planes = np.zeros((2, 1, 4, 2))
+    planes[..., 0] = 250.0
+    planes[0, :, 2:, 1] = 3.0  # 13C in cluster 1 in the first plane only
+    profile = depth_profile(NanoSIMSImage.from_planes(planes, ("12C", "13C")), np.array([[0, 0, 1, 1]]),
+                            ratios="13C/12C")
+    none = profile[(profile["plane"] == 1) & (profile["cluster"] == 1)].iloc[0]
+    assert none["ratio_of_sums"] == 0 and none[["numerator_se", "ratio_se", "atom_percent_se"]].isna().all()
+    assert none["ratio_upper_limit"] == pytest.approx(1.841 / 500, rel=1e-3)  # Gehrels (1986): 1.841 counts
 
 
 def test_regions_get_their_own_numbers():
@@ -62,6 +84,26 @@ def test_dead_time_option_matches_load_image_on_a_real_file(cameca_files):
     on_loading = depth_profile(corrected, labels, ratios=ratio)
     np.testing.assert_allclose(by_option["denominator_counts"], on_loading["denominator_counts"])
     assert (by_option["denominator_counts"] > depth_profile(plain, labels, ratios=ratio)["denominator_counts"]).all()
+
+
+def test_planes_corrected_on_loading_are_not_corrected_again(cameca_files):
+    path = cameca_files[0]
+    corrected = load_image(path, keep_planes=True, dead_time_correction=True)
+    keywords = cameca.read_cameca(path, True)[3].keywords
+    with pytest.raises(NanoSIMSError, match="dead-time corrected already.*add the lost ions twice"):
+        depth_profile(corrected, np.zeros(corrected.shape[:2], int), ratios="12C15N/12C14N",
+                      dead_time_s=keywords["dead_time_s"], dwell_time_s=keywords["dwell_time_s"])
+
+
+def test_an_electron_multiplier_without_a_dead_time_is_named_in_a_warning(tmp_path):
+    detectors = {"EM1": {"em deadtime": 44}, "EM2": {}}
+    trolleys = [{"detector": "EM", "detector label": "EM1"}, {"detector": "EM", "detector label": "EM2"},
+                {"detector": "FC", "detector label": "FC1"}, {"detector": "EM", "detector label": "EM2"}]
+    header = {"MassTable": {name: {"trolley index": i} for i, name in enumerate(("12C", "13C", "16O", "SE"))},
+              "BFields": [{"time per pixel": 1e-3, "Trolleys": trolleys}], "Detectors": detectors}
+    with pytest.warns(UserWarning, match=r"no dead time for the electron multiplier\(s\) of \['13C'\]"):
+        dead_times, _ = cameca._dead_time_parameters(tmp_path / "x.im", header, ("12C", "13C", "16O", "SE"))
+    np.testing.assert_allclose(dead_times, [44e-9, 0.0, 0.0, 0.0])  # SE is not an ion count: no warning for it
 
 
 def test_qsa_raises_the_major_isotope_most():

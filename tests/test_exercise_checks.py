@@ -308,3 +308,24 @@ def test_07_2_split_half_f1_of_the_default_pipeline_on_a_crop():
     if abs(table["split_half_ari"].item() - table["split_half_f1"].item()) > 1e-6:
         _wrong("07-2", table["split_half_ari"].item(), "ARI")
     _wrong("07-2", 0.123, "Not the default")
+
+
+def test_08_3_the_held_out_ratio_passes_and_the_circular_ones_fail():
+    from nanosims_helpers import NanoSIMSImage, cluster_image
+    from nanosims_helpers.isotopes import AIR_15N_14N, VPDB_13C_12C, isotope_table, ratio_of_sums
+
+    ratios = [("13C", "12C"), ("12C15N", "12C14N")]
+    means = [300.0, 300.0 * VPDB_13C_12C, 50.0, 60.0, 60.0 * AIR_15N_14N]
+    flat = NanoSIMSImage(np.random.default_rng(3).poisson(means, size=(96, 96, 5)).astype(float),
+                         ("12C", "13C", "16O", "12C14N", "12C15N"))
+    result = cluster_image(flat, 4, ratios=ratios)
+    rows = isotope_table(flat, result, ratios).query("isotope == '15N/14N'")
+    _right("08-3", rows["ratio_of_sums"].max())
+    _wrong("08-3", rows["ratio_of_sums"].min(), "not the largest")
+    found_on_all = cluster_image(flat, 4).labels
+    n, d = flat.channel("12C15N"), flat.channel("12C14N")
+    circular = max(ratio_of_sums(n[found_on_all == c], d[found_on_all == c])[0] for c in range(4))
+    _wrong("08-3", circular, "tested on those same counts")
+    every_count = isotope_table(flat, result.labels.copy(), ratios).query("isotope == '15N/14N'")
+    _wrong("08-3", every_count["ratio_of_sums"].max(), "the half that chose the clusters")
+    _wrong("08-3", AIR_15N_14N, "true 15N/14N")

@@ -1,18 +1,22 @@
-"""Isotope ratios per cluster: the error formula against Poisson draws, the test, bad inputs."""
+"""Isotope ratios per cluster: the error formulas against Poisson draws, the tests against scipy, edge cases."""
 
 import warnings
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from nanosims_helpers import NanoSIMSError, NanoSIMSImage
 from nanosims_helpers.isotopes import (
     AIR_15N_14N,
     ISOTOPE_COLUMNS,
     VPDB_13C_12C,
+    VSMOW_17O_16O,
     benjamini_hochberg,
+    enrichment_test,
     isotope_table,
     parse_ratios,
+    poisson_upper_limit,
     ratio_of_sums,
 )
 
@@ -122,30 +126,167 @@ def test_a_cluster_without_counts_is_refused():
         isotope_table(image, np.array([[0, 0, 1, 1]]), "13C/12C")
 
 
-def test_a_zero_denominator_gives_nan_and_a_warning_never_inf():
+def test_a_zero_denominator_makes_every_derived_column_nan_and_nothing_enriched():
     counts = np.full((1, 4, 2), 50.0)
-    counts[0, 2:, 0] = 0.0  # no 12C in cluster 1, 13C present
+    counts[0, 2:, 0] = 0.0  # no 12C in cluster 1, 13C present: before, atom % 100, z 94, enriched
     image = NanoSIMSImage(counts, ("12C", "13C"))
-    with pytest.warns(UserWarning, match="denominator counts summing to zero.*cluster 1"):
+    with pytest.warns(UserWarning, match="denominator counts summing to zero: cluster 1.*not called enriched"):
         table = isotope_table(image, np.array([[0, 0, 1, 1]]), "13C/12C")
-    assert np.isnan(table["ratio_of_sums"][1]) and not np.isinf(table.select_dtypes("number").to_numpy()).any()
-    assert table["atom_percent"][1] == 100.0
+    derived = ["ratio_of_sums", "ratio_se", "ratio_upper_limit", "atom_percent", "atom_percent_se",
+               "excess_atom_percent", "delta_permil", "z", "p_value", "p_adjusted"]
+    assert table.loc[1, derived].isna().all() and not table.loc[1, "enriched"]
+    assert table.loc[0, derived].notna().all()  # the other cluster is still measured
+    assert not np.isinf(table.select_dtypes("number").to_numpy()).any()
+
+
+def test_an_image_without_any_denominator_count_lists_no_enriched_cluster():
+    counts = np.zeros((2, 4, 2))
+    counts[..., 1] = 30.0  # 13C everywhere, 12C nowhere
+    with pytest.warns(UserWarning, match="4 row"):
+        table = isotope_table(NanoSIMSImage(counts, ("12C", "13C")), np.array([[0, 1, 2, 3]] * 2), "13C/12C")
+    assert not table["enriched"].any() and table["atom_percent"].isna().all()
+
+
+def test_no_numerator_count_gives_an_upper_limit_not_a_zero_error():
+    counts = np.zeros((1, 4, 2))
+    counts[..., 0] = 500.0
+    counts[0, 2:, 1] = 12.0  # 13C only in cluster 1
+    table = isotope_table(NanoSIMSImage(counts, ("12C", "13C")), np.array([[0, 0, 1, 1]]), "13C/12C")
+    none = table.loc[0]
+    assert none["ratio_of_sums"] == 0 and np.isnan(none["ratio_se"]) and np.isnan(none["atom_percent_se"])
+    assert none["ratio_upper_limit"] == pytest.approx(1.841 / 1000, rel=1e-3)  # Gehrels (1986), Table 1
+    # 24 counts seen: the limit is the mean under which 24 or fewer counts have probability 1 - 0.8413
+    assert stats.poisson.cdf(24, table.loc[1, "ratio_upper_limit"] * 1000) == pytest.approx(1 - 0.841345, abs=1e-5)
+
+
+def test_poisson_upper_limits_match_gehrels_and_cover_as_stated():
+    # Gehrels (1986), Table 1, S = 1 (84.13 %) and 0.95 columns
+    np.testing.assert_allclose(poisson_upper_limit([0, 1, 2, 3, 10]), [1.841, 3.300, 4.638, 5.918, 14.27], rtol=1e-3)
+    np.testing.assert_allclose(poisson_upper_limit([0, 1, 5], 0.95), [2.996, 4.744, 10.51], rtol=1e-3)
+    # a true mean stays below the 84 % limit in at least 84 % of draws (exact limits over-cover a little)
+    for mean in (2.5, 5.0, 40.0):
+        draws = np.random.default_rng(0).poisson(mean, 20000)
+        assert 0.835 <= (poisson_upper_limit(draws) >= mean).mean() <= 0.93
 
 
 def test_unknown_ratio_needs_a_reference_and_accepts_one():
     image = NanoSIMSImage(np.full((1, 4, 2), 50.0), ("32S", "34S"))
     with pytest.raises(NanoSIMSError, match="no natural-abundance reference for 34S/32S"):
         isotope_table(image, np.array([[0, 0, 1, 1]]), "34S/32S")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with pytest.warns(UserWarning, match="34S/32S: atom_percent is 100 R / \\(1 \\+ R\\)"):
         table = isotope_table(image, np.array([[0, 0, 1, 1]]), [("34S", "32S", 0.0442)])
     assert (table["reference_ratio"] == 0.0442).all()
 
 
-@pytest.mark.parametrize("bad", ["13C", "13C/12C/1", "/12C", [("13C",)]])
-def test_unreadable_ratios_say_how_to_write_them(bad):
-    with pytest.raises(NanoSIMSError, match="numerator/denominator|reference ratio"):
+@pytest.mark.parametrize("ratios, form", [
+    ("12C14N/12C", "'12C14N/12C=REFERENCE'"),
+    ([("12C14N", "12C")], "('12C14N', '12C', reference_ratio)"),
+])
+def test_a_missing_reference_is_asked_for_in_the_form_the_caller_used(ratios, form):
+    with pytest.raises(NanoSIMSError) as raised:
+        parse_ratios(ratios)
+    assert form in str(raised.value)
+
+
+def test_a_reference_written_in_the_string_reaches_the_table():
+    image = NanoSIMSImage(np.full((1, 4, 2), [1000.0, 370.0]), ("12C", "12C14N"))
+    with pytest.warns(UserWarning, match="atom_percent"):  # N/C is not an isotope ratio
+        table = isotope_table(image, np.array([[0, 0, 1, 1]]), "12C14N/12C=0.37")
+    assert (table["reference_ratio"] == 0.37).all()
+
+
+def test_atom_percent_warns_for_elements_of_more_than_two_isotopes_and_counts_17o_for_oxygen():
+    image = NanoSIMSImage(np.full((1, 4, 4), [1000.0, 11.0, 900.0, 2.0]), ("12C", "13C", "16O", "18O"))
+    labels = np.array([[0, 0, 1, 1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = isotope_table(image, labels, "13C/12C,18O/16O")
+    oxygen = table[table["ratio"] == "18O/16O"].iloc[0]
+    ratio = 2.0 / 900.0
+    assert oxygen["atom_percent"] == pytest.approx(100 * ratio / (1 + ratio + VSMOW_17O_16O))
+    dimers = NanoSIMSImage(np.full((1, 4, 2), [1000.0, 22.0]), ("12C2", "12C13C"))
+    with pytest.warns(UserWarning, match="12C13C/12C2: atom_percent"):
+        isotope_table(dimers, labels, [("12C13C", "12C2", 0.0225)])
+
+
+@pytest.mark.parametrize("n, d", [(0, 50), (1, 80), (3, 270), (11, 989), (12, 989), (30, 1000), (150, 10000)])
+def test_p_values_are_the_exact_binomial_test_including_the_observed_count(n, d):
+    p0 = VPDB_13C_12C / (1 + VPDB_13C_12C)
+    _, p = enrichment_test(n, d, VPDB_13C_12C)
+    assert float(p) == pytest.approx(stats.binomtest(n, n + d, p0, alternative="greater").pvalue, rel=1e-9)
+
+
+def test_counts_that_are_not_whole_are_rounded_one_way_in_numerator_and_denominator():
+    # 10.4 and 1000.6 (dead-time corrected) are tested as 10 of 1011
+    _, p = enrichment_test(10.4, 1000.6, 0.0112372)
+    assert float(p) == pytest.approx(stats.binomtest(10, 1011, 0.0112372 / 1.0112372, alternative="greater").pvalue)
+    _, p = enrichment_test(10.6, 1000.4, 0.0112372)  # 11 of 1011
+    assert float(p) == pytest.approx(stats.binomtest(11, 1011, 0.0112372 / 1.0112372, alternative="greater").pvalue)
+
+
+@pytest.mark.parametrize("n, d, control_n, control_d", [(150, 10000, 120, 10000), (5, 400, 30, 4000), (0, 90, 3, 800)])
+def test_a_control_given_as_counts_is_fishers_exact_test(n, d, control_n, control_d):
+    _, p = enrichment_test(n, d, (control_n, control_d))
+    expected = stats.fisher_exact([[n, d], [control_n, control_d]], alternative="greater").pvalue
+    assert float(p) == pytest.approx(expected, rel=1e-9)
+
+
+def test_a_control_cluster_is_the_reference_of_the_others():
+    counts = np.zeros((1, 6, 2))
+    counts[..., 0] = 5000.0
+    counts[0, :, 1] = [58, 56, 66, 64, 55, 57]  # the control (cluster 0) is 1.14 %, like cluster 2
+    image = NanoSIMSImage(counts, ("12C", "13C"))
+    labels = np.array([[0, 0, 1, 1, 2, 2]])
+    table = isotope_table(image, labels, "13C/12C", names=["control", "cells", "soil"], control="control")
+    assert np.isnan(table.loc[0, "p_value"]) and table.loc[0, "reference_ratio"] == pytest.approx(114 / 10000)
+    cells = table.loc[1]
+    expected = stats.fisher_exact([[130, 10000], [114, 10000]], alternative="greater").pvalue
+    assert cells["p_value"] == pytest.approx(expected)
+    assert cells["delta_permil"] == pytest.approx(1000 * (130 / 114 - 1))
+    natural = isotope_table(image, labels, "13C/12C")  # against VPDB, taken as exact
+    assert natural.loc[1, "p_value"] < cells["p_value"]
+    with pytest.raises(NanoSIMSError, match="control='clay': no such cluster"):
+        isotope_table(image, labels, "13C/12C", control="clay")
+
+
+def test_delta_and_excess_against_hand_values():
+    counts = np.zeros((1, 4, 2))
+    counts[..., 0] = 1000.0
+    counts[0, :2, 1] = 2 * 11.2372  # twice VPDB: delta +1000 permil
+    counts[0, 2:, 1] = 1000.0  # R = 1: 50 atom %
+    table = isotope_table(NanoSIMSImage(counts, ("12C", "13C")), np.array([[0, 0, 1, 1]]), "13C/12C")
+    assert table.loc[0, "delta_permil"] == pytest.approx(1000.0)
+    assert table.loc[1, "delta_permil"] == pytest.approx(1000 * (1 / 0.0112372 - 1))
+    assert table.loc[1, "atom_percent"] == pytest.approx(50.0)
+    assert table.loc[1, "excess_atom_percent"] == pytest.approx(50.0 - 1.1112329, abs=1e-6)  # 100 r / (1 + r)
+    assert table.loc[0, "excess_atom_percent"] == pytest.approx(100 * (0.0224744 / 1.0224744 - 0.0112372 / 1.0112372))
+
+
+def test_atom_percent_error_covers_the_true_atom_percent_on_both_sides():
+    # large ratios, where (1 + R)**2 and (1 + R) differ: true atom % within 1 SE 68 % of the time, 2 SE 95 %
+    rng = np.random.default_rng(21)
+    true_ratios = rng.uniform(0.5, 2.0, size=3000)
+    image, labels = _poisson_image(true_ratios, np.full(3000, 60.0), 3, rng)
+    table = isotope_table(image, labels, "13C/12C")
+    miss = np.abs(table["atom_percent"] - 100 * true_ratios / (1 + true_ratios)) / table["atom_percent_se"]
+    assert 0.66 <= (miss <= 1).mean() <= 0.70 and 0.94 <= (miss <= 2).mean() <= 0.96
+
+
+def test_benjamini_hochberg_never_exceeds_the_largest_p_value():
+    # with p-values near 1 the factors m / rank reach 3, yet the step-up minimum ends at the largest p
+    np.testing.assert_allclose(benjamini_hochberg([0.9, 0.95, 0.6]), [0.95, 0.95, 0.95])
+    np.testing.assert_allclose(benjamini_hochberg([0.8, 0.7]), [0.8, 0.8])
+    np.testing.assert_allclose(benjamini_hochberg([0.6, 0.99, 0.98]), [0.99, 0.99, 0.99])
+
+
+@pytest.mark.parametrize("bad", ["13C", "13C/12C/1", "/12C", [("13C",)], 42, [42], ("13C", "12C", "x"),
+                                 [("13C", "12C", 0.01, 2)], [("13C", 12)], {"13C": "12C"}, [("13C", "12C", -1.0)],
+                                 "13C/12C=abc", [("13C", "12C", (5, 0))]])
+def test_unreadable_ratios_say_how_to_write_them(bad, small_image):
+    with pytest.raises(NanoSIMSError, match="numerator/denominator|reference"):
         parse_ratios(bad)
+    with pytest.raises(NanoSIMSError, match="numerator/denominator|reference"):
+        isotope_table(small_image, np.zeros((2, 3), int), bad)
 
 
 def test_columns_come_in_the_documented_order(small_image):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nanosims_helpers import NanoSIMSError, NanoSIMSImage
-from nanosims_helpers.isotopes import isotope_table
+from nanosims_helpers.isotopes import isotope_table, split_for_ratios
 from nanosims_helpers.plot import plot_atom_percent, plot_ratio_hsi
 from nanosims_helpers.plot.ratios import hsi_rgb
 
@@ -37,6 +37,14 @@ def test_bars_show_atom_percent_errors_names_and_the_natural_line():
     line = [artist for artist in ax.lines if artist.get_linestyle() == "--"][0]
     assert line.get_ydata()[0] == pytest.approx(table["reference_atom_percent"][0])
     assert sum(text.get_text() == "*" for text in ax.texts) == int(table["enriched"].sum()) == 2
+
+
+def test_the_title_says_when_the_bars_come_from_the_held_out_half():
+    image, table = _table()
+    assert "held-out" not in plot_atom_percent(table).get_title()
+    split = split_for_ratios(image, "13C/12C", masses=["12C", "13C"])
+    held_out = isotope_table(image, np.array([[0, 0, 1, 1, 2, 2]]), "13C/12C", split=split)
+    assert plot_atom_percent(held_out).get_title().endswith("* enriched (held-out half)")
 
 
 def test_bars_need_a_ratio_when_the_table_has_several():

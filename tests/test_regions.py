@@ -103,3 +103,19 @@ def test_rows_come_region_by_region_with_each_ratio():
     table = region_table(image, np.array([[1, 1, 2, 2], [1, 1, 2, 2]]))
     assert table[["region", "ratio"]].values.tolist() == [
         [1, "13C/12C"], [1, "12C15N/12C14N"], [2, "13C/12C"], [2, "12C15N/12C14N"]]
+
+
+def test_a_control_region_is_the_reference_of_the_others():
+    from scipy import stats
+
+    counts = np.zeros((2, 6, 2))
+    counts[..., 0] = 2500.0
+    counts[:, :2, 1], counts[:, 2:4, 1], counts[:, 4:, 1] = 28.0, 36.0, 29.0  # control, cells, soil
+    image = NanoSIMSImage(counts, ("12C", "13C"), pixel_size_um=0.1)
+    regions = np.repeat([[4, 4, 7, 7, 9, 9]], 2, axis=0)
+    table = region_table(image, regions, "13C/12C", control=4).set_index("region")
+    assert np.isnan(table.loc[4, "p_value"]) and table.loc[7, "reference_ratio"] == pytest.approx(112 / 10000)
+    expected = stats.fisher_exact([[144, 10000], [112, 10000]], alternative="greater").pvalue
+    assert table.loc[7, "p_value"] == pytest.approx(expected)
+    with pytest.raises(NanoSIMSError, match="control=5: no such region"):
+        region_table(image, regions, "13C/12C", control=5)

@@ -7,7 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nanosims_helpers import NanoSIMSError, NanoSIMSImage, load_image, matched_f1, pipeline, simulate_soil_image
+from nanosims_helpers import (
+    NanoSIMSError,
+    NanoSIMSImage,
+    load_image,
+    matched_f1,
+    pipeline,
+    simulate_soil_image,
+    split_half,
+)
 from nanosims_helpers.cli import main
 from nanosims_helpers.io.real_data import DEFAULT_FOLDER
 from nanosims_helpers.io.samples import load_sample
@@ -15,10 +23,13 @@ from nanosims_helpers.metrics import f1_matrix
 from nanosims_helpers.split_half import (
     SPLIT_HALF_COLUMNS,
     SPLIT_HALF_THRESHOLD,
+    hold_out_counts,
     near_f1_matrix,
     recommend_k,
+    remember_split,
     split_counts,
     split_half_scores,
+    split_of,
 )
 
 MEAN = 20.0
@@ -205,3 +216,40 @@ def test_a_boundary_moved_by_one_pixel_is_forgiven_a_moved_cluster_is_not():
     assert near_f1_matrix(first, shifted, 0)[1, 1] < SPLIT_HALF_THRESHOLD
     assert near_f1_matrix(first, shifted, 1)[1, 1] == 1.0
     assert near_f1_matrix(first, moved, 1)[1, 1] == 0.0
+
+
+def test_held_out_counts_are_an_independent_poisson_half_of_the_named_masses_only():
+    counts = flat_planes(1)[0]
+    image = NanoSIMSImage(counts, ("12C", "16O"))
+    split = hold_out_counts(image, ["16O"], random_state=3)
+    assert split.held_out.masses == ("16O",) and split.kind == "binomial thinning" and split.random_state == 3
+    np.testing.assert_array_equal(split.selection.channel("12C"), image.channel("12C"))  # not held out: whole
+    # the same rule as split_counts: half A of 16O is split_counts' half A of 16O, for the same seed
+    same_rule = split_counts(image.select(["16O"]), random_state=3)[0]
+    np.testing.assert_array_equal(split.selection.channel("16O"), same_rule.channel("16O"))
+    first, second = (NanoSIMSImage(np.repeat(part.channel("16O")[..., None], 2, axis=2), ("a", "b"))
+                     for part in (split.selection, split.held_out))
+    assert_independent_poisson_halves(first, second, np.repeat(image.channel("16O")[..., None], 2, axis=2))
+    again = hold_out_counts(image, ["16O"], random_state=3)
+    np.testing.assert_array_equal(again.held_out.counts, split.held_out.counts)
+
+
+def test_held_out_counts_of_planes_are_the_even_planes_whatever_the_counts():
+    planes = flat_planes(4) * 1.02  # dead-time corrected planes: fractions, which odd/even planes do not mind
+    image = NanoSIMSImage.from_planes(planes, ("12C", "16O"))
+    split = hold_out_counts(image, ["12C"])
+    np.testing.assert_array_equal(split.held_out.channel("12C"), planes[1::2, ..., 0].sum(axis=0))
+    assert split.describe() == "held-out half: odd/even planes" and split.record()["random_state"] is None
+    with pytest.raises(NanoSIMSError, match="without the dead-time correction"):
+        hold_out_counts(NanoSIMSImage(image.counts, image.masses), ["12C"])
+
+
+def test_the_kit_remembers_which_split_its_maps_were_found_on_while_they_live():
+    image = NanoSIMSImage(flat_planes(1)[0], ("12C", "16O"))
+    split = hold_out_counts(image, ["16O"])
+    labels = np.zeros((64, 64), int)
+    remember_split(labels, split)
+    assert split_of(labels) is split and split_of(labels.copy()) is None and split_of(labels[:10]) is None
+    key = id(labels)
+    del labels
+    assert key not in split_half._SPLITS  # forgotten with the map

@@ -17,7 +17,7 @@ from nanosims_helpers.io.image import NanoSIMSImage
 from nanosims_helpers.io.loading import load_image, save_image_tiff
 from nanosims_helpers.io.outputs import profiles_table
 from nanosims_helpers.io.study_outputs import cluster_sums, study_profiles_table
-from nanosims_helpers.isotopes import isotope_table
+from nanosims_helpers.isotopes import isotope_table, split_for_ratios
 from nanosims_helpers.metrics import adjusted_rand
 from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.plot import cluster_colors, plot_cluster_fractions, plot_cluster_map
@@ -471,14 +471,19 @@ def test_joint_with_ratios_measures_the_study_clusters_of_every_image(run_cli, s
     for seed in SEEDS:
         labels = tifffile.imread(out / f"soil_{seed}_labels.tif").astype(int)
         written = pd.read_csv(out / f"soil_{seed}_isotopes.csv")
-        expected = isotope_table(load_image(study_dir / f"soil_{seed}.tif"), labels, "13C/12C")
+        image = load_image(study_dir / f"soil_{seed}.tif")
+        # labelled on one half of the 13C and 12C counts (the study seed, 0), tested on the other half
+        held_out = split_for_ratios(image, "13C/12C", SOIL_MASSES, random_state=0)
+        expected = isotope_table(image, labels, "13C/12C", split=held_out)
         np.testing.assert_allclose(written["numerator_counts"], expected["numerator_counts"])
         np.testing.assert_allclose(written["ratio_of_sums"], expected["ratio_of_sums"])
+        assert 0.45 < written["numerator_counts"].sum() / image.channel("13C").sum() < 0.55
+        assert (written["test_counts"] == "held-out half: binomial thinning, random_state 0").all()
         assert (out / f"soil_{seed}_regions.csv").exists()
     summary = pd.read_csv(out / "summary.csv")
     assert summary["enriched"].str.startswith("13C/12C: ").all()
     code, _, err = run_cli(study_dir, "--out", tmp_path / "missing", "--joint", "-k", 4, "--sample-size", 3000,
-                           "--ratios", "33S/32S")
+                           "--ratios", "33S/32S=0.0079")
     assert code == 1 and err.count("error:") == 3 and "no mass '33S'" in err
 
 

@@ -200,7 +200,7 @@ def cluster_view(state: ExplorerState, settings: Settings, names=None, merges=()
         names = name_clusters(int(labels.max()) + 1, names)
     except NanoSIMSError as error:
         return ClusterView(message=str(error))
-    isotopes, isotope_note = isotope_table_frame(state.image, labels, names)
+    isotopes, isotope_note = isotope_table_frame(state.image, labels, names, checked.masses)
     profiles = _figure(1.0 * len(checked.masses) + 3.6)
     plot_cluster_profiles(features, labels, list(checked.masses), names=given, ax=profiles.add_subplot())
     legend = legend_html(labels, checked.describe(), given)
@@ -208,32 +208,45 @@ def cluster_view(state: ExplorerState, settings: Settings, names=None, merges=()
                        tuple(names), isotopes)
 
 
-def isotope_table_frame(image: NanoSIMSImage, labels: np.ndarray, names) -> tuple[pd.DataFrame | None, str]:
+def isotope_table_frame(image: NanoSIMSImage, labels: np.ndarray, names, masses=()) -> tuple[pd.DataFrame | None, str]:
     """Atom % (with 1 SE) per named cluster for the default ratios the image has, and a note.
+
+    ``masses`` are those the clusters were found on. A ratio none of whose masses were clustered is
+    tested (``*``: enriched, Benjamini-Hochberg adjusted p < 0.05) on all counts, which the
+    clustering never saw. A ratio with a clustered mass is shown without a test, its column saying
+    so (``"13C/12C atom % (clustered on these counts: no test)"``): the clusters chose their pixels
+    partly by those counts, so a test would find enrichment in unlabelled images and the atom %
+    lean towards the counts that chose each cluster (see :mod:`nanosims_helpers.isotopes`).
+    Deselect the ratio's masses to test it here, or use ``cluster_image(image, k, ratios=...)``.
 
     Returns ``(None, "")`` for an image without any of those masses, and ``(None, reason)`` when the
     table cannot be made (e.g. a cluster of one pixel).
 
     Examples
     --------
-    >>> counts = np.ones((2, 2, 2)) * [1000.0, 11.0]
-    >>> table, note = isotope_table_frame(NanoSIMSImage(counts, ("12C", "13C")), np.array([[0, 0], [1, 1]]),
-    ...                                   ["a", "b"])
+    >>> counts = np.ones((2, 2, 3)) * [1000.0, 11.0, 50.0]
+    >>> image = NanoSIMSImage(counts, ("12C", "13C", "16O"))
+    >>> table, note = isotope_table_frame(image, np.array([[0, 0], [1, 1]]), ["a", "b"], masses=("16O",))
     >>> table.columns.tolist(), note
     (['name', '13C/12C atom %'], '')
+    >>> isotope_table_frame(image, np.array([[0, 0], [1, 1]]), ["a", "b"], masses=("12C", "16O"))[0].columns[1]
+    '13C/12C atom % (clustered on these counts: no test)'
     """
     known = {mass.replace(" ", "") for mass in image.masses}
     ratios = [ratio for ratio in DEFAULT_RATIOS if set(ratio) <= known]
     if not ratios:
         return None, ""
+    clustered = {mass.replace(" ", "") for mass in masses}
+    untested = [f"{num}/{den}" for num, den in ratios if {num, den} & clustered]
     try:
-        table = isotope_table(image, labels, ratios, names)
+        table = isotope_table(image, np.array(labels), ratios, names)  # a copy: the rule above decides
     except NanoSIMSError as error:
         return None, f"Isotope table: {error}"
-    table["shown"] = [f"{p:.3f} ± {se:.3f}{' *' if e else ''}" for p, se, e in
-                      zip(table["atom_percent"], table["atom_percent_se"], table["enriched"])]
+    circular = table["ratio"].isin(untested)
+    table["isotope"] += np.where(circular, " atom % (clustered on these counts: no test)", " atom %")
+    table["shown"] = [f"{p:.3f} ± {se:.3f}{' *' if star else ''}" for p, se, star in
+                      zip(table["atom_percent"], table["atom_percent_se"], table["enriched"] & ~circular)]
     wide = table.pivot(index="cluster", columns="isotope", values="shown")
-    wide.columns = [f"{isotope} atom %" for isotope in wide.columns]
     return wide.reset_index(drop=True).assign(name=names)[["name", *wide.columns]], ""
 
 

@@ -16,12 +16,14 @@ by an electron multiplier (for example secondary electrons, ``SE``) are left as 
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import NanoSIMSError
+from .image import is_ion_channel
 
 #: The dimensions of an image in ``sims.SIMS(path).data``.
 _IMAGE_DIMS = ("species", "frame", "y", "x")
@@ -93,22 +95,34 @@ def _pixel_size(header: dict) -> float | None:
 
 
 def _dead_time_parameters(path: Path, header: dict, names):
-    """Dead time (s) and dwell time per pixel (s) of each species; dead time 0 if not an EM."""
-    dead_times, dwell_times = [], []
+    """Dead time (s) and dwell time per pixel (s) of each species; dead time 0 if not an EM.
+
+    An electron multiplier whose header records no dead time (or 0) is left uncorrected, with a warning.
+    """
+    dead_times, dwell_times, unknown = [], [], []
     try:
         for name in names:
             entry = header["MassTable"][name]
             bfield = header["BFields"][entry.get("b field index", 0)]
             trolley = bfield["Trolleys"][entry["trolley index"]]
             detector = header["Detectors"].get(trolley["detector label"], {})
-            is_em = trolley["detector"] == "EM" and "em deadtime" in detector
-            dead_times.append(detector["em deadtime"] * 1e-9 if is_em else 0.0)
+            is_em = trolley["detector"] == "EM"
+            dead_time = float(detector.get("em deadtime", 0.0)) * 1e-9 if is_em else 0.0
+            if is_em and not dead_time > 0 and is_ion_channel(name):  # SE and the like are not ion counts
+                unknown.append(name)
+            dead_times.append(dead_time)
             dwell_times.append(float(bfield["time per pixel"]))
-    except (KeyError, IndexError, TypeError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise NanoSIMSError(
             f"{path.name}: the header lacks the detector dead time or the dwell time "
             f"({type(exc).__name__}: {exc}). Load it with dead_time_correction=False."
         ) from exc
+    if unknown:
+        warnings.warn(
+            f"{path.name}: the header records no dead time for the electron multiplier(s) of {unknown}, so their "
+            "counts are not dead-time corrected; correct them with nanosims_helpers.io.cameca.correct_dead_time "
+            "and the detector's dead time (typically 44 ns) if their count rates are high.", UserWarning, stacklevel=4,
+        )
     return np.array(dead_times), np.array(dwell_times)
 
 

@@ -348,7 +348,7 @@ def note_empty_regions(summary: dict, min_region_pixels: int) -> None:
 
 
 def write_isotope_outputs(image: NanoSIMSImage, labels, ratios, out_dir, prefix: str,
-                          min_region_pixels: int = DEFAULT_MIN_REGION_PIXELS, names=None) -> dict:
+                          min_region_pixels: int = DEFAULT_MIN_REGION_PIXELS, names=None, split=None) -> dict:
     """Write ``PREFIX_isotopes.csv`` (per cluster) and ``PREFIX_regions.csv`` (per region); return a summary.
 
     Parameters
@@ -367,19 +367,23 @@ def write_isotope_outputs(image: NanoSIMSImage, labels, ratios, out_dir, prefix:
         Smallest connected patch of a cluster reported as a region.
     names : sequence of str or dict, optional
         Cluster names.
+    split : CountSplit, optional
+        The split of the counts the labels were found on
+        (:func:`~nanosims_helpers.isotopes.split_for_ratios`): the tables test the held-out half.
 
     Returns
     -------
     dict
-        ``isotopes_csv`` and ``regions_csv`` (paths), ``regions`` (how many) and ``enriched``,
+        ``isotopes_csv`` and ``regions_csv`` (paths), ``regions`` (how many), ``enriched``,
         e.g. ``"13C/12C: cells; 15N/14N: none"`` (clusters with Benjamini-Hochberg adjusted
-        p < 0.05).
+        p < 0.05), ``test_counts`` (which counts the tests used) and ``count_split`` (how the
+        counts were split, its seed and masses; None without a split).
 
     Raises
     ------
     NanoSIMSError
         As :func:`~nanosims_helpers.isotopes.isotope_table` does (missing mass, a cluster of one
-        pixel or without counts).
+        pixel or without counts, labels found on the counts to test).
 
     Examples
     --------
@@ -390,11 +394,12 @@ def write_isotope_outputs(image: NanoSIMSImage, labels, ratios, out_dir, prefix:
     >>> labels = np.array([[0, 0, 1, 1], [0, 0, 1, 1]])
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     summary = write_isotope_outputs(image, labels, "13C/12C", folder, "demo", min_region_pixels=4)
-    >>> summary["enriched"], summary["regions"]
-    ('13C/12C: cluster 1', 2)
+    >>> summary["enriched"], summary["regions"], summary["test_counts"]
+    ('13C/12C: cluster 1', 2, 'all')
     """
-    clusters = isotope_table(image, labels, ratios, names)
-    regions = region_table(image, cluster_regions(labels, min_pixels=min_region_pixels), ratios, labels, names)
+    clusters = isotope_table(image, labels, ratios, names, split=split)
+    regions = region_table(image, cluster_regions(labels, min_pixels=min_region_pixels), ratios, labels, names,
+                           split=split)
     paths = {f"{kind}_csv": Path(out_dir) / f"{prefix}{suffix}" for kind, suffix in ISOTOPE_SUFFIXES.items()}
     write_csv(clusters, paths["isotopes_csv"])
     write_csv(regions, paths["regions_csv"])
@@ -402,4 +407,6 @@ def write_isotope_outputs(image: NanoSIMSImage, labels, ratios, out_dir, prefix:
         f"{isotope}: {', '.join(rows.loc[rows['enriched'], 'name']) or 'none'}"
         for isotope, rows in clusters.groupby("isotope", sort=False)
     )
-    return {**paths, "regions": int(regions["region"].nunique()), "enriched": enriched}
+    return {**paths, "regions": int(regions["region"].nunique()), "enriched": enriched,
+            "test_counts": "; ".join(dict.fromkeys(clusters["test_counts"])),
+            "count_split": None if split is None else split.record()}

@@ -24,10 +24,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import NanoSIMSError
-from ..isotopes import resolve_ratios
 from ..metrics import score_table
 from ..plot import plot_cluster_fractions
-from ..study import StudyModel, apply_model, save_model
+from ..study import StudyModel, apply_model, save_model, study_split
 from .files import replacing
 from .loading import load_image
 from .outputs import (
@@ -107,7 +106,11 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
     """Label one image with ``model``, write its files, and return its record and :func:`cluster_sums`.
 
     What each worker runs for one image of ``nanosims-cluster --joint``/``--model``; with
-    ``ratios`` also the isotope tables (:func:`~nanosims_helpers.io.outputs.write_isotope_outputs`).
+    ``ratios`` also the isotope tables (:func:`~nanosims_helpers.io.outputs.write_isotope_outputs`),
+    of clusters labelled on half the counts of the ratios' masses and tested on the other half
+    (:func:`~nanosims_helpers.study.study_split`, with the model's seed: a ``--joint`` model
+    was fitted on the same halves). A model fitted on these images without ``ratios`` has seen
+    the held-out halves.
 
     Raises
     ------
@@ -117,9 +120,9 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
     if Path(path).is_dir():
         raise NanoSIMSError(f"{path}: the folder holds no image files; give image files or their folder.")
     image = load_image(path)
-    if ratios:
-        resolve_ratios(image, ratios)  # a missing mass fails now, not after the labelling
-    result = apply_model(model, image)
+    # with ratios, labelled on half the counts of their masses (as the model was fitted), tested on the other half
+    split = study_split(image, model.masses, ratios, model.random_state)
+    result = apply_model(model, image if split is None else split.selection)
     used = image.select(model.masses)
     scores = _scores(result.features, result.labels, model.random_state)
     record = {
@@ -140,7 +143,8 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
         "kit_version": kit_version(),
     }
     if ratios:
-        record.update(write_isotope_outputs(image, result.labels, ratios, out_dir, prefix, min_region_pixels))
+        record.update(write_isotope_outputs(image, result.labels, ratios, out_dir, prefix, min_region_pixels,
+                                            split=split))
         note_empty_regions(record, min_region_pixels)
     write_outputs(used, result.features, result.labels, record, out_dir, prefix, n_clusters=model.n_clusters)
     return record, cluster_sums(used.counts, result.features, result.labels, model.n_clusters)

@@ -156,7 +156,8 @@ def plot_atom_percent(table, ratio: str | None = None, *, ax=None):
     Returns
     -------
     matplotlib.axes.Axes
-        Bars in the clusters' colours, labelled by name; ``*`` above the enriched ones.
+        Bars in the clusters' colours, labelled by name; ``*`` above the enriched ones; the title
+        says so when the numbers come from the held-out half of the counts (``test_counts``).
 
     Raises
     ------
@@ -201,6 +202,8 @@ def plot_atom_percent(table, ratio: str | None = None, *, ax=None):
     crowded = len(rows) > 4 or sum(len(name) for name in rows["name"]) > 6 * len(rows)
     ax.set_xticks(positions, rows["name"], rotation=30 if crowded else 0, ha="right" if crowded else "center")
     measured = isotope if isotope == ratio else f"{isotope} (as {ratio})"
-    ax.set(ylabel=f"{minor} atom %", title=f"{measured}: error bars 1 SE, * enriched")
+    held_out = "test_counts" in rows and rows["test_counts"].str.startswith("held-out").all()
+    held_out = " (held-out half)" if held_out else ""
+    ax.set(ylabel=f"{minor} atom %", title=f"{measured}: error bars 1 SE, * enriched{held_out}")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
     return ax
