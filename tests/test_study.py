@@ -537,6 +537,8 @@ def test_study_model_class_checks_its_values():
         StudyModel(np.zeros((1, 2)), ("12C", "16O"), [0.0, 0.0], [1.0, 1.0], 100.0)
     with pytest.raises(NanoSIMSError, match="NaN"):
         StudyModel(np.full((2, 2), np.nan), ("12C", "16O"), [0.0, 0.0], [1.0, 1.0], 100.0)
+    with pytest.raises(NanoSIMSError, match="one feature per mass"):  # 3 features for 2 masses
+        StudyModel(np.zeros((2, 3)), ("12C", "16O"), [0.0, 0.0], [1.0, 1.0], 100.0)
 
 
 def test_joint_says_which_masses_it_left_out(run_cli, study_dir, tmp_path):
