@@ -38,7 +38,7 @@ from scipy import stats
 
 from benchmarks._measure import print_table
 from nanosims_helpers.cli import main as command
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.isotopes import AIR_15N_14N, VPDB_13C_12C, isotope_table
 from nanosims_helpers.pipeline import cluster_image

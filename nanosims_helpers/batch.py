@@ -225,7 +225,7 @@ def worker_limit(requested: int, n_jobs: int) -> tuple[int, str | None]:
 
 
 #: Modules the local workers import once, in the process they are forked from (see :func:`_worker_settings`).
-WORKER_PRELOAD = ("distributed", "nanosims_helpers.cli", "nanosims_helpers.io.study_outputs")
+WORKER_PRELOAD = ("distributed", "nanosims_helpers.runs.many_images", "nanosims_helpers.runs.study_outputs")
 
 
 def _forking() -> bool:

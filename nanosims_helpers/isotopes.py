@@ -51,7 +51,7 @@ import pandas as pd
 from scipy import stats
 
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage, check_image, normalize_mass_name
+from .image import NanoSIMSImage, check_image, normalize_mass_name
 from .naming import name_clusters
 from .split_half import CountSplit, hold_out_counts, with_split
 from .validation import check_cluster_labels

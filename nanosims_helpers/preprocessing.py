@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage, check_image
+from .image import NanoSIMSImage, check_image
 from .validation import check_finite_array, check_percentile_range
 
 #: The preprocessing :func:`preprocess` and the pixel-by-pixel methods of

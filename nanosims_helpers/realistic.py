@@ -32,7 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage
+from .image import NanoSIMSImage
 from .synthetic import (
     _FIELD_OF_MASS,
     _MAJOR_COLUMNS,

@@ -27,7 +27,7 @@ import pandas as pd
 from skimage import measure
 
 from .errors import NanoSIMSError
-from .io.image import check_image
+from .image import check_image
 from .isotopes import (
     DEFAULT_RATIOS,
     check_groups,
@@ -202,7 +202,7 @@ def region_table(image, regions, ratios=DEFAULT_RATIOS, labels=None, names=None,
 
     Examples
     --------
-    >>> from nanosims_helpers.io.image import NanoSIMSImage
+    >>> from nanosims_helpers.image import NanoSIMSImage
     >>> counts = np.zeros((3, 4, 2))
     >>> counts[..., 0], counts[..., 1] = 1000.0, 11.0
     >>> counts[:2, :2, 1] = 50.0

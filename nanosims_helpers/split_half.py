@@ -49,7 +49,7 @@ import pandas as pd
 from scipy import ndimage
 
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage, check_image
+from .image import NanoSIMSImage, check_image
 from .metrics import adjusted_rand
 
 __all__ = [
@@ -520,7 +520,7 @@ def recommend_k(
         Largest k of the entropy sweep, at least 4.
     features : array_like, shape (y, x, n_features), optional
         What the entropy sweep clusters; default the asinh of the image's ion masses
-        (:meth:`~nanosims_helpers.io.image.NanoSIMSImage.for_clustering`).
+        (:meth:`~nanosims_helpers.image.NanoSIMSImage.for_clustering`).
     cluster : callable, optional
         How the halves are clustered, as in :func:`split_half_scores`; default ``cluster_image``.
     threshold : float

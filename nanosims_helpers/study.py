@@ -47,12 +47,12 @@ import numpy as np
 
 from .batch import Outcome, Runner
 from .clustering import ClusterResult
+from .defaults import MAX_SEED, STUDY_SAMPLE_SIZE
 from .errors import NanoSIMSError
 from .hierarchical import largest_first
+from .image import NanoSIMSImage, check_image, normalize_mass_name
 from .io.files import replacing
-from .io.image import NanoSIMSImage, check_image, normalize_mass_name
 from .io.loading import load_image
-from .io.outputs import kit_version
 from .isotopes import split_for_ratios
 from .preprocessing import composition_transform, composition_values
 from .spatial import (
@@ -66,21 +66,15 @@ from .spatial import (
     smooth_counts,
 )
 from .validation import check_finite_array, check_n_clusters, check_non_negative
+from .version import kit_version
 
 __all__ = [
     "MODEL_FORMAT", "STUDY_PREPROCESSING", "STUDY_SAMPLE_SIZE", "ImageSample", "StudyModel", "StudySample",
     "apply_model", "fit_model", "fit_study", "load_model", "sample_study", "save_model", "study_features",
 ]
 
-#: Pixels sampled over the whole study to fit the phases (``sample_size // n_images`` per image).
-#: 100,000 pixels of 7 masses take 11 MB (two feature tables), and the phases are found in seconds.
-STUDY_SAMPLE_SIZE = 100_000
-
 #: The preprocessing of a study model's features, for the records written beside its maps.
 STUDY_PREPROCESSING = "composition"
-
-#: Largest seed: NumPy's and scikit-learn's random generators take seeds 0 .. 2**32 - 1.
-MAX_SEED = 2**32 - 1
 
 #: The ``"format"`` entry of a saved model, and the version of that format this kit writes
 #: (version 1, written by earlier kits, held k-means centres on asinh features).

@@ -33,7 +33,7 @@ from scipy import ndimage
 
 from .clustering import DEFAULT_THREADS, limit_threads
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage, check_image
+from .image import NanoSIMSImage, check_image
 from .validation import check_whole_number
 
 __all__ = ["SCALES", "SupervisedModel", "pixel_features", "predict_phases", "train_classifier"]

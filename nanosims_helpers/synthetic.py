@@ -22,7 +22,7 @@ import numpy as np
 from scipy import ndimage
 
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage
+from .image import NanoSIMSImage
 from .validation import check_whole_number
 
 SOIL_MASSES = ("12C", "13C", "16O", "12C14N", "12C15N", "27Al16O", "56Fe16O")

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 import tifffile
 
-from nanosims_helpers.cli import collect_inputs, main, output_prefixes
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.cli import main
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import save_image_tiff
-from nanosims_helpers.io.outputs import display_image, write_label_tiff, write_scores_json
 from nanosims_helpers.metrics import score_table
 from nanosims_helpers.pipeline import DEFAULT_METHOD, default_preprocessing
 from nanosims_helpers.preprocessing import preprocess
+from nanosims_helpers.runs.many_images import collect_inputs, output_prefixes
+from nanosims_helpers.runs.outputs import display_image, write_label_tiff, write_scores_json
 from nanosims_helpers.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -248,7 +249,7 @@ def test_unexpected_error_is_one_line_and_traceback_flag_shows_it(run_cli, tmp_p
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("nanosims_helpers.cli.cluster_image", broken)
+    monkeypatch.setattr("nanosims_helpers.runs.one_image.cluster_image", broken)
     code, _, err = run_cli(soil_tif, "--out", tmp_path, "-k", 2)
     assert code == 1 and err.count("\n") == 1
     assert str(soil_tif) in err and "RuntimeError: boom" in err and "--traceback" in err

@@ -9,7 +9,7 @@ import pytest
 import tifffile
 
 from nanosims_helpers.cli import main
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import load_image, save_image_tiff
 from nanosims_helpers.isotopes import AIR_15N_14N, VPDB_13C_12C, isotope_table, split_for_ratios
 from nanosims_helpers.regions import cluster_regions

@@ -7,7 +7,7 @@ from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.explorer import ChannelViewer, ClusterExplorer, ComparisonPanel, explorer
 from nanosims_helpers.explorer.state import ExplorerState, Settings
 from nanosims_helpers.explorer.views import channel_view, cluster_view, comparison_view
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.synthetic import simulate_soil_image
 
@@ -75,7 +75,7 @@ def test_going_back_to_an_earlier_k_computes_nothing(state):
 def test_a_new_k_only_recuts_the_ward_tree(state):
     for k in (2, 3, 5):
         state.labels(Settings(n_clusters=k, method="hierarchical"))
-    assert state.computed["ward_tree"] == 1
+    assert state.computed["tree"] == 1
     assert state.computed["cluster"] == 3
 
 
@@ -104,7 +104,8 @@ def test_scores_include_agreement_with_the_reference():
     (Settings(masses=()), "no mass selected"),
     (Settings(masses=("12C",), pca=True, **KMEANS), "at least 2 selected masses"),
     (Settings(masses=("12C", "16O"), pca=True, n_components=3, **KMEANS), "n_components=3"),
-    (Settings(pca=True), "PCA applies to kmeans and hierarchical"),
+    (Settings(pca=True), "PCA applies to kmeans, not to 'spatial'"),
+    (Settings(method="hierarchical", pca=True), "PCA applies to kmeans, not to 'hierarchical'"),
     (Settings(masses=("14N",)), "no mass '14N'"),
     (Settings(preprocessing="log"), "preprocessing='log'"),
     (Settings(method="dbscan"), "method='dbscan'"),

@@ -5,7 +5,7 @@ import pytest
 import tifffile
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import load_image, save_image_tiff
 
 

@@ -5,10 +5,10 @@ import pytest
 import tifffile
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import load_image, save_image_tiff
-from nanosims_helpers.io.outputs import write_label_tiff
 from nanosims_helpers.io.tiff import write_imagej
+from nanosims_helpers.runs.outputs import write_label_tiff
 
 SHAPES = [(200, 320, 3), (16, 16, 3), (20, 32, 7)]
 

@@ -192,7 +192,7 @@ def test_matched_f1_by_hand():
 
 
 def test_the_overview_title_shows_the_split_half_score():
-    from nanosims_helpers.io.outputs import _overview_title
+    from nanosims_helpers.runs.outputs import _overview_title
 
     image = NanoSIMSImage(np.ones((2, 2, 1)), ("12C",))
     assert _overview_title(image, {"method": "kmeans", "k": 3, "split_half_f1": 0.876}).endswith(

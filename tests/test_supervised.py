@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.realistic import REALISTIC_PHASES, RealisticSettings, simulate_realistic_image
 from nanosims_helpers.supervised import SCALES, pixel_features, predict_phases, train_classifier
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from nanosims_helpers.cli import main as nanosims_cluster
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.synthetic import simulate_soil_image
 

@@ -273,7 +273,7 @@ def image_hash(image) -> str:
 
     Examples
     --------
-    >>> from nanosims_helpers.io.image import NanoSIMSImage
+    >>> from nanosims_helpers.image import NanoSIMSImage
     >>> a = NanoSIMSImage(np.ones((2, 2, 1)), ("12C",))
     >>> image_hash(a) == image_hash(NanoSIMSImage(np.ones((2, 2, 1), dtype=np.uint16), ("12C",)))
     True

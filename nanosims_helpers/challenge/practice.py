@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import NanoSIMSError
-from ..io.image import NanoSIMSImage
+from ..image import NanoSIMSImage
 from .design import HELD_OUT, PRACTICE, ChallengeImage, challenge_sample, read_secret_file
 from .scores import RANKING_SCORE, image_scores
 from .submissions import check_cells, check_map, read_submission

@@ -19,8 +19,8 @@ import numpy as np
 import tifffile
 
 from ..errors import NanoSIMSError
+from ..image import NanoSIMSImage
 from ..io.files import replacing
-from ..io.image import NanoSIMSImage
 from ..isotopes import isotope_table
 from ..regions import cluster_regions, region_table
 from .design import image_hash

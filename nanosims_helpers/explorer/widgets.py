@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..io.image import NanoSIMSImage
+from ..image import NanoSIMSImage
 from ..naming import merge_clusters
 from ..preprocessing import PREPROCESSING
-from .state import EXPLORER_METHODS, ExplorerState, Settings
+from .state import ExplorerState, Settings, explorer_methods
 from .views import channel_view, cluster_view, comparison_view
 
 __all__ = ["ChannelViewer", "ClusterExplorer", "ComparisonPanel", "SettingsControls", "explorer"]
@@ -70,7 +70,7 @@ class SettingsControls:
         Its masses fill the mass list.
     settings : Settings
         Initial values. Without ``masses``, every ion mass is selected; non-ion channels (``SE``
-        and the others of :data:`~nanosims_helpers.io.image.NON_ION_CHANNELS`) are listed, not
+        and the others of :data:`~nanosims_helpers.image.NON_ION_CHANNELS`) are listed, not
         selected.
 
     Examples
@@ -97,7 +97,7 @@ class SettingsControls:
             value=settings.n_components, min=1, max=max(len(image.masses), 2), description="components",
             disabled=not settings.pca, continuous_update=False, **_sized(),
         )
-        self.method = widgets.Dropdown(options=list(EXPLORER_METHODS), value=settings.method, description="method",
+        self.method = widgets.Dropdown(options=list(explorer_methods()), value=settings.method, description="method",
                                        **_sized())
         self.k = widgets.IntSlider(
             value=settings.n_clusters, min=2, max=MAX_CLUSTERS, description="k (clusters)",

@@ -1,6 +1,6 @@
 """Files written for a study clustered with one model (``nanosims-cluster --joint`` or ``--model``).
 
-For each image, the usual files of :mod:`nanosims_helpers.io.outputs` (label TIFF, profiles,
+For each image, the usual files of :mod:`nanosims_helpers.runs.outputs` (label TIFF, profiles,
 scores, overview), labelled with the study model's clusters; over the study:
 
 * ``model.json``: the model (:func:`nanosims_helpers.study.save_model`), for ``--model`` later;
@@ -23,15 +23,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..defaults import DEFAULT_MIN_REGION_PIXELS
 from ..errors import NanoSIMSError
+from ..io.files import replacing
+from ..io.loading import load_image
 from ..metrics import score_table
 from ..plot import plot_cluster_fractions
 from ..study import StudyModel, apply_model, save_model, study_split
-from .files import replacing
-from .loading import load_image
+from ..version import kit_version
 from .outputs import (
-    DEFAULT_MIN_REGION_PIXELS,
-    kit_version,
     note_empty_regions,
     write_csv,
     write_isotope_outputs,
@@ -106,7 +106,7 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
     """Label one image with ``model``, write its files, and return its record and :func:`cluster_sums`.
 
     What each worker runs for one image of ``nanosims-cluster --joint``/``--model``; with
-    ``ratios`` also the isotope tables (:func:`~nanosims_helpers.io.outputs.write_isotope_outputs`),
+    ``ratios`` also the isotope tables (:func:`~nanosims_helpers.runs.outputs.write_isotope_outputs`),
     of clusters labelled on half the counts of the ratios' masses and tested on the other half
     (:func:`~nanosims_helpers.study.study_split`, with the model's seed: a ``--joint`` model
     was fitted on the same halves). A model fitted on these images without ``ratios`` has seen

@@ -14,27 +14,26 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..defaults import DEFAULT_MIN_REGION_PIXELS
 from ..errors import NanoSIMSError
+from ..image import NanoSIMSImage
+from ..io.files import replacing
+from ..io.tiff import write_imagej
 from ..isotopes import isotope_table
 from ..plot import plot_overview
 from ..plot.maps import OVERVIEW_DPI
 from ..profiles import cluster_profiles, profile_matrix
 from ..regions import cluster_regions, region_table
-from .files import replacing
-from .image import NanoSIMSImage
-from .tiff import write_imagej
 
 __all__ = [
     "DISPLAY_SIZE",
     "SUFFIXES",
     "display_image",
-    "kit_version",
     "note_empty_regions",
     "output_paths",
     "profiles_table",
@@ -61,18 +60,6 @@ SUFFIXES = {
 
 #: File name endings of :func:`write_isotope_outputs`.
 ISOTOPE_SUFFIXES = {"isotopes": "_isotopes.csv", "regions": "_regions.csv"}
-
-#: Smallest region, in pixels, that :func:`write_isotope_outputs` reports.
-DEFAULT_MIN_REGION_PIXELS = 10
-
-
-def kit_version() -> str:
-    """Return the installed version of the kit, or ``"unknown"`` when it is run from a bare copy."""
-    try:
-        return metadata.version("nanosims-helpers")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
 
 def write_csv(table: pd.DataFrame, path) -> Path:
     """Write ``table`` as CSV without its index, under a temporary name first (see :func:`replacing`)."""

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NanoSIMSError
-from ..validation import check_finite_array
+from .errors import NanoSIMSError
+from .validation import check_finite_array
 
 #: Channel names that are not ion species (compared without spaces, case ignored): secondary
 #: electrons (``SE``, ``SEI``, ``SED``, ``ESI``, spelled out or abbreviated) and the total-ion or
