@@ -23,7 +23,7 @@ from .errors import NanoSIMSError
 from .validation import check_features, check_n_clusters, check_whole_number, read_only
 
 if TYPE_CHECKING:
-    from .split_half import CountSplit
+    from .count_split import CountSplit
 
 #: KMeans restarts from different k-means++ starts; the best is kept. A single start (the
 #: reference notebook's ``n_init="auto"``) ended in a poor local optimum on several simulated

@@ -50,10 +50,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .count_split import CountSplit, hold_out_counts, with_split
 from .errors import NanoSIMSError
 from .image import NanoSIMSImage, check_image, normalize_mass_name
 from .naming import name_clusters
-from .split_half import CountSplit, hold_out_counts, with_split
 from .validation import check_cluster_labels
 
 __all__ = [

@@ -14,12 +14,12 @@ from dataclasses import replace
 import numpy as np
 
 from .clustering import ClusterResult
+from .count_split import hold_out_counts, remember_split
 from .errors import NanoSIMSError
 from .image import NanoSIMSImage
 from .isotopes import split_for_ratios
 from .methods import DEFAULT_METHOD, METHODS, Method, default_preprocessing, get_method
 from .preprocessing import RECOMMENDED_PREPROCESSING, preprocess
-from .split_half import hold_out_counts, remember_split
 
 __all__ = [
     "DEFAULT_METHOD", "METHODS", "RECOMMENDED_PREPROCESSING", "cluster_features", "cluster_image",

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from skimage import measure
 
+from .count_split import CountSplit, remember_split, with_split
 from .errors import NanoSIMSError
 from .image import check_image
 from .isotopes import (
@@ -38,7 +39,6 @@ from .isotopes import (
     resolve_ratios,
 )
 from .naming import name_clusters
-from .split_half import CountSplit, remember_split, with_split
 from .validation import check_cluster_labels, check_whole_number
 
 __all__ = ["REGION_COLUMNS", "cluster_regions", "region_table", "threshold_regions"]

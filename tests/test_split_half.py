@@ -10,11 +10,11 @@ import pytest
 from nanosims_helpers import (
     NanoSIMSError,
     NanoSIMSImage,
+    count_split,
     load_image,
     matched_f1,
     pipeline,
     simulate_soil_image,
-    split_half,
 )
 from nanosims_helpers.cli import main
 from nanosims_helpers.io.real_data import DEFAULT_FOLDER
@@ -252,4 +252,4 @@ def test_the_kit_remembers_which_split_its_maps_were_found_on_while_they_live():
     assert split_of(labels) is split and split_of(labels.copy()) is None and split_of(labels[:10]) is None
     key = id(labels)
     del labels
-    assert key not in split_half._SPLITS  # forgotten with the map
+    assert key not in count_split._SPLITS  # forgotten with the map
