@@ -25,10 +25,10 @@ from ._lazy import attach, install_moved_modules
 install_moved_modules()
 
 _SUBMODULES = [
-    "batch", "challenge", "choosing_k", "cli", "clustering", "count_split", "defaults", "depth", "environment_check", "errors",
-    "exercises", "explorer", "hierarchical", "image", "io", "isotopes", "methods", "metrics", "naming", "pipeline",
-    "plot", "poisson_model", "preprocessing", "profiles", "realistic", "regions", "runs", "spatial", "split_half",
-    "study", "supervised", "synthetic", "validation", "version", "ward",
+    "batch", "challenge", "choosing_k", "cli", "clustering", "count_split", "defaults", "depth", "environment_check",
+    "errors", "exercises", "explorer", "hierarchical", "image", "io", "isotopes", "methods", "metrics", "naming",
+    "pipeline", "plot", "poisson_model", "preprocessing", "profiles", "realistic", "regions", "runs", "spatial",
+    "split_half", "study", "supervised", "synthetic", "validation", "version", "ward",
 ]
 
 #: Names earlier versions offered at the top of the package -> the module to import them from now.
