@@ -35,7 +35,7 @@ from .defaults import (
     STUDY_SAMPLE_SIZE,
 )
 from .errors import NanoSIMSError
-from .methods import DEFAULT_METHOD, default_preprocessing, get_method, method_names
+from .methods import DEFAULT_METHOD, STUDY_METHOD, default_preprocessing, get_method, method_names
 from .preprocessing import PREPROCESSING
 from .runs import PROG, SUMMARY_NAME
 from .version import kit_version
@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--method", choices=method_names(),
-        help=f"clustering method (default: {DEFAULT_METHOD}, also the method of --joint and --model)"
+        help=f"clustering method (default: {DEFAULT_METHOD}; --joint and --model use {STUDY_METHOD})"
     )
     parser.add_argument(
         "-k", "--clusters", type=_n_clusters, default="auto", metavar="N|auto",
@@ -269,14 +269,14 @@ def _check_study_arguments(parser: argparse.ArgumentParser, args: argparse.Names
         parser.error("--sample-size applies only to --joint")
     if args.joint or args.model is not None:
         option = "--joint" if args.joint else "--model"
-        fixed = [("--method", args.method not in (None, DEFAULT_METHOD)), ("--preprocessing", args.preprocessing),
+        fixed = [("--method", args.method not in (None, STUDY_METHOD)), ("--preprocessing", args.preprocessing),
                  ("--components", args.components)]
         if args.model is not None:
             fixed += [("-k", args.clusters != "auto"), ("--k-max", args.k_max is not None), ("--masses", args.masses)]
         given = [name for name, value in fixed if value]
         if given:
-            parser.error(f"{option} uses the {DEFAULT_METHOD} method's composition features, and a saved model "
-                         f"fixes k and the masses; leave out {', '.join(given)}")
+            parser.error(f"{option} uses the {STUDY_METHOD} method's {default_preprocessing(STUDY_METHOD)} features, "
+                         f"and a saved model fixes k and the masses; leave out {', '.join(given)}")
     if args.joint and args.clusters == "auto":
         parser.error("--joint needs a number of clusters, e.g. --joint -k 5; choose it on a few typical images "
                      "first (without --joint, k is chosen for each image and written to summary.csv)")

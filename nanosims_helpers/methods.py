@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from .errors import NanoSIMSError
 from .preprocessing import RECOMMENDED_PREPROCESSING
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "REGISTRY", "Method", "default_preprocessing", "get_method", "method_names",
+__all__ = ["DEFAULT_METHOD", "METHODS", "REGISTRY", "STUDY_METHOD", "Method", "default_preprocessing", "get_method", "method_names",
            "on_components"]
 
 
@@ -115,6 +115,9 @@ REGISTRY: dict[str, Method] = {method.name: method for method in (
 #: The method :func:`~nanosims_helpers.pipeline.cluster_image`, the command line and the explorer use
 #: unless told otherwise.
 DEFAULT_METHOD = "spatial"
+
+#: The method a study model (:mod:`nanosims_helpers.study`, ``--joint``) fits over many images.
+STUDY_METHOD = "spatial"
 
 #: The names of the methods the kit ships with (:func:`method_names` also lists methods added later).
 METHODS = tuple(REGISTRY)

@@ -54,6 +54,7 @@ from .image import NanoSIMSImage, check_image, normalize_mass_name
 from .io.files import replacing
 from .io.loading import load_image
 from .isotopes import split_for_ratios
+from .methods import STUDY_METHOD, get_method
 from .preprocessing import composition_transform, composition_values
 from .spatial import (
     ASSIGN_SMOOTHING_PX,
@@ -74,7 +75,7 @@ __all__ = [
 ]
 
 #: The preprocessing of a study model's features, for the records written beside its maps.
-STUDY_PREPROCESSING = "composition"
+STUDY_PREPROCESSING = get_method(STUDY_METHOD).preprocessing
 
 #: The ``"format"`` entry of a saved model, and the version of that format this kit writes
 #: (version 1, written by earlier kits, held k-means centres on asinh features).
@@ -184,8 +185,8 @@ class StudyModel:
 
     @property
     def method(self) -> str:
-        """The clustering method the model carries over to a study: ``"spatial"``."""
-        return "spatial"
+        """The clustering method the model carries over to a study: :data:`~nanosims_helpers.methods.STUDY_METHOD`."""
+        return STUDY_METHOD
 
     @property
     def preprocessing(self) -> str:
@@ -789,7 +790,7 @@ def _check_model_fields(values: dict) -> None:
         ("format_version", lambda v: _whole(v) and v == MODEL_FORMAT_VERSION,
          f"the whole number {MODEL_FORMAT_VERSION}"),
         ("kit_version", lambda v: isinstance(v, str), "text, e.g. \"0.1.0\""),
-        ("method", lambda v: v == "spatial", "\"spatial\" (fit the study again with this kit)"),
+        ("method", lambda v: v == STUDY_METHOD, f"\"{STUDY_METHOD}\" (fit the study again with this kit)"),
         ("preprocessing", lambda v: v == STUDY_PREPROCESSING, f"\"{STUDY_PREPROCESSING}\" (fit the study again)"),
         ("masses", lambda v: _texts(v) and v and all(m.strip() for m in v)
          and len({normalize_mass_name(m) for m in v}) == len(v), "a list of distinct, non-empty mass names"),
