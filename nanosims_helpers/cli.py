@@ -37,7 +37,7 @@ from .defaults import (
 from .errors import NanoSIMSError
 from .methods import DEFAULT_METHOD, STUDY_METHOD, default_preprocessing, get_method, method_names
 from .preprocessing import PREPROCESSING
-from .runs import PROG, SUMMARY_NAME
+from .runs import INTERRUPTED_WHILE_STARTING, PROG, SUMMARY_NAME
 from .version import kit_version
 
 __all__ = ["build_parser", "main"]
@@ -336,7 +336,7 @@ def _main(argv) -> int:
         from .io.files import RunFolder, interrupts_ignored
         from .runs.many_images import as_options, find_inputs, finish_run, output_prefixes, run_all, run_study
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted while starting; nothing was written", file=sys.stderr)
+        print(INTERRUPTED_WHILE_STARTING, file=sys.stderr)
         return 130
     model = _read_model(parser, args)
     paths, repeats = find_inputs(args.inputs)

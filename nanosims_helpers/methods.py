@@ -32,8 +32,10 @@ from dataclasses import dataclass
 from .errors import NanoSIMSError
 from .preprocessing import RECOMMENDED_PREPROCESSING
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "REGISTRY", "STUDY_METHOD", "Method", "default_preprocessing", "get_method", "method_names",
-           "on_components"]
+__all__ = [
+    "DEFAULT_METHOD", "METHODS", "REGISTRY", "STUDY_METHOD", "Method", "default_preprocessing", "get_method",
+    "method_names", "on_components",
+]
 
 
 @dataclass(frozen=True)

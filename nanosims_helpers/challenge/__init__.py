@@ -14,22 +14,13 @@ teams' files. The modules, from the ground up:
 * :mod:`~nanosims_helpers.challenge.cli`: the ``nanosims-challenge`` command.
 """
 
-from .practice import (
-    SECRET_FILE_VARIABLE,
-    SECRET_VARIABLE,
-    challenge_image,
-    challenge_status,
-    final_image,
-    final_score,
-    practice_sample,
-    results_table,
-    score_submission,
-)
-from .scores import CELL_ERROR_CAP, RANKING_SCORE, best_match_f1
-from .submissions import cell_atom_percent, find_cells, read_submission, save_submission
+from .._lazy import attach
 
-__all__ = [
-    "CELL_ERROR_CAP", "RANKING_SCORE", "SECRET_FILE_VARIABLE", "SECRET_VARIABLE", "best_match_f1",
-    "cell_atom_percent", "challenge_image", "challenge_status", "final_image", "final_score", "find_cells",
-    "practice_sample", "read_submission", "results_table", "save_submission", "score_submission",
-]
+__getattr__, __dir__, __all__ = attach(
+    __name__, ["baselines", "cli", "design", "event", "practice", "scores", "submissions", "truths"], {
+        **dict.fromkeys(["SECRET_FILE_VARIABLE", "SECRET_VARIABLE", "challenge_image", "challenge_status",
+                         "final_image", "final_score", "practice_sample", "results_table", "score_submission"],
+                        "practice"),
+        **dict.fromkeys(["CELL_ERROR_CAP", "RANKING_SCORE", "best_match_f1"], "scores"),
+        **dict.fromkeys(["cell_atom_percent", "find_cells", "read_submission", "save_submission"], "submissions"),
+    })

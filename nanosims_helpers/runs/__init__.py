@@ -16,8 +16,11 @@ from .._lazy import attach
 #: The command whose runs these are, as its messages name it.
 PROG = "nanosims-cluster"
 
+#: What the command says when Ctrl-C stops it before any input ran.
+INTERRUPTED_WHILE_STARTING = f"{PROG}: interrupted while starting; nothing was written"
+
 #: The file written over all inputs of a run, one row per input.
 SUMMARY_NAME = "summary.csv"
 
 __getattr__, __dir__, __all__ = attach(__name__, ["many_images", "one_image", "outputs", "study_outputs"])
-__all__ = ["PROG", "SUMMARY_NAME", *__all__]
+__all__ = ["INTERRUPTED_WHILE_STARTING", "PROG", "SUMMARY_NAME", *__all__]
