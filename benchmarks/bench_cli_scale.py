@@ -106,7 +106,7 @@ def overview_case(path: str, out: str, display_size: int):
 
 def make_image(size: int, folder: Path) -> Path:
     from nanosims_helpers.io.loading import save_image_tiff
-    from nanosims_helpers.synthetic import simulate_soil_image
+    from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
     path = folder / f"soil_{size}.tif"
     save_image_tiff(simulate_soil_image((size, size), random_state=0)[0], path)

@@ -24,7 +24,7 @@ import argparse
 from benchmarks._measure import LOAD_NOTE, THREAD_SETTINGS, measure_interleaved, print_table, ratio, threads_label
 from nanosims_helpers.explorer.state import ExplorerState, Settings
 from nanosims_helpers.explorer.views import cluster_view
-from nanosims_helpers.io.samples import load_sample
+from nanosims_helpers.teaching.samples import load_sample
 
 SAMPLE = "soil_256"
 FROM_K, TO_K = 4, 5

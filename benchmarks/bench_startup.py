@@ -63,7 +63,7 @@ def exact_case(path: str):
 
 
 def main(repeat: int = 3, before: Path | None = None, exact: bool = True) -> None:
-    from nanosims_helpers.io.samples import sample_paths
+    from nanosims_helpers.teaching.samples import sample_paths
 
     image = sample_paths("soil_256")[0]
     sources = {"this kit": REPO, **({"before": before.resolve()} if before else {})}

@@ -25,15 +25,15 @@ from ._lazy import attach, install_moved_modules
 install_moved_modules()
 
 _SUBMODULES = [
-    "batch", "challenge", "choosing_k", "cli", "clustering", "count_split", "defaults", "depth", "environment_check",
-    "errors", "exercises", "explorer", "hierarchical", "image", "io", "isotopes", "methods", "metrics", "naming",
-    "pipeline", "plot", "poisson_model", "preprocessing", "profiles", "realistic", "regions", "runs", "spatial",
-    "split_half", "study", "supervised", "synthetic", "validation", "version", "ward",
+    "batch", "choosing_k", "cli", "clustering", "count_split", "defaults", "depth", "environment_check", "errors",
+    "exercises", "explorer", "hierarchical", "image", "io", "isotopes", "methods", "metrics", "naming", "pipeline",
+    "plot", "poisson_model", "preprocessing", "profiles", "regions", "runs", "spatial", "split_half", "study",
+    "teaching", "validation", "version", "ward",
 ]
 
 #: Names earlier versions offered at the top of the package -> the module to import them from now.
 _OLD_NAMES = {
-    **dict.fromkeys(["challenge_image", "results_table", "score_submission"], "challenge"),
+    **dict.fromkeys(["challenge_image", "results_table", "score_submission"], "teaching.challenge"),
     **dict.fromkeys(["find_knee", "sweep_k"], "choosing_k"),
     **dict.fromkeys(["ClusterResult", "kmeans_map", "limit_threads", "pca_components", "pca_kmeans_map"],
                     "clustering"),
@@ -45,7 +45,7 @@ _OLD_NAMES = {
     **dict.fromkeys(["NanoSIMSImage", "normalize_mass_name"], "image"),
     **dict.fromkeys(["load_image", "save_image_tiff"], "io.loading"),
     **dict.fromkeys(["cameca_files", "cameca_folder"], "io.real_data"),
-    **dict.fromkeys(["list_samples", "load_sample"], "io.samples"),
+    **dict.fromkeys(["list_samples", "load_sample"], "teaching.samples"),
     "isotope_table": "isotopes",
     **dict.fromkeys(["adjusted_rand", "calinski_harabasz", "clustering_entropy", "davies_bouldin", "match_labels",
                      "matched_f1", "score_table", "silhouette"], "metrics"),
@@ -60,7 +60,7 @@ _OLD_NAMES = {
     **dict.fromkeys(["cluster_regions", "region_table", "threshold_regions"], "regions"),
     **dict.fromkeys(["KChoice", "recommend_k", "split_counts", "split_half_scores"], "split_half"),
     **dict.fromkeys(["StudyModel", "apply_model", "fit_study", "load_model", "save_model"], "study"),
-    **dict.fromkeys(["PHASES", "SOIL_MASSES", "simulate_soil_image"], "synthetic"),
+    **dict.fromkeys(["PHASES", "SOIL_MASSES", "simulate_soil_image"], "teaching.synthetic"),
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _SUBMODULES, old_names=_OLD_NAMES)

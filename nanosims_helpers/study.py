@@ -432,7 +432,7 @@ def sample_study(
 
     Examples
     --------
-    >>> from nanosims_helpers.synthetic import simulate_soil_image
+    >>> from nanosims_helpers.teaching.synthetic import simulate_soil_image
     >>> images = [simulate_soil_image((32, 32), random_state=s)[0] for s in (1, 2)]
     >>> sample = sample_study(images, sample_size=100)
     >>> [image.fit_core.shape for image in sample.images], sample.masses[:2]
@@ -564,7 +564,7 @@ def fit_study(
 
     Examples
     --------
-    >>> from nanosims_helpers.synthetic import simulate_soil_image
+    >>> from nanosims_helpers.teaching.synthetic import simulate_soil_image
     >>> images = [simulate_soil_image((32, 32), random_state=seed)[0] for seed in (1, 2, 3)]
     >>> model = fit_study(images, 4, sample_size=1500)
     >>> model.n_clusters, model.sample_pixels, apply_model(model, images[0]).labels.shape

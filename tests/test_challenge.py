@@ -8,12 +8,12 @@ import tifffile
 from scipy import ndimage
 from sklearn.metrics import adjusted_rand_score, f1_score
 
-from nanosims_helpers import challenge
-from nanosims_helpers.challenge import design, practice, scores
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import load_image, save_image_tiff
-from nanosims_helpers.io.samples import load_sample
+from nanosims_helpers.teaching import challenge
+from nanosims_helpers.teaching.challenge import design, practice, scores
+from nanosims_helpers.teaching.samples import load_sample
 
 SMALL = (64, 64)
 CELLS = "labelled cells"

@@ -7,11 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nanosims_helpers.challenge import CELL_ERROR_CAP, RANKING_SCORE, SECRET_FILE_VARIABLE, SECRET_VARIABLE, event
-from nanosims_helpers.challenge.design import HELD_OUT, RANGES
-from nanosims_helpers.challenge.practice import SCORE_COLUMNS
-from nanosims_helpers.challenge.scores import TRACKS
-from nanosims_helpers.challenge.truths import BLOCK_PX
+from nanosims_helpers.teaching.challenge import (
+    CELL_ERROR_CAP,
+    RANKING_SCORE,
+    SECRET_FILE_VARIABLE,
+    SECRET_VARIABLE,
+    event,
+)
+from nanosims_helpers.teaching.challenge.design import HELD_OUT, RANGES
+from nanosims_helpers.teaching.challenge.practice import SCORE_COLUMNS
+from nanosims_helpers.teaching.challenge.scores import TRACKS
+from nanosims_helpers.teaching.challenge.truths import BLOCK_PX
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,14 +11,14 @@ import pytest
 import tifffile
 from sklearn.metrics import adjusted_rand_score
 
-from nanosims_helpers.challenge import event, find_cells, save_submission
-from nanosims_helpers.challenge.cli import main
-from nanosims_helpers.challenge.design import HELD_OUT, RANGES, challenge_sample
-from nanosims_helpers.challenge.scores import CELL_ERROR_CAP
-from nanosims_helpers.challenge.truths import read_truth_folder
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.io.loading import load_image
 from nanosims_helpers.pipeline import cluster_image
+from nanosims_helpers.teaching.challenge import event, find_cells, save_submission
+from nanosims_helpers.teaching.challenge.cli import main
+from nanosims_helpers.teaching.challenge.design import HELD_OUT, RANGES, challenge_sample
+from nanosims_helpers.teaching.challenge.scores import CELL_ERROR_CAP
+from nanosims_helpers.teaching.challenge.truths import read_truth_folder
 
 SECRET = "a secret nobody guesses"
 SIZE = 64
@@ -138,7 +138,7 @@ def test_score_command_ranks_three_teams_and_writes_csv_and_picture(prepared, tm
 
 def test_a_submission_for_another_image_is_refused_naming_both(prepared, tmp_path, capsys):
     participants, instructor = prepared
-    from nanosims_helpers.challenge import challenge_image
+    from nanosims_helpers.teaching.challenge import challenge_image
 
     practice = challenge_image()
     save_submission(np.zeros(practice.shape[:2], int), tmp_path / "s" / "wrong.tif", image=practice, team="Lost",
@@ -153,7 +153,7 @@ def test_a_submission_for_another_image_is_refused_naming_both(prepared, tmp_pat
     assert line.startswith("nanosims-challenge: refused: wrong.tif: made for practice (image hash ")
     assert "image_a (" in line and "image_c (" in line
     # the image's own file, scored through the library, names both images too
-    from nanosims_helpers.challenge import final_score
+    from nanosims_helpers.teaching.challenge import final_score
 
     with pytest.raises(NanoSIMSError, match=r"made for practice .*not an image scored here: image_a"):
         final_score(tmp_path / "s" / "wrong.tif", truth=instructor)
@@ -266,7 +266,7 @@ def test_an_unexpected_error_is_one_line_unless_the_traceback_is_asked_for(prepa
     def broken(*args, **kwargs):
         raise KeyError("bug")
 
-    monkeypatch.setattr("nanosims_helpers.challenge.cli.score_folder", broken)
+    monkeypatch.setattr("nanosims_helpers.teaching.challenge.cli.score_folder", broken)
     argv = ["score", str(tmp_path), "--truth", str(prepared[1])]
     assert main(argv) == 1
     err = capsys.readouterr().err

@@ -18,7 +18,7 @@ from nanosims_helpers.pipeline import DEFAULT_METHOD, default_preprocessing
 from nanosims_helpers.preprocessing import preprocess
 from nanosims_helpers.runs.many_images import collect_inputs, output_prefixes
 from nanosims_helpers.runs.outputs import display_image, write_label_tiff, write_scores_json
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
 JSON_KEYS = {

@@ -13,7 +13,7 @@ from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import load_image, save_image_tiff
 from nanosims_helpers.isotopes import AIR_15N_14N, VPDB_13C_12C, isotope_table, split_for_ratios
 from nanosims_helpers.regions import cluster_regions
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 RATIOS = "13C/12C,12C15N/12C14N"
 

@@ -9,7 +9,7 @@ from nanosims_helpers.explorer.state import ExplorerState, Settings
 from nanosims_helpers.explorer.views import channel_view, cluster_view, comparison_view
 from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.pipeline import cluster_image
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 #: Today's pixel-by-pixel pipeline, for the tests of what the explorer caches for it.
 KMEANS = {"method": "kmeans", "preprocessing": "asinh"}

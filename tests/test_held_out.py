@@ -13,8 +13,8 @@ from nanosims_helpers import NanoSIMSError, NanoSIMSImage, cluster_image
 from nanosims_helpers.isotopes import AIR_15N_14N, VPDB_13C_12C, isotope_table, split_for_ratios
 from nanosims_helpers.naming import merge_clusters
 from nanosims_helpers.preprocessing import ratio_image
-from nanosims_helpers.realistic import REALISTIC_PHASES, simulate_realistic_image
 from nanosims_helpers.regions import cluster_regions, region_table, threshold_regions
+from nanosims_helpers.teaching.realistic import REALISTIC_PHASES, simulate_realistic_image
 
 RATIOS = [("13C", "12C"), ("12C15N", "12C14N")]
 MASSES = ("12C", "13C", "16O", "12C14N", "12C15N")

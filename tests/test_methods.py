@@ -16,7 +16,7 @@ from nanosims_helpers.explorer.widgets import SettingsControls
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.preprocessing import PREPROCESSING
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 
 def left_right(features, n_clusters, *, random_state=0):

@@ -5,14 +5,14 @@ import pytest
 from scipy import ndimage
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.realistic import (
+from nanosims_helpers.teaching.realistic import (
     RARE_PHASE,
     REALISTIC_MASSES,
     REALISTIC_PHASES,
     RealisticSettings,
     simulate_realistic_image,
 )
-from nanosims_helpers.synthetic import NATURAL_13C_RATIO, NATURAL_15N_RATIO
+from nanosims_helpers.teaching.synthetic import NATURAL_13C_RATIO, NATURAL_15N_RATIO
 
 CELLS = REALISTIC_PHASES.index("labelled cells")
 PLANT = REALISTIC_PHASES.index("plant debris")

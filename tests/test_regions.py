@@ -5,11 +5,11 @@ import pytest
 from skimage import measure
 
 from nanosims_helpers import NanoSIMSError, NanoSIMSImage
-from nanosims_helpers.io.samples import SAMPLES, load_sample
 from nanosims_helpers.isotopes import atom_percent
 from nanosims_helpers.preprocessing import ratio_image
 from nanosims_helpers.regions import cluster_regions, region_table, threshold_regions
-from nanosims_helpers.synthetic import PHASES, simulate_soil_image
+from nanosims_helpers.teaching.samples import SAMPLES, load_sample
+from nanosims_helpers.teaching.synthetic import PHASES, simulate_soil_image
 
 HOTSPOT = PHASES.index("labelled hotspot")
 

@@ -7,9 +7,12 @@ import pytest
 import tifffile
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.io import samples
 from nanosims_helpers.io.loading import load_image
-from nanosims_helpers.io.samples import (
+from nanosims_helpers.metrics import adjusted_rand
+from nanosims_helpers.pipeline import cluster_image, reference_pipeline
+from nanosims_helpers.teaching import samples
+from nanosims_helpers.teaching.realistic import REALISTIC_PHASES, simulate_realistic_image
+from nanosims_helpers.teaching.samples import (
     REALISTIC_SAMPLES,
     SAMPLES,
     list_samples,
@@ -20,10 +23,7 @@ from nanosims_helpers.io.samples import (
     write_sample,
     write_truth,
 )
-from nanosims_helpers.metrics import adjusted_rand
-from nanosims_helpers.pipeline import cluster_image, reference_pipeline
-from nanosims_helpers.realistic import REALISTIC_PHASES, simulate_realistic_image
-from nanosims_helpers.synthetic import PHASES, PIXEL_SIZE_UM, SOIL_MASSES, simulate_soil_image
+from nanosims_helpers.teaching.synthetic import PHASES, PIXEL_SIZE_UM, SOIL_MASSES, simulate_soil_image
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 HOTSPOT = PHASES.index("labelled hotspot")

@@ -18,7 +18,6 @@ from nanosims_helpers import (
 )
 from nanosims_helpers.cli import main
 from nanosims_helpers.io.real_data import DEFAULT_FOLDER
-from nanosims_helpers.io.samples import load_sample
 from nanosims_helpers.metrics import f1_matrix
 from nanosims_helpers.split_half import (
     SPLIT_HALF_COLUMNS,
@@ -31,6 +30,7 @@ from nanosims_helpers.split_half import (
     split_half_scores,
     split_of,
 )
+from nanosims_helpers.teaching.samples import load_sample
 
 MEAN = 20.0
 

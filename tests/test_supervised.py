@@ -5,8 +5,8 @@ import pytest
 
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.image import NanoSIMSImage
-from nanosims_helpers.realistic import REALISTIC_PHASES, RealisticSettings, simulate_realistic_image
-from nanosims_helpers.supervised import SCALES, pixel_features, predict_phases, train_classifier
+from nanosims_helpers.teaching.realistic import REALISTIC_PHASES, RealisticSettings, simulate_realistic_image
+from nanosims_helpers.teaching.supervised import SCALES, pixel_features, predict_phases, train_classifier
 
 SHAPE = (64, 64)
 

@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.synthetic import PHASES, PIXEL_SIZE_UM, SOIL_MASSES, simulate_soil_image
+from nanosims_helpers.teaching.synthetic import PHASES, PIXEL_SIZE_UM, SOIL_MASSES, simulate_soil_image
 
 ORGANIC, HOTSPOT = PHASES.index("organic matter"), PHASES.index("labelled hotspot")
 

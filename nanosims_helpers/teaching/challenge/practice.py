@@ -5,7 +5,7 @@
   :func:`score_submission`; :func:`results_table` collects the attempts.
 * The **held-out images** come from the instructor as files (``image_a.tif``, ...), made with a
   secret by ``nanosims-challenge prepare``; nobody but the instructor can score them. A team
-  saves its map of each with :func:`~nanosims_helpers.challenge.submissions.save_submission`.
+  saves its map of each with :func:`~nanosims_helpers.teaching.challenge.submissions.save_submission`.
 
 Self-study with a shared secret
 -------------------------------
@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import NanoSIMSError
-from ..image import NanoSIMSImage
+from ...errors import NanoSIMSError
+from ...image import NanoSIMSImage
 from .design import HELD_OUT, PRACTICE, ChallengeImage, challenge_sample, read_secret_file
 from .scores import RANKING_SCORE, image_scores
 from .submissions import check_cells, check_map, read_submission
@@ -42,7 +42,7 @@ SECRET_VARIABLE = "NANOSIMS_CHALLENGE_SECRET"
 SECRET_FILE_VARIABLE = "NANOSIMS_CHALLENGE_SECRET_FILE"
 #: The scores :func:`score_submission` returns, first the ranking score of each track.
 SCORE_COLUMNS = ("mean_f1", "adjusted_rand", "cell_error", "cells_found", "false_regions", "k_error", "n_clusters")
-_KIT_ROOT = Path(__file__).resolve().parents[2]
+_KIT_ROOT = Path(__file__).resolve().parents[3]
 _LOAD_THE_FILE = (
     "at the event, load the file your instructor handed out: image = load_image('challenge/image_a.tif', "
     "keep_planes=True) (image_b.tif, image_c.tif likewise)"

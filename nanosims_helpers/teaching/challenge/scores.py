@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ..errors import NanoSIMSError
-from ..metrics import adjusted_rand, f1_matrix
+from ...errors import NanoSIMSError
+from ...metrics import adjusted_rand, f1_matrix
 
 __all__ = [
     "CELL_ERROR_CAP", "RANKING_SCORE", "TRACKS", "ImageTruth", "best_match_f1", "cell_scores", "image_scores",
@@ -50,7 +50,7 @@ class ImageTruth:
     name : str
         The image's name ("practice", "image_a", ...).
     image_hash : str
-        :func:`~nanosims_helpers.challenge.design.image_hash` of the image.
+        :func:`~nanosims_helpers.teaching.challenge.design.image_hash` of the image.
     truth : ndarray of int, shape (y, x)
         True phase index of every pixel.
     phase_names : tuple of str

@@ -4,10 +4,10 @@
   method, k from :func:`~nanosims_helpers.split_half.recommend_k`: what a team gets for free.
 * **kit default, true k**: the same method told the true number of phases.
 * **reference notebook, true k**: :func:`~nanosims_helpers.pipeline.reference_pipeline` told it too.
-* **supervised reference**: a classifier (:mod:`nanosims_helpers.supervised`) trained on another
+* **supervised reference**: a classifier (:mod:`nanosims_helpers.teaching.supervised`) trained on another
   image simulated with the same settings and its truth: a ceiling, not a baseline.
 
-Each makes a phase map and a cell map (:func:`~nanosims_helpers.challenge.submissions.find_cells`
+Each makes a phase map and a cell map (:func:`~nanosims_helpers.teaching.challenge.submissions.find_cells`
 on the map; for the supervised model, its "labelled cells" phase), whose 13C atom % comes from
 the counts.
 """
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..pipeline import cluster_image, reference_pipeline
-from ..split_half import recommend_k
+from ...pipeline import cluster_image, reference_pipeline
+from ...split_half import recommend_k
 from ..supervised import predict_phases, train_classifier
 from .design import ChallengeImage
 from .submissions import find_cells

@@ -1,7 +1,7 @@
 """The challenge's images: which settings make each one, drawn from ranges with the instructor's secret.
 
 Every image of the challenge comes from the realistic simulator
-(:func:`~nanosims_helpers.realistic.simulate_realistic_image`). The *practice image* uses fixed,
+(:func:`~nanosims_helpers.teaching.realistic.simulate_realistic_image`). The *practice image* uses fixed,
 public settings and a public seed, so its truth is public. Each *held-out image* has a character
 (:data:`RANGES`: many planes and a strong, element-dependent yield gradient; low counts and a rare
 phase; two organic phases that differ only in N/C) and ranges for the simulator's knobs; its
@@ -13,7 +13,7 @@ not the ranges. An instructor who wants ranges nobody has read in the kit's sour
 own (``nanosims-challenge prepare --ranges FILE.json``, in the form of :data:`RANGES`).
 
 Knobs a range may set (:data:`KNOBS`): the simulator's ``n_planes`` and ``count_scale``;
-the :class:`~nanosims_helpers.realistic.RealisticSettings` fields ``cell_fraction``,
+the :class:`~nanosims_helpers.teaching.realistic.RealisticSettings` fields ``cell_fraction``,
 ``wobble_sigma``, ``composition_sigma``, ``beam_sigma_px``, ``rare_fraction``, ``yield_tilt``
 (each ``[low, high]``, drawn uniformly) and ``yield_ramp``, ``cell_radius_px``, ``cell_13c``,
 ``cell_15n``, ``rare_radius_px`` (ranges passed to the simulator, which draws within them);
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NanoSIMSError
+from ...errors import NanoSIMSError
 from ..realistic import REALISTIC_PHASES, RealisticSample, RealisticSettings, simulate_realistic_image
 
 __all__ = [
@@ -152,7 +152,7 @@ def check_ranges(ranges) -> dict:
     """
     if not isinstance(ranges, dict) or not set(ranges) - {PRACTICE}:
         raise NanoSIMSError("ranges: give a dict of held-out images, each a dict of knobs "
-                            "(see nanosims_helpers.challenge.design.RANGES).")
+                            "(see nanosims_helpers.teaching.challenge.design.RANGES).")
     for image, knobs in ranges.items():
         if not re.fullmatch(r"[a-z0-9_]{1,40}", str(image)):
             raise NanoSIMSError(f"ranges: image name {image!r}; use lower-case letters, digits and _ (it names files).")
@@ -184,7 +184,7 @@ def read_ranges(path) -> dict:
         ranges = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise NanoSIMSError(f"--ranges {path}: cannot read it as JSON ({exc}); write it in the form of "
-                            "nanosims_helpers.challenge.design.RANGES.") from None
+                            "nanosims_helpers.teaching.challenge.design.RANGES.") from None
     return check_ranges(ranges)
 
 

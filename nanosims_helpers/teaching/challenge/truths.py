@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from ..errors import NanoSIMSError
-from ..io.files import replacing
+from ...errors import NanoSIMSError
+from ...io.files import replacing
 from .design import ChallengeImage, image_hash
 from .scores import ImageTruth, true_cell_atom_percent
 from .submissions import Submission

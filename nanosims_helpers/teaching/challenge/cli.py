@@ -18,9 +18,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..clustering import DEFAULT_THREADS, limit_threads
-from ..errors import NanoSIMSError
-from ..validation import check_whole_number
+from ...clustering import limit_threads
+from ...defaults import DEFAULT_THREADS
+from ...errors import NanoSIMSError
+from ...validation import check_whole_number
 from .design import CHALLENGE_SHAPE, read_ranges, read_secret_file
 from .event import MAX_ATTEMPTS, prepare_challenge, score_folder, write_leaderboard
 from .truths import read_truth_folder

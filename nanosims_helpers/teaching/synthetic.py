@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .errors import NanoSIMSError
-from .image import NanoSIMSImage
-from .validation import check_whole_number
+from ..errors import NanoSIMSError
+from ..image import NanoSIMSImage
+from ..validation import check_whole_number
 
 SOIL_MASSES = ("12C", "13C", "16O", "12C14N", "12C15N", "27Al16O", "56Fe16O")
 PHASES = ("pore/resin", "organic matter", "aluminosilicate", "iron oxide", "labelled hotspot")

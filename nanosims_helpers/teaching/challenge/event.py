@@ -6,7 +6,7 @@ their planes, and a README of the rules: nothing from which the truth follows) a
 the second. :func:`score_folder` scores every team's files against the truth and
 :func:`write_leaderboard` writes the leaderboard as CSV and as a picture for the projector.
 
-Each track ranks on its own (:data:`~nanosims_helpers.challenge.scores.TRACKS`): a team's score
+Each track ranks on its own (:data:`~nanosims_helpers.teaching.challenge.scores.TRACKS`): a team's score
 on a track is its mean over the held-out images; an image a team did not submit counts as the
 worst score (no phase found, every cell missed, k off by the number of phases). For one prize,
 ``rank_sum`` adds the three ranks (lower is better; the phase-map rank breaks ties).
@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import NanoSIMSError
-from ..io.files import PARTIAL_PREFIX, replacing
-from ..io.loading import save_image_tiff
+from ...errors import NanoSIMSError
+from ...io.files import PARTIAL_PREFIX, replacing
+from ...io.loading import save_image_tiff
 from .baselines import BASELINES, TOLD_K, baseline_maps
 from .design import CHALLENGE_SHAPE, PRACTICE, challenge_sample, check_ranges, derive_seed, image_hash
 from .design import RANGES as DEFAULT_RANGES
@@ -78,7 +78,7 @@ def prepare_challenge(secret: str, out, *, shape=CHALLENGE_SHAPE, ranges=None,
     shape : tuple of int
         Image size in pixels.
     ranges : dict, optional
-        Knob ranges per image (:data:`~nanosims_helpers.challenge.design.RANGES` by default).
+        Knob ranges per image (:data:`~nanosims_helpers.teaching.challenge.design.RANGES` by default).
     closes : str
         When submissions close, written into the participants' README.
     n_pixels : int
@@ -460,7 +460,7 @@ Load each with `load_image("image_a.tif", keep_planes=True)` (the kit's `nanosim
 cluster it, and save your submission with
 
 ```python
-from nanosims_helpers.challenge import find_cells, save_submission
+from nanosims_helpers.teaching.challenge import find_cells, save_submission
 save_submission(labels, "submissions/TEAM_image_a.tif", image=image, team="TEAM",
                 justification="three to five sentences: method, settings, why you trust them",
                 cells=find_cells(image, labels))   # or your own cell regions

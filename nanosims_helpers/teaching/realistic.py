@@ -1,6 +1,6 @@
 """Realistic simulated NanoSIMS images of soil: what makes real images hard to cluster.
 
-:func:`nanosims_helpers.synthetic.simulate_soil_image` makes images whose phases separate well.
+:func:`nanosims_helpers.teaching.synthetic.simulate_soil_image` makes images whose phases separate well.
 :func:`simulate_realistic_image` adds what real measurements have and the clustering must survive:
 
 * a strong multiplicative ion-yield field: a ramp of a factor 3 to 4 from one corner of the field
@@ -31,8 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .errors import NanoSIMSError
-from .image import NanoSIMSImage
+from ..errors import NanoSIMSError
+from ..image import NanoSIMSImage
+from ..validation import check_non_negative
 from .synthetic import (
     _FIELD_OF_MASS,
     _MAJOR_COLUMNS,
@@ -47,7 +48,6 @@ from .synthetic import (
     _phase_means,
     _smooth_noise,
 )
-from .validation import check_non_negative
 
 __all__ = [
     "RARE_PHASE", "REALISTIC_MASSES", "REALISTIC_PHASES", "RealisticSample", "RealisticSettings",

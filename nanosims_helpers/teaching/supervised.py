@@ -16,7 +16,7 @@ it stops adding trees when a tenth of the training pixels, held out, stops impro
 
 Examples
 --------
->>> from nanosims_helpers.realistic import simulate_realistic_image
+>>> from nanosims_helpers.teaching.realistic import simulate_realistic_image
 >>> train = simulate_realistic_image((48, 48), random_state=1)
 >>> model = train_classifier([train.image], [train.truth], n_pixels=1000, random_state=0)
 >>> test = simulate_realistic_image((48, 48), random_state=2)
@@ -31,10 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .clustering import DEFAULT_THREADS, limit_threads
-from .errors import NanoSIMSError
-from .image import NanoSIMSImage, check_image
-from .validation import check_whole_number
+from ..clustering import limit_threads
+from ..defaults import DEFAULT_THREADS
+from ..errors import NanoSIMSError
+from ..image import NanoSIMSImage, check_image
+from ..validation import check_whole_number
 
 __all__ = ["SCALES", "SupervisedModel", "pixel_features", "predict_phases", "train_classifier"]
 

@@ -3,7 +3,7 @@
 The file (written by :func:`save_submission`) has two pages: the phase map (one cluster number
 per pixel) and the labelled-cell regions (region 1..m of every pixel, 0 outside); its description
 holds, as JSON, the team, the justification, the reported 13C atom % of each region, and the
-name and content hash (:func:`~nanosims_helpers.challenge.design.image_hash`) of the image the
+name and content hash (:func:`~nanosims_helpers.teaching.challenge.design.image_hash`) of the image the
 team clustered. The scorer matches a submission to an image by that hash, so a map of another
 image (the practice image, last year's) is refused instead of being scored low.
 """
@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from ..errors import NanoSIMSError
-from ..image import NanoSIMSImage
-from ..io.files import replacing
-from ..isotopes import isotope_table
-from ..regions import cluster_regions, region_table
+from ...errors import NanoSIMSError
+from ...image import NanoSIMSImage
+from ...io.files import replacing
+from ...isotopes import isotope_table
+from ...regions import cluster_regions, region_table
 from .design import image_hash
 
 __all__ = ["SUBMISSION_KIND", "Submission", "cell_atom_percent", "find_cells", "read_submission",

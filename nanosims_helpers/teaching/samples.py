@@ -1,8 +1,8 @@
 """Sample images shipped with the kit, each with its true phase map.
 
 The samples are synthetic: made by ``python tools/make_samples.py`` with the parameters in
-:data:`SAMPLES` (:func:`~nanosims_helpers.synthetic.simulate_soil_image`) and
-:data:`REALISTIC_SAMPLES` (:func:`~nanosims_helpers.realistic.simulate_realistic_image`, planes
+:data:`SAMPLES` (:func:`~nanosims_helpers.teaching.synthetic.simulate_soil_image`) and
+:data:`REALISTIC_SAMPLES` (:func:`~nanosims_helpers.teaching.realistic.simulate_realistic_image`, planes
 kept), and stored in the ``data/`` folder of the kit's repository as ImageJ TIFFs (counts) and
 small uint8 TIFFs (truth, with the phase names in the TIFF description).
 """
@@ -16,14 +16,14 @@ import numpy as np
 import tifffile
 
 from ..errors import NanoSIMSError
-from ..realistic import REALISTIC_PHASES, simulate_realistic_image
-from ..synthetic import PHASES, simulate_soil_image
-from .loading import load_image, save_image_tiff
+from ..io.loading import load_image, save_image_tiff
+from .realistic import REALISTIC_PHASES, simulate_realistic_image
+from .synthetic import PHASES, simulate_soil_image
 
 #: Folder of the sample files: ``data/`` at the root of the kit's repository.
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
-#: Name -> keyword arguments of :func:`~nanosims_helpers.synthetic.simulate_soil_image`.
+#: Name -> keyword arguments of :func:`~nanosims_helpers.teaching.synthetic.simulate_soil_image`.
 SAMPLES = {
     "soil_256": {"shape": (256, 256), "n_planes": 4, "count_scale": 1.0, "n_hotspots": 0, "random_state": 0},
     "soil_512_labelled": {
@@ -36,7 +36,7 @@ SAMPLES = {
     },
 }
 
-#: Name -> keyword arguments of :func:`~nanosims_helpers.realistic.simulate_realistic_image`.
+#: Name -> keyword arguments of :func:`~nanosims_helpers.teaching.realistic.simulate_realistic_image`.
 REALISTIC_SAMPLES = {"realistic_256": {"shape": (256, 256), "random_state": 0}}
 
 
@@ -108,8 +108,8 @@ def load_sample(name: str):
         The counts, read with :func:`~nanosims_helpers.io.loading.load_image`; the realistic
         samples keep their planes (``image.planes``).
     truth : ndarray of int, shape (y, x)
-        Index into :func:`sample_phases` of every pixel: :data:`~nanosims_helpers.synthetic.PHASES`
-        for the ``soil_`` samples, :data:`~nanosims_helpers.realistic.REALISTIC_PHASES` for the
+        Index into :func:`sample_phases` of every pixel: :data:`~nanosims_helpers.teaching.synthetic.PHASES`
+        for the ``soil_`` samples, :data:`~nanosims_helpers.teaching.realistic.REALISTIC_PHASES` for the
         ``realistic_`` ones (whose noise-free expected counts
         ``simulate_realistic_image(**REALISTIC_SAMPLES[name]).expected`` gives).
 
@@ -175,7 +175,7 @@ def read_truth(path, phases=PHASES) -> np.ndarray:
     Raises
     ------
     NanoSIMSError
-        If the file does not list the ``phases`` (default :data:`~nanosims_helpers.synthetic.PHASES`).
+        If the file does not list the ``phases`` (default :data:`~nanosims_helpers.teaching.synthetic.PHASES`).
     """
     path = Path(path)
     with tifffile.TiffFile(path) as tif:
