@@ -331,13 +331,18 @@ def _main(argv) -> int:
         taking = [name for name in method_names() if get_method(name).takes_components]
         parser.error(f"--components applies only to --method {' or '.join(taking)}")
     try:  # the science and its libraries load now, once the command line is read
-        from .batch import Runner, worker_limit
+        from .batch import Runner, require_dask, worker_limit
         from .clustering import limit_threads
         from .io.files import RunFolder, interrupts_ignored
         from .runs.many_images import as_options, find_inputs, finish_run, output_prefixes, run_all, run_study
     except KeyboardInterrupt:
         print(INTERRUPTED_WHILE_STARTING, file=sys.stderr)
         return 130
+    if args.workers > 1 or args.scheduler:
+        try:
+            require_dask("--workers" if args.workers > 1 else "--scheduler")
+        except NanoSIMSError as exc:
+            parser.error(str(exc))
     model = _read_model(parser, args)
     paths, repeats = find_inputs(args.inputs)
     if repeats:

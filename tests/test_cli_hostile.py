@@ -31,7 +31,7 @@ from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.io.files import MANIFEST_NAME, RunFolder
 from nanosims_helpers.io.loading import load_image, save_image_tiff
 from nanosims_helpers.runs import many_images
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["--method", "kmeans", "--masses", "12C,16O,27Al16O"]  # pixel-by-pixel k-means on three masses: quick
@@ -428,3 +428,13 @@ def test_ctrl_c_while_the_command_starts_is_one_line(images, tmp_path):
 def _ctrl_c_as_in_a_terminal():
     """Let the command take Ctrl-C even when the tests run as a background job, where SIGINT is ignored."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("option", [["--workers", "2"], ["--scheduler", "tcp://127.0.0.1:8786"]])
+def test_dask_options_without_dask_installed_say_how_to_install_it(capsys, images, tmp_path, monkeypatch, option):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as in a plain pip install, without the dask extra
+    with pytest.raises(SystemExit) as stop:
+        cli.main([str(images), "--out", str(tmp_path / "out"), "-k", "2", *FAST, *option])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and 'pip install "nanosims-helpers[dask]"' in err and option[0] in err.splitlines()[-1]
+    assert not (tmp_path / "out").exists()
