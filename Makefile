@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LAB    := $(VENV)/.installed-lab
 
-.PHONY: lab test lint mutations check-env exercises bench present clean
+.PHONY: lab test lint mutations check-env exercises bench present clean wheel-check
 
 # The kit with the extras each target needs (pyproject.toml): the lessons (lab); for the tests,
 # also Dask (dask) and the test tools (test).
@@ -29,6 +29,9 @@ test: $(STAMP)  ## The whole suite: the linter, package tests, doctests, browser
 	$(BIN)/ruff check .
 	MPLBACKEND=Agg $(BIN)/python -m pytest --doctest-modules nanosims_helpers tests \
 		--nbval-lax --nbval-current-env notebooks solutions exercises
+
+wheel-check: $(STAMP)  ## Build the wheel, install it with the core dependencies only, cluster a real .im file
+	$(BIN)/python tools/check_wheel.py
 
 lint: $(STAMP)  ## Only the linter (ruff, configured in pyproject.toml)
 	$(BIN)/ruff check .

@@ -13,13 +13,14 @@ this release and says what to write instead with a :class:`DeprecationWarning`
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.util
 import sys
 import warnings
 
-__all__ = ["MOVED_MODULES", "attach", "deprecated", "renamed_arguments"]
+__all__ = ["MOVED_MODULES", "attach", "deprecated", "renamed"]
 
 #: Modules that moved, old name -> new name; importing the old name (or a module inside it) gives
 #: the new one, with a warning. Kept for one release.
@@ -51,30 +52,40 @@ def deprecated(old: str, new: str, *, stacklevel: int = 3) -> None:
                   DeprecationWarning, stacklevel=stacklevel)
 
 
-def renamed_arguments(function_name: str, given: dict, renames: dict) -> dict:
-    """Return ``given`` (keyword arguments) with old argument names replaced by the new, warning for each.
+def renamed(**renames):
+    """Decorate a function whose keyword arguments were renamed: ``@renamed(seed="random_state")``.
 
-    ``renames`` maps old name -> new name. Giving both the old and the new name is an error.
+    A call with an old name (``f(seed=3)``) works as the new one, with a warning
+    (:func:`deprecated`); giving both names is an error. The signature shows the new names only.
 
     Examples
     --------
     >>> import warnings
+    >>> @renamed(seed="random_state")
+    ... def draw(*, random_state=0):
+    ...     return random_state
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
-    ...     renamed_arguments("f", {"seed": 3, "k": 2}, {"seed": "random_state"})
-    {'k': 2, 'random_state': 3}
+    ...     draw(seed=3)
+    3
     """
-    from .errors import NanoSIMSError
 
-    given = dict(given)
-    for old, new in renames.items():
-        if old not in given:
-            continue
-        if new in given:
-            raise NanoSIMSError(f"{function_name}: give {new}= only ({old}= is its old name).")
-        deprecated(f"{function_name}({old}=...)", f"{function_name}({new}=...)", stacklevel=4)
-        given[new] = given.pop(old)
-    return given
+    def decorate(function):
+        @functools.wraps(function)
+        def with_old_names(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        from .errors import NanoSIMSError
+
+                        raise NanoSIMSError(f"{function.__name__}: give {new}= only ({old}= is its old name).")
+                    deprecated(f"{function.__name__}({old}=...)", f"{function.__name__}({new}=...)")
+                    kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+
+        return with_old_names
+
+    return decorate
 
 
 def attach(package: str, submodules=(), names=None, old_names=None):

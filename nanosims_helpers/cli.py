@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         "mass, leaving out secondary-electron and similar channels such as SE)",
     )
     parser.add_argument(
-        "--random-state", "--seed", dest="seed", type=_seed, default=0, metavar="N",
+        "--random-state", "--seed", dest="random_state", type=_seed, default=0, metavar="N",
         help=f"seed of every random step, 0 to {MAX_SEED}: the same seed gives the same results (default: 0)",
     )
     parser.add_argument(

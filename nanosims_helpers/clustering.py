@@ -151,24 +151,24 @@ def kmeans_map(features, n_clusters: int, *, random_state=0) -> ClusterResult:
     return ClusterResult(model.labels_.reshape(values.shape[:2]), model.cluster_centers_, values)
 
 
-def fit_kmeans(model: KMeans, pixels: np.ndarray, name: str = "n_clusters") -> KMeans:
+def fit_kmeans(model: KMeans, features: np.ndarray, name: str = "n_clusters") -> KMeans:
     """Fit ``model`` on a (pixel, feature) table and return it.
 
     Raises
     ------
     NanoSIMSError
-        If the pixels take fewer distinct values than ``model.n_clusters``, so that some
+        If the features take fewer distinct values than ``model.n_clusters``, so that some
         clusters would be empty; ``name`` is the argument the message names.
     """
     with warnings.catch_warnings():
-        # Raised when there are fewer distinct pixels than clusters; reported as an error below.
+        # Raised when there are fewer distinct features than clusters; reported as an error below.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(pixels)
+        model.fit(features)
     found = np.unique(model.labels_).size
     if found < model.n_clusters:
-        distinct = np.unique(pixels, axis=0).shape[0]
+        distinct = np.unique(features, axis=0).shape[0]
         raise NanoSIMSError(
-            f"{name}={model.n_clusters}: only {found} cluster(s) have pixels, as the features have only {distinct} "
+            f"{name}={model.n_clusters}: only {found} cluster(s) have features, as the features have only {distinct} "
             f"distinct pixel value(s); use at most {min(distinct, model.n_clusters - 1)} clusters."
         )
     return model

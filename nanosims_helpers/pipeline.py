@@ -233,7 +233,7 @@ def _cluster_features(record: Method, features, n_clusters: int, n_components: i
     return record.load()(features, n_clusters, random_state=random_state, **options)
 
 
-def reference_pipeline(image, n_clusters: int = 3, random_state=0) -> ClusterResult:
+def reference_pipeline(image, n_clusters: int = 3, *, random_state=0) -> ClusterResult:
     """Cluster ``image`` as the reference notebook did: max scaling, then KMeans on the channels.
 
     Kept to compare with :func:`cluster_image`'s recommended pipeline on the same image.

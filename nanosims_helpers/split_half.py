@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from ._lazy import renamed
 from .count_split import MAKE_AN_IMAGE as _MAKE_AN_IMAGE
 from .count_split import (
     MIN_COUNTS_PER_PIXEL,
@@ -152,8 +153,9 @@ def _codes(labels: np.ndarray) -> np.ndarray:
     return np.unique(labels, return_inverse=True)[1].reshape(labels.shape)
 
 
+@renamed(ks="n_clusters_range")
 def split_half_scores(
-    image, ks=range(2, 13), *, cluster=None, tolerance_px: int = TOLERANCE_PX, random_state=0
+    image, n_clusters_range=range(2, 13), *, cluster=None, tolerance_px: int = TOLERANCE_PX, random_state=0
 ) -> pd.DataFrame:
     """Cluster both halves of ``image`` (:func:`split_counts`) for each k and score their agreement.
 
@@ -161,7 +163,7 @@ def split_half_scores(
     ----------
     image : NanoSIMSImage
         Raw counts, with planes where they were kept.
-    ks : iterable of int
+    n_clusters_range : iterable of int
         Numbers of clusters to try, each >= 2.
     cluster : callable, optional
         ``cluster(half, k, random_state=...)`` returning a ClusterResult or a (y, x) label map,
@@ -198,7 +200,7 @@ def split_half_scores(
     from .choosing_k import _check_k_values
 
     image = check_splittable(image)
-    k_list = _check_k_values(ks, image.shape[0] * image.shape[1])
+    k_list = _check_k_values(n_clusters_range, image.shape[0] * image.shape[1])
     cluster = _default_cluster if cluster is None else cluster
     halves = split_counts(image, random_state)
     rows = [_agreement(k, *_half_labels(halves, k, cluster, random_state), tolerance_px) for k in k_list]
@@ -230,15 +232,16 @@ class KChoice(NamedTuple):
     scores: pd.DataFrame
 
 
+@renamed(k_max="max_clusters")
 def recommend_k(
-    image, k_max: int = 31, *, features=None, cluster=None, threshold: float = SPLIT_HALF_THRESHOLD,
+    image, max_clusters: int = 31, *, features=None, cluster=None, threshold: float = SPLIT_HALF_THRESHOLD,
     tolerance_px: int = TOLERANCE_PX, random_state=0
 ) -> KChoice:
     """Recommend a number of clusters: the largest k, up to the entropy knee, that both halves reproduce.
 
     The rule:
 
-    1. The knee of the k-means entropy curve over k = 2..``k_max``
+    1. The knee of the k-means entropy curve over k = 2..``max_clusters``
        (:func:`~nanosims_helpers.choosing_k.find_knee`) is the largest k considered. On its own it
        over-splits: 8-12 on every real and simulated image the kit was tried on.
     2. From the knee down, both halves of the image (:func:`split_counts`) are clustered into k
@@ -264,7 +267,7 @@ def recommend_k(
     ----------
     image : NanoSIMSImage
         Raw counts, with planes where they were kept (``load_image(path, keep_planes=True)``).
-    k_max : int
+    max_clusters : int
         Largest k of the entropy sweep, at least 4.
     features : array_like, shape (y, x, n_features), optional
         What the entropy sweep clusters; default the asinh of the image's ion masses
@@ -285,7 +288,7 @@ def recommend_k(
     Raises
     ------
     NanoSIMSError
-        If ``image`` is not a NanoSIMSImage, ``k_max`` or ``threshold`` is out of range, or the
+        If ``image`` is not a NanoSIMSImage, ``max_clusters`` or ``threshold`` is out of range, or the
         clustering fails.
 
     Examples
@@ -294,7 +297,7 @@ def recommend_k(
     >>> means = np.zeros((2, 24, 24, 2))
     >>> means[:, :12], means[:, 12:, :12], means[:, 12:, 12:] = [40.0, 2.0], [3.0, 30.0], [30.0, 30.0]
     >>> image = NanoSIMSImage.from_planes(rng.poisson(means).astype(float), ("12C", "16O"))
-    >>> choice = recommend_k(image, k_max=8)
+    >>> choice = recommend_k(image, max_clusters=8)
     >>> choice.k, round(choice.split_half_f1, 2)
     (3, 1.0)
     """
@@ -302,19 +305,21 @@ def recommend_k(
     from .preprocessing import preprocess
 
     check_image(image, _MAKE_AN_IMAGE)  # only the type: an image too small to split falls back to the knee
-    if isinstance(k_max, bool) or not isinstance(k_max, (int, np.integer)) or k_max < 4:
-        raise NanoSIMSError(f"k_max={k_max!r}: the entropy knee needs k = 2..k_max with k_max a whole number >= 4.")
+    if isinstance(max_clusters, bool) or not isinstance(max_clusters, (int, np.integer)) or max_clusters < 4:
+        raise NanoSIMSError(f"max_clusters={max_clusters!r}: the entropy knee needs k = 2..max_clusters with "
+                            "max_clusters a whole number >= 4.")
     if not 0 < threshold <= 1:
         raise NanoSIMSError(f"threshold={threshold!r}: a split-half F1 lies between 0 and 1; use e.g. 0.85.")
     if features is None:
         features = preprocess(image.for_clustering().counts)
-    knee = int(find_knee(sweep_k(features, range(2, k_max + 1), random_state=random_state, progress=False)))
+    knee = int(find_knee(sweep_k(features, range(2, max_clusters + 1), random_state=random_state, progress=False)))
     try:
         halves = split_counts(image, random_state)
     except NanoSIMSError as exc:
         warnings.warn(f"{exc} No split-half check: k = {knee}, the knee of the entropy curve.", UserWarning,
                       stacklevel=2)
-        return KChoice(knee, np.nan, np.nan, knee, f"knee of the entropy curve (k = 2..{k_max}); no split-half check",
+        return KChoice(knee, np.nan, np.nan, knee,
+                       f"knee of the entropy curve (k = 2..{max_clusters}); no split-half check",
                        pd.DataFrame(columns=list(SPLIT_HALF_COLUMNS)))
     cluster = _default_cluster if cluster is None else cluster
     rows = []

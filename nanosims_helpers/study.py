@@ -323,13 +323,13 @@ def _sample_one(item, index: int, n_pixels: int, masses, random_state: int, rati
     the ratios' masses, with ``ratios``: see :func:`study_split`)."""
     loaded = _image(item)
     image = loaded.for_clustering(masses)  # without masses: every ion mass (SE and the like left out)
-    split = study_split(loaded, image.masses, ratios, random_state)
+    split = study_split(loaded, image.masses, ratios, random_state=random_state)
     if split is not None:
         image = split.selection.select(image.masses)
     return image.masses, _image_sample(image, index, n_pixels, random_state)
 
 
-def study_split(image: NanoSIMSImage, masses, ratios, random_state: int):
+def study_split(image: NanoSIMSImage, masses, ratios, *, random_state: int):
     """The split of ``image``'s counts a study model is fitted on and labels with ``ratios``; None without.
 
     The selection half of the ratios' masses

@@ -22,8 +22,8 @@ from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
 JSON_KEYS = {
-    "input", "k", "k_chosen", "method", "n_components", "preprocessing", "seed", "masses", "shape",
-    "pixel_size_um", "silhouette", "calinski_harabasz", "davies_bouldin", "entropy", "kit_version", "not_clustered",
+    "input", "k", "k_chosen", "method", "n_components", "preprocessing", "random_state", "masses", "shape",
+    "pixel_size_um", "silhouette", "calinski_harabasz", "davies_bouldin", "entropy", "kit_version", "masses_not_used",
 }
 #: Three masses: enough to cluster on, and a quicker overview figure than all seven.
 FEW = "12C,16O,27Al16O"
@@ -65,12 +65,12 @@ def test_writes_every_output_and_they_agree(run_cli, tmp_path, image, soil_tif):
 
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
     assert JSON_KEYS <= set(scores)
-    assert (scores["k"], scores["method"], scores["seed"]) == (3, DEFAULT_METHOD, 0)
+    assert (scores["k"], scores["method"], scores["random_state"]) == (3, DEFAULT_METHOD, 0)
     assert scores["preprocessing"] == default_preprocessing(DEFAULT_METHOD)
     assert scores["masses"] == list(image.masses) and scores["shape"] == [40, 48]
     assert scores["input"] == str(soil_tif)
     scaled = preprocess(image.counts, scores["preprocessing"])  # the TIFF holds the counts exactly
-    expected = score_table(scaled, labels.astype(int), random_state=scores["seed"])
+    expected = score_table(scaled, labels.astype(int), random_state=scores["random_state"])
     for name in ("silhouette", "calinski_harabasz", "davies_bouldin", "entropy"):
         assert scores[name] == pytest.approx(expected[name], rel=1e-9), name
 
@@ -105,7 +105,7 @@ def test_masses_subset(run_cli, tmp_path, soil_tif):
     code, _, err = run_cli(soil_tif, "--out", tmp_path, "-k", 2, "--masses", "12C, 27Al16O", "--seed", 5)
     assert (code, err) == (0, "")
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
-    assert scores["masses"] == ["12C", "27Al16O"] and scores["seed"] == 5
+    assert scores["masses"] == ["12C", "27Al16O"] and scores["random_state"] == 5
     assert len(pd.read_csv(tmp_path / "soil_profiles.csv")) == 2 * 2
 
 

@@ -347,7 +347,7 @@ def test_a_bad_seed_is_a_bad_command_line(capsys, images, tmp_path, seed):
 def test_random_state_and_its_alias_seed_set_the_same_seed(run_cli, images, tmp_path):
     for option in ("--seed", "--random-state"):
         assert run_cli(images / "img1.tif", "--out", tmp_path / option, "-k", 2, *FAST, option, 4294967295)[0] == 0
-        assert json.loads((tmp_path / option / "img1_scores.json").read_text())["seed"] == 4294967295
+        assert json.loads((tmp_path / option / "img1_scores.json").read_text())["random_state"] == 4294967295
 
 
 @pytest.mark.parametrize("field, value", [("random_state", -1), ("images", 5), ("format_version", "2")])

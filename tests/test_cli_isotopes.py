@@ -47,7 +47,7 @@ def test_ratios_write_cluster_and_region_tables_and_the_summary(run_cli, tmp_pat
     np.testing.assert_allclose(written["ratio_of_sums"], expected["ratio_of_sums"])
     np.testing.assert_allclose(written["p_adjusted"], expected["p_adjusted"])
     regions = pd.read_csv(tmp_path / "soil_regions.csv")
-    assert regions["region"].nunique() == cluster_regions(labels, min_pixels=5).max()
+    assert regions["region"].nunique() == cluster_regions(labels, min_region_pixels=5).max()
     assert regions["area_px"].min() >= 5 and set(regions["cluster"]) <= {0, 1, 2, 3}
     summary = pd.read_csv(tmp_path / "summary.csv")
     enriched = expected[expected["enriched"]]

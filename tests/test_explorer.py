@@ -23,7 +23,7 @@ def soil():
 @pytest.fixture
 def state(soil):
     image, truth = soil
-    return ExplorerState(image, reference=truth)
+    return ExplorerState(image, truth=truth)
 
 
 def two_phase_image():
@@ -95,7 +95,7 @@ def test_pca_is_cached_per_number_of_components(state):
 
 def test_scores_include_agreement_with_the_reference():
     image, truth = two_phase_image()
-    scores = ExplorerState(image, reference=truth).scores(Settings(n_clusters=2))
+    scores = ExplorerState(image, truth=truth).scores(Settings(n_clusters=2))
     assert scores["adjusted_rand"] == pytest.approx(1.0)
     assert scores["silhouette"] > 0.5
 
@@ -136,8 +136,8 @@ def test_a_constant_channel_is_noted_but_the_clustering_is_shown():
 def test_state_rejects_what_is_not_an_image_or_a_mismatched_reference(soil):
     with pytest.raises(NanoSIMSError, match="NanoSIMSImage"):
         ExplorerState(soil[0].counts)
-    with pytest.raises(NanoSIMSError, match="reference"):
-        ExplorerState(soil[0], reference=np.zeros((4, 4), dtype=int))
+    with pytest.raises(NanoSIMSError, match="truth"):
+        ExplorerState(soil[0], truth=np.zeros((4, 4), dtype=int))
 
 
 def test_channel_view_shows_channels_and_ratios(soil):
@@ -206,7 +206,7 @@ def test_channel_viewer_and_comparison_panel_follow_their_controls(soil, state):
 
 
 def test_explorer_has_three_tabs(soil):
-    tabs = explorer(soil[0], reference=soil[1])
+    tabs = explorer(soil[0], truth=soil[1])
     assert tabs.titles == ("Clusters", "Channels", "Compare")
     assert len(tabs.children) == 3
 

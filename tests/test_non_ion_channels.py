@@ -54,7 +54,7 @@ def test_command_line_leaves_se_out_and_says_so(capsys, tmp_path):
     _, err = capsys.readouterr()
     assert code == 0 and "['SE'] are left out of clustering" in err
     scores = json.loads((tmp_path / "image_sun_scores.json").read_text())
-    assert "SE" not in scores["masses"] and scores["not_clustered"] == ["SE"]
+    assert "SE" not in scores["masses"] and scores["masses_not_used"] == ["SE"]
     profiles = pd.read_csv(tmp_path / "image_sun_profiles.csv")
     assert "SE" not in set(profiles["mass"])
     summary = pd.read_csv(tmp_path / "summary.csv")

@@ -109,7 +109,7 @@ def test_the_split_half_score_peaks_at_the_known_number_of_phases(seed):
     at_truth = table.loc[table["k"] == n_phases, "split_half_f1"].item()
     above = table.loc[table["k"] > n_phases, "split_half_f1"]
     assert at_truth >= SPLIT_HALF_THRESHOLD and at_truth - above.max() > 0.1
-    assert recommend_k(image, k_max=12, random_state=seed).k == n_phases
+    assert recommend_k(image, max_clusters=12, random_state=seed).k == n_phases
 
 
 def test_the_recommended_k_of_the_realistic_sample_is_within_one_of_its_phases():
@@ -152,10 +152,10 @@ def test_the_split_half_f1_is_that_of_the_worst_matched_cluster():
 def test_recommend_k_falls_back_to_the_knee_when_the_image_cannot_be_split():
     counts = np.random.default_rng(0).poisson(1.0, (40, 40, 2)).astype(float) + 0.5  # not whole counts
     with pytest.warns(UserWarning, match="No split-half check"):
-        choice = recommend_k(NanoSIMSImage(counts, ("12C", "16O")), k_max=8)
+        choice = recommend_k(NanoSIMSImage(counts, ("12C", "16O")), max_clusters=8)
     assert choice.k == choice.entropy_knee and np.isnan(choice.split_half_f1)
-    with pytest.raises(NanoSIMSError, match="k_max"):
-        recommend_k(NanoSIMSImage(counts, ("12C", "16O")), k_max=3)
+    with pytest.raises(NanoSIMSError, match="max_clusters"):
+        recommend_k(NanoSIMSImage(counts, ("12C", "16O")), max_clusters=3)
 
 
 def test_command_line_reports_the_chosen_k_and_its_split_half_score(capsys, tmp_path):

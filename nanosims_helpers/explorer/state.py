@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._lazy import renamed
 from ..clustering import limit_threads, pca_components
 from ..defaults import DEFAULT_THREADS
 from ..errors import NanoSIMSError
@@ -120,12 +121,12 @@ class ExplorerState:
     ----------
     image : NanoSIMSImage
         The image to explore.
-    reference : array_like of int, shape (y, x), optional
+    truth : array_like of int, shape (y, x), optional
         A map to compare every clustering with (e.g. the true phases of a sample); adds an
         ``"adjusted_rand"`` score.
     random_state : int
         Seed of KMeans, of the Ward micro-clusters and of the silhouette's pixel sample.
-    threads : int or None
+    n_threads : int or None
         Threads the clusterings and scores run on (see
         :func:`~nanosims_helpers.clustering.limit_threads`); None for the libraries' default.
 
@@ -141,7 +142,7 @@ class ExplorerState:
     Raises
     ------
     NanoSIMSError
-        If ``image`` is not a NanoSIMSImage or ``reference`` does not match its shape.
+        If ``image`` is not a NanoSIMSImage or ``truth`` does not match its shape.
 
     Examples
     --------
@@ -157,11 +158,12 @@ class ExplorerState:
     (1, 3)
     """
 
-    def __init__(self, image: NanoSIMSImage, *, reference=None, random_state=0, threads=DEFAULT_THREADS):
+    @renamed(reference="truth", threads="n_threads")
+    def __init__(self, image: NanoSIMSImage, *, truth=None, random_state=0, n_threads=DEFAULT_THREADS):
         self.image = check_image(image, "load one with load_image(path) or load_sample(name)[0]")
-        self.reference = None if reference is None else _check_reference(reference, image)
+        self.truth = None if truth is None else _check_truth(truth, image)
         self.random_state = random_state
-        self.threads = threads
+        self.n_threads = n_threads
         self.computed = collections.Counter()
         self.preprocessed = functools.lru_cache(maxsize=8)(self._preprocessed)
         self.clustered_values = functools.lru_cache(maxsize=8)(self._clustered_values)
@@ -226,17 +228,17 @@ class ExplorerState:
             If the settings are invalid (see :meth:`check`) or the clustering cannot be done.
         """
         settings = self.check(settings)
-        with limit_threads(self.threads):
+        with limit_threads(self.n_threads):
             return self._labels(settings)
 
     def scores(self, settings: Settings) -> dict[str, float]:
         """Scores of that clustering, computed on what was clustered; cached per setting.
 
         The keys of :func:`nanosims_helpers.metrics.score_table` (``"adjusted_rand"`` against
-        the reference, if there is one); the silhouette on :data:`SILHOUETTE_SAMPLE` pixels.
+        the truth, if there is one); the silhouette on :data:`SILHOUETTE_SAMPLE` pixels.
         """
         settings = self.check(settings)
-        with limit_threads(self.threads):
+        with limit_threads(self.n_threads):
             return self._scores(settings)
 
     def _compute_labels(self, settings: Settings) -> np.ndarray:
@@ -264,7 +266,7 @@ class ExplorerState:
         return score_table(
             self.clustered_values(*_space(settings)),
             self._labels(settings),
-            reference=self.reference,
+            truth=self.truth,
             silhouette_sample_size=SILHOUETTE_SAMPLE,
             random_state=self.random_state,
         )
@@ -280,6 +282,6 @@ def _space(settings: Settings) -> tuple:
     return settings.preprocessing, settings.masses, settings.n_components if settings.pca else None
 
 
-def _check_reference(reference, image: NanoSIMSImage) -> np.ndarray:
+def _check_truth(truth, image: NanoSIMSImage) -> np.ndarray:
     shape = image.shape[:2]
-    return check_label_map(reference, shape, name="reference").reshape(shape)
+    return check_label_map(truth, shape, name="truth").reshape(shape)

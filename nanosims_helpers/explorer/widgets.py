@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from .._lazy import renamed
 from ..image import NanoSIMSImage
 from ..naming import merge_clusters
 from ..preprocessing import PREPROCESSING
@@ -309,14 +310,15 @@ class _ComparisonSide:
         self.legend.value = legend
 
 
-def explorer(image: NanoSIMSImage, *, reference=None, random_state=0) -> widgets.Tab:
+@renamed(reference="truth")
+def explorer(image: NanoSIMSImage, *, truth=None, random_state=0) -> widgets.Tab:
     """The explorer of one image: tabs Clusters, Channels and Compare.
 
     Parameters
     ----------
     image : NanoSIMSImage
         The image, e.g. ``load_sample("soil_256")[0]`` or ``load_image("file.im")``.
-    reference : array_like of int, shape (y, x), optional
+    truth : array_like of int, shape (y, x), optional
         A map to score every clustering against (the true phases of a sample image).
     random_state : int
         Seed of the clusterings and of the silhouette's sample.
@@ -329,7 +331,7 @@ def explorer(image: NanoSIMSImage, *, reference=None, random_state=0) -> widgets
     Raises
     ------
     NanoSIMSError
-        If ``image`` is not a NanoSIMSImage or ``reference`` does not match it.
+        If ``image`` is not a NanoSIMSImage or ``truth`` does not match it.
 
     Examples
     --------
@@ -340,7 +342,7 @@ def explorer(image: NanoSIMSImage, *, reference=None, random_state=0) -> widgets
     >>> explorer(NanoSIMSImage(counts, ("12C", "16O"))).titles
     ('Clusters', 'Channels', 'Compare')
     """
-    state = ExplorerState(image, reference=reference, random_state=random_state)
+    state = ExplorerState(image, truth=truth, random_state=random_state)
     tabs = [ClusterExplorer(state), ChannelViewer(image), ComparisonPanel(state)]
     tab = widgets.Tab(children=[part.widget for part in tabs])
     tab.titles = ("Clusters", "Channels", "Compare")

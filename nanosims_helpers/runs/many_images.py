@@ -190,7 +190,7 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
         model_file = str(args.model) if model is not None else study_outputs.STUDY_FILES["model"]
         if model is None:
             sample = sample_study(paths, masses=args.masses, sample_size=args.sample_size or STUDY_SAMPLE_SIZE,
-                                  random_state=args.seed, runner=active, ratios=args.ratios)
+                                  random_state=args.random_state, runner=active, ratios=args.ratios)
             for failure in sample.failures:
                 found[failure.index] = summary_row(paths[failure.index], prefixes[failure.index], failure)
             rows[:] = [found[i] for i in sorted(found)]
@@ -216,7 +216,7 @@ def run_study(paths, args: argparse.Namespace, rows: list, runner: Runner | None
 
 #: How the library's argument names read on the command line, in the messages it passes on.
 OPTION_NAMES = {"n_clusters": "-k", "random_state": "--random-state", "sample_size": "--sample-size",
-                "min_region_pixels": "--min-region-pixels", "n_components": "--components"}
+                "min_region_pixels": "--min-region-pixels", "n_components": "--components", "max_clusters": "--k-max"}
 
 
 def as_options(message: str) -> str:

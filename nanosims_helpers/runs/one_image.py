@@ -58,7 +58,7 @@ def choose_k(image, args: argparse.Namespace):
                       n_components=args.components or DEFAULT_COMPONENTS)
     features = preprocess(image.counts, preprocessing, masses=image.masses)
     return recommend_k(image, args.k_max or DEFAULT_MAX_CLUSTERS, features=features, cluster=cluster,
-                       tolerance_px=get_method(args.method).tolerance_px, random_state=args.seed)
+                       tolerance_px=get_method(args.method).tolerance_px, random_state=args.random_state)
 
 
 def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
@@ -76,13 +76,13 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
     whole = loaded.for_clustering(args.masses)  # without --masses: every ion mass, SE and the like left out
     image, split = whole, None
     if args.ratios:  # clusters found on half the counts of the ratios' masses, tested on the other half
-        split = split_for_ratios(loaded, args.ratios, whole.masses, random_state=args.seed)
+        split = split_for_ratios(loaded, args.ratios, whole.masses, random_state=args.random_state)
         image = split.selection.select(whole.masses)
     preprocessing = _preprocessing(args)
     choice = choose_k(image, args) if auto else None
     result = cluster_image(image, choice.k if auto else args.clusters, method=args.method, preprocessing=preprocessing,
-                           n_components=args.components or DEFAULT_COMPONENTS, random_state=args.seed)
-    scores = score_table(result.preprocessed, result.labels, random_state=args.seed)
+                           n_components=args.components or DEFAULT_COMPONENTS, random_state=args.random_state)
+    scores = score_table(result.preprocessed, result.labels, random_state=args.random_state)
     record = {
         "input": str(path),
         "k": result.n_clusters,
@@ -90,7 +90,7 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
         **_auto_k_record(choice),
         **_settings(args),
         "masses": list(image.masses),
-        "not_clustered": [name for name in loaded.masses if name not in image.masses],
+        "masses_not_used": [name for name in loaded.masses if name not in image.masses],
         "shape": list(image.shape[:2]),
         "pixel_size_um": image.pixel_size_um,
         **{name: scores[name] for name in SCORE_NAMES},
@@ -119,7 +119,8 @@ def _auto_k_record(choice) -> dict:
 
 def _settings(args: argparse.Namespace) -> dict:
     components = (args.components or DEFAULT_COMPONENTS) if get_method(args.method).takes_components else None
-    return {"method": args.method, "n_components": components, "preprocessing": _preprocessing(args), "seed": args.seed}
+    return {"method": args.method, "n_components": components, "preprocessing": _preprocessing(args),
+            "random_state": args.random_state}
 
 
 def _preprocessing(args: argparse.Namespace) -> str:

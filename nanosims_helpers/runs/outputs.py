@@ -102,14 +102,14 @@ def write_label_tiff(labels, path, pixel_size_um=None) -> Path:
     return write_imagej(path, labels.astype(dtype), "YX", pixel_size_um=pixel_size_um)
 
 
-def profiles_table(counts, scaled, labels, masses, n_clusters: int | None = None) -> pd.DataFrame:
+def profiles_table(counts, features, labels, masses, n_clusters: int | None = None) -> pd.DataFrame:
     """Return one row per cluster and mass: its pixels, area fraction, counts statistics and mean scaled value.
 
     Parameters
     ----------
     counts : ndarray, shape (y, x, mass)
         Ion counts.
-    scaled : ndarray, shape (y, x, mass)
+    features : ndarray, shape (y, x, mass)
         The preprocessed intensities the clustering used.
     labels : ndarray of int, shape (y, x)
         Cluster labels 0..k-1.
@@ -143,7 +143,7 @@ def profiles_table(counts, scaled, labels, masses, n_clusters: int | None = None
     [[0.0, 2.0, 2.0], [1.0, 0.0, -1.0], [2.0, 1.0, 5.0]]
     """
     if n_clusters is None:
-        return _profiles_of_clusters(counts, scaled, labels, masses)
+        return _profiles_of_clusters(counts, features, labels, masses)
     labels = np.asarray(labels)
     present, compact = np.unique(labels, return_inverse=True)
     if present[0] < 0 or present[-1] >= n_clusters:
@@ -151,7 +151,7 @@ def profiles_table(counts, scaled, labels, masses, n_clusters: int | None = None
             f"labels: cluster numbers {present[0]}..{present[-1]} for n_clusters={n_clusters}; "
             f"number the clusters 0..{n_clusters - 1}."
         )
-    table = _profiles_of_clusters(counts, scaled, compact.reshape(labels.shape), masses)
+    table = _profiles_of_clusters(counts, features, compact.reshape(labels.shape), masses)
     table["cluster"] = present[table["cluster"]]
     absent = np.setdiff1d(np.arange(n_clusters), present)
     empty = pd.DataFrame({
@@ -255,7 +255,7 @@ def write_overview_png(
 
 
 def write_outputs(
-    image: NanoSIMSImage, scaled, labels, record: dict, out_dir, prefix: str, n_clusters: int | None = None,
+    image: NanoSIMSImage, features, labels, record: dict, out_dir, prefix: str, n_clusters: int | None = None,
     shown: NanoSIMSImage | None = None,
 ) -> dict[str, Path]:
     """Write the label TIFF, profiles CSV, scores JSON and overview PNG of one image.
@@ -264,7 +264,7 @@ def write_outputs(
     ----------
     image : NanoSIMSImage
         The image that was clustered (counts and mass names).
-    scaled : ndarray, shape (y, x, mass)
+    features : ndarray, shape (y, x, mass)
         The preprocessed intensities.
     labels : ndarray of int, shape (y, x)
         Cluster labels 0..k-1.
@@ -288,7 +288,7 @@ def write_outputs(
     """
     paths = output_paths(out_dir, prefix)
     write_label_tiff(labels, paths["labels"], image.pixel_size_um)
-    write_csv(profiles_table(image.counts, scaled, labels, image.masses, n_clusters), paths["profiles"])
+    write_csv(profiles_table(image.counts, features, labels, image.masses, n_clusters), paths["profiles"])
     write_scores_json(record, paths["scores"])
     write_overview_png(shown or image, labels, paths["overview"], title=_overview_title(image, record),
                        n_clusters=n_clusters)

@@ -53,12 +53,12 @@ STUDY_FILES = {
 FIGURE_DPI = 80
 
 
-def cluster_sums(counts, scaled, labels, n_clusters: int) -> dict[str, np.ndarray]:
+def cluster_sums(counts, features, labels, n_clusters: int) -> dict[str, np.ndarray]:
     """Per cluster of one image: its pixels, and the sums of counts, squared counts and scaled values per mass.
 
     Parameters
     ----------
-    counts, scaled : ndarray, shape (y, x, mass)
+    counts, features : ndarray, shape (y, x, mass)
         Ion counts of the model's masses, and the features the model labelled.
     labels : ndarray of int, shape (y, x)
         Cluster numbers 0..n_clusters-1.
@@ -87,7 +87,7 @@ def cluster_sums(counts, scaled, labels, n_clusters: int) -> dict[str, np.ndarra
         "pixels": np.bincount(flat, minlength=n_clusters),
         "counts": sums(counts),
         "squares": sums(np.square(counts)),
-        "scaled": sums(scaled),
+        "scaled": sums(features),
     }
 
 
@@ -121,7 +121,7 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
         raise NanoSIMSError(f"{path}: the folder holds no image files; give image files or their folder.")
     image = load_image(path)
     # with ratios, labelled on half the counts of their masses (as the model was fitted), tested on the other half
-    split = study_split(image, model.masses, ratios, model.random_state)
+    split = study_split(image, model.masses, ratios, random_state=model.random_state)
     result = apply_model(model, image if split is None else split.selection)
     used = image.select(model.masses)
     scores = _scores(result.features, result.labels, model.random_state)
@@ -132,7 +132,7 @@ def label_file(path: Path, prefix: str, out_dir: Path, model: StudyModel, model_
         "method": model.method,
         "n_components": None,
         "preprocessing": model.preprocessing,
-        "seed": model.random_state,
+        "random_state": model.random_state,
         "masses": list(used.masses),
         "masses_not_used": [m for m in image.masses if m not in used.masses],
         "shape": list(image.shape[:2]),
@@ -197,7 +197,7 @@ def study_profiles_table(sums, masses) -> pd.DataFrame:
     })
 
 
-def study_fractions_table(files, prefixes, sums) -> pd.DataFrame:
+def study_fractions_table(paths, prefixes, sums) -> pd.DataFrame:
     """The area fraction of each cluster in each image: columns ``file, output_prefix, pixels, cluster_0, ...``.
 
     Examples
@@ -208,7 +208,7 @@ def study_fractions_table(files, prefixes, sums) -> pd.DataFrame:
     """
     pixels = np.array([image["pixels"] for image in sums])
     totals = pixels.sum(axis=1)
-    table = pd.DataFrame({"file": [str(f) for f in files], "output_prefix": list(prefixes), "pixels": totals})
+    table = pd.DataFrame({"file": [str(f) for f in paths], "output_prefix": list(prefixes), "pixels": totals})
     fractions = pd.DataFrame(pixels / totals[:, None], columns=[f"cluster_{c}" for c in range(pixels.shape[1])])
     return pd.concat([table, fractions], axis=1)  # at once: a column at a time fragments a table of many clusters
 
@@ -224,7 +224,7 @@ def write_study_fractions_png(fractions: pd.DataFrame, path) -> Path:
     return Path(path)
 
 
-def write_study_outputs(out_dir, model: StudyModel, files, prefixes, sums, *, save: bool = True) -> dict[str, Path]:
+def write_study_outputs(out_dir, model: StudyModel, paths, prefixes, sums, *, save: bool = True) -> dict[str, Path]:
     """Write the model (if ``save``), the study profiles, the fractions table and its figure into ``out_dir``.
 
     Parameters
@@ -233,7 +233,7 @@ def write_study_outputs(out_dir, model: StudyModel, files, prefixes, sums, *, sa
         Existing folder.
     model : StudyModel
         The model every image was labelled with.
-    files, prefixes : sequence of str
+    paths, prefixes : sequence of str
         The labelled images and their output prefixes, in input order.
     sums : sequence of dict
         Each image's :func:`cluster_sums`, in the same order.
@@ -246,13 +246,13 @@ def write_study_outputs(out_dir, model: StudyModel, files, prefixes, sums, *, sa
         The files written, keyed like :data:`STUDY_FILES`.
     """
     out_dir = Path(out_dir)
-    paths = {kind: out_dir / name for kind, name in STUDY_FILES.items()}
+    written = {kind: out_dir / name for kind, name in STUDY_FILES.items()}
     if save:
-        save_model(model, paths["model"])
+        save_model(model, written["model"])
     else:
-        del paths["model"]
-    write_csv(study_profiles_table(sums, model.masses), paths["profiles"])
-    fractions = study_fractions_table(files, prefixes, sums)
-    write_csv(fractions, paths["fractions"])
-    write_study_fractions_png(fractions, paths["figure"])
-    return paths
+        del written["model"]
+    write_csv(study_profiles_table(sums, model.masses), written["profiles"])
+    fractions = study_fractions_table(paths, prefixes, sums)
+    write_csv(fractions, written["fractions"])
+    write_study_fractions_png(fractions, written["figure"])
+    return written

@@ -32,18 +32,18 @@ TOLD_K = BASELINES[1:]
 _CELLS_PHASE = "labelled cells"
 
 
-def default_auto_k(image, random_state=0) -> int:
+def default_auto_k(image, *, random_state=0) -> int:
     """The k :func:`~nanosims_helpers.split_half.recommend_k` recommends for the default method."""
     return int(recommend_k(image, random_state=random_state).k)
 
 
-def supervised_model(training: ChallengeImage, random_state=0, n_pixels: int = 60_000):
+def supervised_model(training: ChallengeImage, *, random_state=0, n_pixels: int = 60_000):
     """Train the supervised reference on a training image and its truth."""
     return train_classifier([training.sample.image], [training.sample.truth], n_pixels=n_pixels,
                             random_state=random_state)
 
 
-def baseline_maps(challenge: ChallengeImage, training: ChallengeImage, random_state=0,
+def baseline_maps(challenge: ChallengeImage, training: ChallengeImage, *, random_state=0,
                   n_pixels: int = 60_000) -> dict:
     """Phase maps and cell maps of every reference row on one challenge image.
 
@@ -66,12 +66,13 @@ def baseline_maps(challenge: ChallengeImage, training: ChallengeImage, random_st
     image = challenge.sample.image
     true_k = int(np.unique(challenge.sample.truth).size)
     maps = {
-        BASELINES[0]: cluster_image(image, default_auto_k(image, random_state), random_state=random_state).labels,
+        BASELINES[0]: cluster_image(image, default_auto_k(image, random_state=random_state),
+                                    random_state=random_state).labels,
         BASELINES[1]: cluster_image(image, true_k, random_state=random_state).labels,
         BASELINES[2]: reference_pipeline(image, true_k, random_state=random_state).labels,
     }
     rows = {name: (labels, find_cells(image, labels)) for name, labels in maps.items()}
-    model = supervised_model(training, random_state, n_pixels)
+    model = supervised_model(training, random_state=random_state, n_pixels=n_pixels)
     labels = predict_phases(model, image)
     cells_phase = challenge.sample.phase_names.index(_CELLS_PHASE)
     rows[SUPERVISED] = (labels, find_cells(image, labels, cluster=cells_phase))

@@ -137,7 +137,8 @@ def _write_participants(folder: Path, held_out: list, closes: str) -> None:
 
 
 def _write_instructor(folder: Path, secret: str, held_out: list) -> None:
-    public = {c.name: public_pixels(c.sample.truth.shape, derive_seed(secret, c.name, "split")) for c in held_out}
+    public = {c.name: public_pixels(c.sample.truth.shape, random_state=derive_seed(secret, c.name, "split"))
+              for c in held_out}
     write_truth_folder(folder, held_out, public, image_hash(challenge_sample(PRACTICE).sample.image))
 
 
@@ -145,7 +146,8 @@ def _write_reference_rows(folder: Path, challenge, secret: str, ranges: dict, n_
     """The reference rows of one image, as submission files in the instructor's folder."""
     shape = challenge.sample.truth.shape
     training = challenge_sample(challenge.name, secret, ranges=ranges, shape=shape, purpose="training")
-    for row, (labels, cells) in baseline_maps(challenge, training, random_state, n_pixels).items():
+    maps = baseline_maps(challenge, training, random_state=random_state, n_pixels=n_pixels)
+    for row, (labels, cells) in maps.items():
         save_submission(labels, folder / _BASELINE_FOLDER / f"{row}__{challenge.name}.tif",
                         image=challenge.sample.image, team=row, justification="reference row", cells=cells)
 

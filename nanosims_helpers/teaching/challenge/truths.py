@@ -35,12 +35,12 @@ TRUTH_KIND = "nanosims-challenge truth"
 _VERSION = 1
 
 
-def public_pixels(shape, random_state) -> np.ndarray:
+def public_pixels(shape, *, random_state) -> np.ndarray:
     """The public part of an image: half of its blocks of :data:`BLOCK_PX` pixels, drawn at random.
 
     Examples
     --------
-    >>> public = public_pixels((64, 96), 0)
+    >>> public = public_pixels((64, 96), random_state=0)
     >>> public.shape, float(public.mean())
     ((64, 96), 0.5)
     """
