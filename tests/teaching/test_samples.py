@@ -25,7 +25,7 @@ from nanosims_helpers.teaching.samples import (
 )
 from nanosims_helpers.teaching.synthetic import PHASES, PIXEL_SIZE_UM, SOIL_MASSES, simulate_soil_image
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 HOTSPOT = PHASES.index("labelled hotspot")
 
 

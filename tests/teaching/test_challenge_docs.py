@@ -19,7 +19,7 @@ from nanosims_helpers.teaching.challenge.practice import SCORE_COLUMNS
 from nanosims_helpers.teaching.challenge.scores import TRACKS
 from nanosims_helpers.teaching.challenge.truths import BLOCK_PX
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _read(*parts) -> str:
