@@ -9,9 +9,11 @@ nearly every image; labelled cells are still found enriched.
 import numpy as np
 import pytest
 
-from nanosims_helpers import NanoSIMSError, NanoSIMSImage, cluster_image
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.isotopes import AIR_15N_14N, VPDB_13C_12C, isotope_table, split_for_ratios
 from nanosims_helpers.naming import merge_clusters
+from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.preprocessing import ratio_image
 from nanosims_helpers.regions import cluster_regions, region_table, threshold_regions
 from nanosims_helpers.teaching.realistic import REALISTIC_PHASES, simulate_realistic_image

@@ -7,10 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nanosims_helpers import NanoSIMSError, cluster_image, load_image
 from nanosims_helpers.cli import main
+from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.image import NON_ION_CHANNELS, NanoSIMSImage, is_ion_channel
+from nanosims_helpers.io.loading import load_image
 from nanosims_helpers.io.real_data import DEFAULT_FOLDER
+from nanosims_helpers.pipeline import cluster_image
 
 ION_MASSES = ["12C", "16O", "18O", "12C 14N", "12C 15N"]
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from skimage import measure
 
-from nanosims_helpers import NanoSIMSError, NanoSIMSImage
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.isotopes import atom_percent
 from nanosims_helpers.preprocessing import ratio_image
 from nanosims_helpers.regions import cluster_regions, region_table, threshold_regions

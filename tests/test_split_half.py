@@ -7,18 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nanosims_helpers import (
-    NanoSIMSError,
-    NanoSIMSImage,
-    count_split,
-    load_image,
-    matched_f1,
-    pipeline,
-    simulate_soil_image,
-)
+from nanosims_helpers import count_split, pipeline
 from nanosims_helpers.cli import main
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NanoSIMSImage
+from nanosims_helpers.io.loading import load_image
 from nanosims_helpers.io.real_data import DEFAULT_FOLDER
-from nanosims_helpers.metrics import f1_matrix
+from nanosims_helpers.metrics import f1_matrix, matched_f1
 from nanosims_helpers.split_half import (
     SPLIT_HALF_COLUMNS,
     SPLIT_HALF_THRESHOLD,
@@ -31,6 +26,7 @@ from nanosims_helpers.split_half import (
     split_of,
 )
 from nanosims_helpers.teaching.samples import load_sample
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 MEAN = 20.0
 

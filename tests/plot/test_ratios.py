@@ -4,7 +4,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from nanosims_helpers import NanoSIMSError, NanoSIMSImage
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.isotopes import isotope_table, split_for_ratios
 from nanosims_helpers.plot import plot_atom_percent, plot_ratio_hsi
 from nanosims_helpers.plot.ratios import hsi_rgb
