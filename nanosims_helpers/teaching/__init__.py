@@ -1,0 +1,17 @@
+"""The course beside the library: the lessons' samples, simulators, checks and the hackathon.
+
+* :mod:`~nanosims_helpers.teaching.samples`: the sample images and their true phases (``load_sample``);
+* :mod:`~nanosims_helpers.teaching.synthetic` and :mod:`~nanosims_helpers.teaching.realistic`:
+  simulated NanoSIMS images whose truth is known;
+* :mod:`~nanosims_helpers.teaching.supervised`: a classifier trained on a simulated truth, the
+  ceiling the clustering methods are measured against;
+* :mod:`~nanosims_helpers.teaching.challenge`: the hackathon challenge and its command,
+  ``nanosims-challenge``.
+
+The library (:mod:`nanosims_helpers` outside this subpackage) never imports it; lessons, tests,
+benchmarks and docstring examples do.
+"""
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, ["challenge", "realistic", "samples", "supervised", "synthetic"])
