@@ -8,7 +8,6 @@ from .challenge import challenge_image, results_table, score_submission
 from .choosing_k import find_knee, sweep_k
 from .clustering import ClusterResult, kmeans_map, limit_threads, pca_components, pca_kmeans_map
 from .depth import depth_profile
-from .environment_check import check_environment
 from .errors import NanoSIMSError
 from .hierarchical import (
     Regrouping,
@@ -58,6 +57,7 @@ from .regions import cluster_regions, region_table, threshold_regions
 from .split_half import KChoice, recommend_k, split_counts, split_half_scores
 from .study import StudyModel, apply_model, fit_study, load_model, save_model
 from .synthetic import PHASES, SOIL_MASSES, simulate_soil_image
+from .teaching.environment_check import check_environment
 
 __all__ = [
     "adjusted_rand",

@@ -1,0 +1,1 @@
+"""The course: exercises, the environment check, the hackathon, samples and simulators."""
