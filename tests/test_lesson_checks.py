@@ -119,3 +119,11 @@ def test_11_scores_and_ranking():
     _right("11-2", ("B", 6))
     _wrong("11-2", ("A", 6), "tie")
     _wrong("11-2", ("B", 5), "rank sum")
+
+
+def test_nothing_before_the_check_of_08_1_shows_its_answer():
+    cells = nbformat.read(REPO / "exercises" / "08_isotope_ratios_exercises.ipynb", as_version=4).cells
+    sources = [cell.source for cell in cells]
+    check_at = next(number for number, source in enumerate(sources) if 'check("08-1", answer)' in source)
+    shown = [number for number, source in enumerate(sources) if "isotope_table(image, labels" in source]
+    assert shown and min(shown) > check_at, "the isotope table (ratio and error) is shown before check('08-1')"
