@@ -234,6 +234,23 @@ def _justifies(value, expected: float, tolerance: float, what: str) -> None:
         raise Wrong(f"Your number is not {what}: compute it from the data, then choose with it.")
 
 
+def _justified_choice(answer, scores: pd.Series, what: str, number_is: str, tolerance: float = 0.005):
+    """Read an answer ``(choice, number)``: the choice one of ``scores``' keys (names matched as by
+    :func:`_name`, whole numbers as such), the number its score within ``tolerance``. Returns the key.
+
+    ``number_is`` names the number, with ``{}`` for the choice: "the adjusted Rand index of {}".
+    """
+    given, number = _choice_and_number(answer, f"{what} and the number that justifies it")
+    if all(isinstance(key, str) for key in scores.index):
+        key = _name(given, scores.index, what)
+    elif isinstance(given, str) or int(given) != given or int(given) not in scores.index:
+        raise Wrong(f"{given!r}: give {what} from {min(scores.index)} to {max(scores.index)}.")
+    else:
+        key = int(given)
+    _justifies(number, scores[key], tolerance, number_is.format(key))
+    return key
+
+
 def _number(answer, what: str) -> float:
     value = float(answer)
     if not np.isfinite(value):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._framework import Wrong, _choice_and_number, _close, _justifies, _name, _number, _sample, exercise
+from ._framework import Wrong, exercise, _sample, _number, _close, _justified_choice
 
 #: The detector of quiz 00-2: dead time (s), dwell time per pixel and plane (s), counts in one pixel and plane.
 DEAD_TIME_00_2 = {"tau": 44e-9, "t_dwell": 1e-3, "counts": 2000}
@@ -64,9 +64,7 @@ def _check_00_2(answer):
 def _check_00_3(answer):
     image, _ = _sample("soil_256")
     error = pd.Series(1 / np.sqrt(image.counts.mean(axis=(0, 1))), index=image.masses)
-    given, number = _choice_and_number(answer, "the mass and its relative error")
-    mass = _name(given, image.masses, "the mass")
-    _justifies(number, error[mass], 0.005, f"the relative Poisson error of {mass} at its mean")
+    mass = _justified_choice(answer, error, "the mass", "the relative Poisson error of {} at its mean")
     if mass != error.idxmax():
         raise Wrong(f"{mass} is not the noisiest mass: another has fewer counts per pixel.")
-    return f"{mass}: {number:.0%} per pixel; sum many pixels before taking its ratio."
+    return f"{mass}: {error[mass]:.0%} per pixel; sum many pixels before taking its ratio."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._framework import Wrong, exercise, _sample, _name, _number, _close, _phases, _choice_and_number, _justifies
+from ._framework import Wrong, exercise, _sample, _number, _close, _phases, _justified_choice
 
 
 @exercise(
@@ -22,9 +22,7 @@ from ._framework import Wrong, exercise, _sample, _name, _number, _close, _phase
 def _check_01_1(answer):
     image, _ = _sample("soil_512_labelled")
     share = pd.Series((image.counts == 0).mean(axis=(0, 1)), index=image.masses)
-    given, number = _choice_and_number(answer, "the mass and its share of zero pixels")
-    mass = _name(given, image.masses, "the mass")
-    _justifies(number, share[mass], 0.005, f"the share of zero pixels of {mass}")
+    mass = _justified_choice(answer, share, "the mass", "the share of zero pixels of {}")
     if mass == share.idxmin():
         raise Wrong("That is the mass with the FEWEST zero pixels: you want the largest share.")
     if mass != share.idxmax():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._framework import _kmeans_labels, Wrong, exercise, _sample, _name, _phases, _choice_and_number, _justifies
+from ._framework import Wrong, exercise, _sample, _name, _phases, _choice_and_number, _justifies, _kmeans_labels
 
 
 @exercise(

@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ._framework import Wrong, exercise, _sample, _name, _number, _close, _phases, _choice_and_number, _justifies
+from ._framework import Wrong, exercise, _sample, _number, _close, _phases, _justified_choice
 
 
 #: ARI differences up to this count as a tie in exercise 04-1: on one image they are noise.
@@ -50,9 +50,7 @@ def _ari_by_scaling() -> pd.Series:
 )
 def _check_04_1(answer):
     ari = _ari_by_scaling()
-    given, number = _choice_and_number(answer, "the scaling and its adjusted Rand index")
-    scaling = _name(given, ari.index, "the scaling")
-    _justifies(number, ari[scaling], 0.005, f"the adjusted Rand index of {scaling}")
+    scaling = _justified_choice(answer, ari, "the scaling", "the adjusted Rand index of {}")
     if scaling == ari.idxmin():
         raise Wrong(f"{scaling} gives the LOWEST agreement with the truth of all; compare every scaling's ARI.")
     if ari.max() - ari[scaling] > TIE_04_1:

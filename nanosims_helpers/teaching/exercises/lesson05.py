@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ._framework import Wrong, exercise, _sample, _default_features, _choice_and_number, _justifies
+from ._framework import Wrong, exercise, _sample, _default_features, _justified_choice
 
 
 @lru_cache(maxsize=None)
@@ -46,11 +46,7 @@ def _ari_by_groups_05_1() -> pd.Series:
 def _check_05_1(answer):
     _, truth = _sample("soil_256")
     ari = _ari_by_groups_05_1()
-    given, number = _choice_and_number(answer, "the number of groups and its adjusted Rand index")
-    n = int(given)
-    if n != given or n not in ari.index:
-        raise Wrong(f"{given!r}: give a number of groups from 2 to 6.")
-    _justifies(number, ari[n], 0.005, f"the adjusted Rand index of {n} groups")
+    n = _justified_choice(answer, ari, "a number of groups", "the adjusted Rand index of {} groups")
     if n != ari.idxmax():
         raise Wrong(f"With {n} groups the ARI is lower than with another n: compare them all.")
     return f"ARI {ari[n]:.3f}, the best of n = 2 to 6; the truth has {len(np.unique(truth))} phases."

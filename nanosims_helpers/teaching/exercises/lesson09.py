@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._framework import Wrong, _number, _sample, exercise
+from ._framework import Wrong, exercise, _sample, _number
 
 
 @exercise(

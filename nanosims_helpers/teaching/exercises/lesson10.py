@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from ._framework import _kmeans_labels, Wrong, _choice_and_number, _close, _justifies, _number, _sample, exercise
+from ._framework import Wrong, exercise, _sample, _number, _close, _kmeans_labels, _justified_choice
 
 #: The explorer shows an ARI with three decimals: an answer read off it is right within this.
 SHOWN_TOLERANCE = 5e-4
@@ -64,11 +64,7 @@ def _check_10_1(answer):
 )
 def _check_10_2(answer):
     ari = _ari_by_k_10_2()
-    given, number = _choice_and_number(answer, "k and its adjusted_rand")
-    k = int(given)
-    if k != given or k not in ari.index:
-        raise Wrong(f"{given!r}: give a k from {K_RANGE_10_2.start} to {K_RANGE_10_2.stop - 1}.")
-    _justifies(number, ari[k], 0.005, f"the adjusted_rand of k-means at k = {k}")
+    k = _justified_choice(answer, ari, "a k", "the adjusted_rand of k-means at k = {}")
     if k != ari.idxmax():
         raise Wrong(f"k = {k} is not the best: another k agrees better with the truth.")
     return "The truth's number of phases; the internal scores of the Clusters tab need not agree."

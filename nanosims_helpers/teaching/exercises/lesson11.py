@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._framework import Wrong, _close, _name, _number, exercise
+from ._framework import Wrong, exercise, _name, _number, _close
 
 #: The ranks (phase map, labelled cells, choosing k) of the two teams of quiz 11-2.
 RANKS_11_2 = {"A": (3, 1, 2), "B": (1, 3, 2)}
