@@ -40,7 +40,7 @@ mutations: $(STAMP)  ## Re-apply the wrong implementations of tests/MUTATIONS.md
 	$(BIN)/python tools/mutations.py $(ARGS)
 
 check-env: $(LAB)  ## One OK/FAIL line per requirement
-	$(BIN)/python -m nanosims_helpers.environment_check
+	$(BIN)/python -m nanosims_helpers.teaching.environment_check
 
 exercises: $(STAMP)  ## Regenerate exercises/ from solutions/
 	$(BIN)/python tools/make_exercises.py

@@ -25,8 +25,8 @@ from ._lazy import attach, install_moved_modules
 install_moved_modules()
 
 _SUBMODULES = [
-    "batch", "choosing_k", "cli", "clustering", "count_split", "defaults", "depth", "environment_check", "errors",
-    "exercises", "explorer", "hierarchical", "image", "io", "isotopes", "methods", "metrics", "naming", "pipeline",
+    "batch", "choosing_k", "cli", "clustering", "count_split", "defaults", "depth", "errors", "explorer",
+    "hierarchical", "image", "io", "isotopes", "methods", "metrics", "naming", "pipeline",
     "plot", "poisson_model", "preprocessing", "profiles", "regions", "runs", "spatial", "split_half", "study",
     "teaching", "validation", "version", "ward",
 ]
@@ -38,7 +38,7 @@ _OLD_NAMES = {
     **dict.fromkeys(["ClusterResult", "kmeans_map", "limit_threads", "pca_components", "pca_kmeans_map"],
                     "clustering"),
     "depth_profile": "depth",
-    "check_environment": "environment_check",
+    "check_environment": "teaching.environment_check",
     "NanoSIMSError": "errors",
     **dict.fromkeys(["Regrouping", "WardComparison", "WardTree", "compare_with_exact", "cut_tree", "exact_ward_labels",
                      "hierarchical_map", "regroup_clusters", "ward_tree"], "hierarchical"),

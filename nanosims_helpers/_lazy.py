@@ -30,6 +30,8 @@ MOVED_MODULES = {
     "nanosims_helpers.io.study_outputs": "nanosims_helpers.runs.study_outputs",
     "nanosims_helpers.io.samples": "nanosims_helpers.teaching.samples",
     "nanosims_helpers.challenge": "nanosims_helpers.teaching.challenge",
+    "nanosims_helpers.environment_check": "nanosims_helpers.teaching.environment_check",
+    "nanosims_helpers.exercises": "nanosims_helpers.teaching.exercises",
     "nanosims_helpers.realistic": "nanosims_helpers.teaching.realistic",
     "nanosims_helpers.supervised": "nanosims_helpers.teaching.supervised",
     "nanosims_helpers.synthetic": "nanosims_helpers.teaching.synthetic",

@@ -1,19 +1,21 @@
 """One OK/FAIL line per requirement of the kit, for the first cell of a hackathon.
 
 Run ``check_environment()`` in a notebook (lesson 00) or ``python -m
-nanosims_helpers.environment_check`` in a terminal. FAIL lines say what to install or fix;
+nanosims_helpers.teaching.environment_check`` (``make check-env``) in a terminal. FAIL lines say what to install or fix;
 INFO lines are facts that need no action.
 """
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata
+import importlib.util
 import sys
 from typing import NamedTuple
 
 from packaging.requirements import Requirement
 from packaging.version import Version
+
+__all__ = ["Check", "check_dependency", "check_environment", "environment_checks"]
 
 DISTRIBUTION = "nanosims-helpers"
 # Distributions whose import name is not their name with "-" replaced by "_".
@@ -48,13 +50,18 @@ def check_python() -> Check:
 
 
 def check_dependency(requirement: Requirement) -> Check:
-    """Import one dependency and compare its installed version with the requirement."""
+    """Find one dependency and compare its installed version with the requirement.
+
+    The module is found (``importlib.util.find_spec``) but not imported: importing Dask, Voila and
+    JupyterLab's server would take seconds, and the lessons import what they use anyway.
+    """
     module_name = IMPORT_NAMES.get(requirement.name, requirement.name.replace("-", "_"))
     try:
-        importlib.import_module(module_name)
+        if importlib.util.find_spec(module_name) is None:
+            raise ModuleNotFoundError(f"no module named {module_name!r}")
         version = importlib.metadata.version(requirement.name)
-    except Exception as exc:  # any import failure is the user's problem to see, not ours to hide
-        return Check("FAIL", str(requirement), f"cannot import {module_name} ({exc}). {FIX}")
+    except Exception as exc:  # any failure to find it is the user's problem to see, not ours to hide
+        return Check("FAIL", str(requirement), f"cannot find {module_name} ({exc}). {FIX}")
     if requirement.specifier and not requirement.specifier.contains(Version(version), prereleases=True):
         return Check("FAIL", str(requirement), f"version {version} is too old or too new. {FIX}")
     return Check("OK", str(requirement), f"version {version}")
@@ -62,7 +69,7 @@ def check_dependency(requirement: Requirement) -> Check:
 
 def check_samples() -> list[Check]:
     """Load every shipped sample image and its truth map."""
-    from .io.samples import list_samples, load_sample
+    from ..io.samples import list_samples, load_sample
 
     checks = []
     for name in list_samples():
@@ -79,7 +86,7 @@ def check_samples() -> list[Check]:
 
 def check_real_data() -> Check:
     """Say whether a folder of real ``.im`` files was found (never a failure)."""
-    from .io.real_data import describe_real_data
+    from ..io.real_data import describe_real_data
 
     return Check("INFO", "real .im files", describe_real_data())
 
