@@ -7,7 +7,7 @@ import tomllib
 from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_TOOLS = {"pytest", "nbval", "hypothesis", "ruff", "playwright", "pyyaml", "psutil"}
+TEST_TOOLS = {"pytest", "nbval", "hypothesis", "ruff", "playwright", "pyyaml", "build"}
 
 
 def _binder_requirements() -> dict[str, Requirement]:
@@ -18,7 +18,9 @@ def _binder_requirements() -> dict[str, Requirement]:
 
 def test_binder_installs_the_kits_dependencies_and_no_test_tools():
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    declared = {Requirement(text).name.lower(): Requirement(text) for text in project["dependencies"]}
+    extras = project["optional-dependencies"]
+    texts = project["dependencies"] + extras["lab"] + extras["dask"]  # the library, the lessons' tools, Dask
+    declared = {Requirement(text).name.lower(): Requirement(text) for text in texts}
     binder = _binder_requirements()
     assert set(binder) == set(declared)
     assert all(str(binder[name].specifier) == str(declared[name].specifier) for name in declared)

@@ -7,11 +7,11 @@ import pytest
 
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.hierarchical import compare_with_exact, cut_tree, regroup_clusters, ward_tree
-from nanosims_helpers.io.samples import load_sample
+from nanosims_helpers.teaching.samples import load_sample
 from nanosims_helpers.metrics import adjusted_rand
 from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.synthetic import PHASES
+from nanosims_helpers.teaching.synthetic import PHASES
 from nanosims_helpers.teaching.exercises import (
     EXERCISES,
     HINT_LEVELS,

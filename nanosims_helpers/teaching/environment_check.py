@@ -35,10 +35,15 @@ class Check(NamedTuple):
         return f"{self.status:<4} {self.requirement}: {self.detail}"
 
 
+#: The extras the lessons use beside the library: JupyterLab, the widgets and Voila; Dask.
+LESSON_EXTRAS = ("lab", "dask")
+
+
 def _requirements() -> list[Requirement]:
-    """The kit's run-time requirements, read from its installed package metadata."""
-    declared = importlib.metadata.requires(DISTRIBUTION) or []
-    return [Requirement(text) for text in declared if Requirement(text).marker is None]
+    """The library's requirements and those of the lessons' extras, read from the installed package metadata."""
+    declared = [Requirement(text) for text in importlib.metadata.requires(DISTRIBUTION) or []]
+    return [requirement for requirement in declared if requirement.marker is None
+            or any(requirement.marker.evaluate({"extra": extra}) for extra in LESSON_EXTRAS)]
 
 
 def check_python() -> Check:
