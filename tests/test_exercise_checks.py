@@ -7,11 +7,9 @@ import pytest
 
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.hierarchical import compare_with_exact, cut_tree, regroup_clusters, ward_tree
-from nanosims_helpers.teaching.samples import load_sample
 from nanosims_helpers.metrics import adjusted_rand
 from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.teaching.synthetic import PHASES
 from nanosims_helpers.teaching.exercises import (
     EXERCISES,
     HINT_LEVELS,
@@ -21,6 +19,8 @@ from nanosims_helpers.teaching.exercises import (
     hint,
     scalings_04_1,
 )
+from nanosims_helpers.teaching.samples import load_sample
+from nanosims_helpers.teaching.synthetic import PHASES
 
 
 @pytest.fixture(scope="module")

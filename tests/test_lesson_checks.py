@@ -8,12 +8,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from nanosims_helpers.teaching.challenge import score_submission
-from nanosims_helpers.teaching.samples import list_samples, load_sample, sample_phases
 from nanosims_helpers.pipeline import METHODS
 from nanosims_helpers.preprocessing import PREPROCESSING
-from nanosims_helpers.teaching.synthetic import PHASES
+from nanosims_helpers.teaching.challenge import score_submission
 from nanosims_helpers.teaching.exercises import EXERCISES, evaluate
+from nanosims_helpers.teaching.samples import list_samples, load_sample, sample_phases
+from nanosims_helpers.teaching.synthetic import PHASES
 
 REPO = Path(__file__).resolve().parents[1]
 

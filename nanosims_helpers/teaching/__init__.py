@@ -17,5 +17,6 @@ benchmarks and docstring examples do.
 
 from .._lazy import attach
 
-__getattr__, __dir__, __all__ = attach(__name__, ["challenge", "environment_check", "exercises", "primer", "realistic", "samples",
-                                                "supervised", "synthetic"])
+_SUBMODULES = ["challenge", "environment_check", "exercises", "primer", "realistic", "samples", "supervised",
+               "synthetic"]
+__getattr__, __dir__, __all__ = attach(__name__, _SUBMODULES)
