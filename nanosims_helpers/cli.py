@@ -206,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seed of every random step, 0 to {MAX_SEED}: the same seed gives the same results (default: 0)",
     )
     parser.add_argument(
+        "--confidence", action="store_true",
+        help="also write STEM_confidence.tif: each pixel's probability of its cluster, for the methods that "
+        "model the counts (--method " + " or ".join(_confident_methods()) + ")",
+    )
+    parser.add_argument(
         "--components", type=_positive_int, metavar="N",
         help=f"principal components kept by --method pca-kmeans (default: {DEFAULT_COMPONENTS})",
     )
@@ -262,6 +267,10 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
         "--scheduler", metavar="ADDRESS", type=_scheduler,
         help="run the inputs on a Dask cluster, e.g. --scheduler tcp://10.0.0.5:8786 (its workers need the kit)",
     )
+
+
+def _confident_methods() -> list[str]:
+    return [name for name in method_names() if get_method(name).gives_confidence]
 
 
 def _check_study_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -330,6 +339,9 @@ def _main(argv) -> int:
     if args.components is not None and not get_method(args.method).takes_components:
         taking = [name for name in method_names() if get_method(name).takes_components]
         parser.error(f"--components applies only to --method {' or '.join(taking)}")
+    if args.confidence and not get_method(args.method).gives_confidence:
+        parser.error(f"--confidence needs a method that gives one: --method {' or '.join(_confident_methods())} "
+                     f"(the {args.method} method gives none)")
     try:  # the science and its libraries load now, once the command line is read
         from .batch import Runner, require_dask, worker_limit
         from .clustering import limit_threads

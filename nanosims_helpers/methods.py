@@ -72,6 +72,9 @@ class Method:
         ``("module:build", "module:cut")`` for a method whose maps for every k are cuts of one tree
         (``cut(build(features, random_state=...), n_clusters=k)`` equals its map): the explorer
         builds the tree once and cuts it for each k.
+    gives_confidence : bool
+        True if its result holds a confidence map (each pixel's posterior probability of its
+        cluster, :attr:`~nanosims_helpers.clustering.ClusterResult.confidence`).
     """
 
     name: str
@@ -84,6 +87,7 @@ class Method:
     takes_preprocessing: bool = True
     tolerance_px: int = 0
     tree: tuple[str, str] | None = None
+    gives_confidence: bool = False
 
     def load(self):
         """Import and return the function that clusters."""
@@ -103,7 +107,7 @@ REGISTRY: dict[str, Method] = {method.name: method for method in (
            tolerance_px=1),
     Method("poisson", "nanosims_helpers.poisson_model:poisson_map", needs_counts=True, preprocessing="composition",
            description="counting-statistics model: compositions under an ion-yield field, beam blur, Potts prior",
-           takes_preprocessing=False, tolerance_px=1),
+           takes_preprocessing=False, tolerance_px=1, gives_confidence=True),
     Method("kmeans", "nanosims_helpers.clustering:kmeans_map", needs_counts=False,
            preprocessing=RECOMMENDED_PREPROCESSING, description="k-means on the preprocessed channels, pixel by pixel"),
     Method("pca-kmeans", "nanosims_helpers.clustering:pca_kmeans_map", needs_counts=False,

@@ -255,3 +255,30 @@ def test_unexpected_error_is_one_line_and_traceback_flag_shows_it(run_cli, tmp_p
     assert str(soil_tif) in err and "RuntimeError: boom" in err and "--traceback" in err
     with pytest.raises(RuntimeError, match="boom"):
         main([str(soil_tif), "--out", str(tmp_path), "-k", "2", "--traceback"])
+
+
+def test_confidence_writes_each_pixels_probability_of_its_cluster(run_cli, tmp_path, soil_tif):
+    code, out, err = run_cli(soil_tif, "--out", tmp_path, "-k", 3, "--method", "poisson", "--confidence",
+                             "--masses", FEW)
+    assert code == 0, err
+    labels = tifffile.imread(tmp_path / "soil_labels.tif")
+    confidence = tifffile.imread(tmp_path / "soil_confidence.tif")
+    assert confidence.dtype == np.float32 and confidence.shape == labels.shape
+    assert 0 <= confidence.min() and confidence.max() <= 1 + 1e-6
+    # pixels beside another cluster are the unsure ones: their probability is lower than inside a phase
+    padded = np.pad(labels, 1, mode="edge")
+    beside_other = np.zeros(labels.shape, bool)
+    for dy, dx in ((0, 1), (2, 1), (1, 0), (1, 2)):
+        beside_other |= padded[dy:dy + labels.shape[0], dx:dx + labels.shape[1]] != labels
+    assert (1 - confidence[beside_other]).mean() > 5 * (1 - confidence[~beside_other]).mean()
+    assert np.median(confidence[~beside_other]) > 0.9
+    assert "soil_confidence.tif" in json.loads((tmp_path / ".nanosims-cluster.json").read_text())["files"]
+
+
+@pytest.mark.parametrize("argv", [["-k", "3"], ["-k", "3", "--method", "kmeans"], ["--joint", "-k", "3"]])
+def test_confidence_for_a_method_without_one_is_a_bad_command_line(capsys, tmp_path, soil_tif, argv):
+    with pytest.raises(SystemExit) as stop:
+        main([str(soil_tif), "--out", str(tmp_path), "--confidence", *argv])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "--confidence needs a method that gives one: --method poisson" in err
+    assert not list(tmp_path.iterdir())

@@ -25,7 +25,7 @@ from ..io.loading import SUPPORTED_SUFFIXES
 from ..study import fit_model, sample_study, save_model
 from . import PROG, SUMMARY_NAME, study_outputs
 from .one_image import AUTO_K_NAMES, SCORE_NAMES, cluster_file
-from .outputs import ISOTOPE_SUFFIXES, SUFFIXES, write_csv
+from .outputs import CONFIDENCE_SUFFIX, ISOTOPE_SUFFIXES, SUFFIXES, write_csv
 from .study_outputs import STUDY_FILES
 
 __all__ = [
@@ -101,7 +101,7 @@ def earlier_run_files(folder) -> list[str]:
         prefixes = pd.read_csv(folder / SUMMARY_NAME, usecols=["output_prefix"])["output_prefix"]
     except (OSError, ValueError, pd.errors.ParserError):  # no summary, or not one of this command's
         return []
-    suffixes = [*SUFFIXES.values(), *ISOTOPE_SUFFIXES.values()]
+    suffixes = [*SUFFIXES.values(), *ISOTOPE_SUFFIXES.values(), CONFIDENCE_SUFFIX]
     return [SUMMARY_NAME, *STUDY_FILES.values(),
             *(f"{prefix}{suffix}" for prefix in prefixes.dropna().astype(str) for suffix in suffixes)]
 

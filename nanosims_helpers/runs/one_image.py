@@ -21,7 +21,7 @@ from ..pipeline import cluster_image
 from ..preprocessing import preprocess
 from ..split_half import recommend_k
 from ..version import kit_version
-from .outputs import note_empty_regions, write_isotope_outputs, write_outputs
+from .outputs import CONFIDENCE_SUFFIX, note_empty_regions, write_confidence_tiff, write_isotope_outputs, write_outputs
 
 __all__ = ["AUTO_K_NAMES", "SCORE_NAMES", "choose_k", "cluster_file"]
 
@@ -102,6 +102,8 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
                                             args.min_region_pixels, split=split))
         note_empty_regions(record, args.min_region_pixels)
     write_outputs(whole, result.preprocessed, result.labels, record, args.out, prefix, shown=loaded)
+    if args.confidence:  # the command line lets it through only for methods that give one
+        write_confidence_tiff(result.confidence, Path(args.out) / f"{prefix}{CONFIDENCE_SUFFIX}", image.pixel_size_um)
     return record
 
 

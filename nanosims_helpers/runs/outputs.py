@@ -33,10 +33,12 @@ from ..regions import cluster_regions, region_table
 __all__ = [
     "DISPLAY_SIZE",
     "SUFFIXES",
+    "CONFIDENCE_SUFFIX",
     "display_image",
     "note_empty_regions",
     "output_paths",
     "profiles_table",
+    "write_confidence_tiff",
     "write_csv",
     "write_isotope_outputs",
     "write_label_tiff",
@@ -60,6 +62,9 @@ SUFFIXES = {
 
 #: File name endings of :func:`write_isotope_outputs`.
 ISOTOPE_SUFFIXES = {"isotopes": "_isotopes.csv", "regions": "_regions.csv"}
+
+#: File name ending of :func:`write_confidence_tiff` (``--confidence``).
+CONFIDENCE_SUFFIX = "_confidence.tif"
 
 def write_csv(table: pd.DataFrame, path) -> Path:
     """Write ``table`` as CSV without its index, under a temporary name first (see :func:`replacing`)."""
@@ -100,6 +105,20 @@ def write_label_tiff(labels, path, pixel_size_um=None) -> Path:
     labels = np.asarray(labels)
     dtype = np.uint8 if labels.max() < 256 else np.uint16
     return write_imagej(path, labels.astype(dtype), "YX", pixel_size_um=pixel_size_um)
+
+
+def write_confidence_tiff(confidence, path, pixel_size_um=None) -> Path:
+    """Write a (y, x) confidence map (each pixel's probability of its cluster) as a float32 ImageJ TIFF.
+
+    Examples
+    --------
+    >>> import tempfile, tifffile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_confidence_tiff(np.array([[1.0, 0.5]]), Path(folder) / "a_confidence.tif")
+    ...     tifffile.imread(path).tolist()
+    [[1.0, 0.5]]
+    """
+    return write_imagej(path, np.asarray(confidence, dtype=np.float32), "YX", pixel_size_um=pixel_size_um)
 
 
 def profiles_table(counts, features, labels, masses, n_clusters: int | None = None) -> pd.DataFrame:
