@@ -289,10 +289,13 @@ def mosaic_case(tiles: int = 8, method: str = "poisson"):
                     counts.shape)
 
 
-def main(quick: bool = False, scale: bool = False) -> None:
+def main(quick: bool = False, scale: bool = False, only=None, timing_only: bool = False) -> None:
+    if timing_only:
+        timing(scale)
+        return
     seeds = SEEDS[:2] if quick else SEEDS
     rows = []
-    for name in CANDIDATES:
+    for name in [name for name in CANDIDATES if not only or any(text in name for text in only)]:
         m = measure("benchmarks.bench_pipelines:pipeline_case", name, seeds)
         rows.append(_row(name, m.result) + [f"{m.peak_mib:.0f}"])
         print(f"  {name}: done", flush=True)
@@ -307,6 +310,11 @@ def main(quick: bool = False, scale: bool = False) -> None:
     )
     if quick:
         return
+    timing(scale)
+
+
+def timing(scale: bool = False) -> None:
+    """The counting model and the spatial default at 256 and 512, interleaved, one thread; ``scale``: 2048."""
     cases = {f"{method}, {size} x {size}": ("benchmarks.bench_pipelines:timing_case", (method, size), {}, 1)
              for size in (256, 512) for method in ("poisson", "spatial")}
     found = measure_interleaved(cases, repeat=3)
@@ -326,5 +334,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, no 512 x 512 run")
     parser.add_argument("--scale", action="store_true", help="also the default on a 2048 x 2048 mosaic")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="only the candidates whose name contains one of these texts")
+    parser.add_argument("--timing", action="store_true", help="only the interleaved timing (and --scale)")
     arguments = parser.parse_args()
-    main(arguments.quick, arguments.scale)
+    main(arguments.quick, arguments.scale, arguments.only, arguments.timing)

@@ -107,7 +107,10 @@ def negative_binomial_nll(counts, means, phi: float) -> np.ndarray:
     if phi <= 0:
         return means - counts * np.log(means)
     size = 1.0 / phi
-    return (counts + size) * np.log(size + means) - counts * np.log(means)
+    nll = np.log(size + means)
+    nll *= counts + size
+    nll -= counts * np.log(means)
+    return nll
 
 
 def deviance(counts, means, phi: float) -> np.ndarray:
@@ -125,7 +128,12 @@ def deviance(counts, means, phi: float) -> np.ndarray:
     """
     counts = np.asarray(counts, dtype=float)
     saturated = negative_binomial_nll(counts, np.maximum(counts, _FLOOR), phi)
-    return 2.0 * (negative_binomial_nll(counts, means, phi) - saturated).sum(axis=-1)
+    return 2.0 * _mass_sum(negative_binomial_nll(counts, means, phi) - saturated)
+
+
+def _mass_sum(values: np.ndarray) -> np.ndarray:
+    """Sum over the last (mass) axis, as a matrix product: several times faster than ``sum`` on so short an axis."""
+    return values @ np.ones(values.shape[-1], dtype=values.dtype)
 
 
 def _kernel(sigma_px: float) -> np.ndarray:
@@ -198,7 +206,7 @@ def update_compositions(model: PhaseModel, n_iter: int = 2) -> None:
     for _ in range(n_iter):
         ratio = model.counts / np.maximum(model.expected(), np.float32(_FLOOR))
         back = _blur(ion_yield * ratio, model.beam_sigma_px).reshape(-1, n_masses)
-        sums = np.stack([np.bincount(flat, weights=back[:, j], minlength=n_phases) for j in range(n_masses)], axis=1)
+        sums = _phase_sums(flat, back, n_phases)
         model.compositions = model.compositions * sums / np.maximum(exposure, _FLOOR)[:, None]
 
 
@@ -318,18 +326,35 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
     counts = np.pad(model.counts, pad).reshape(-1, n_masses)
     means = np.pad(expected, pad, constant_values=1.0).reshape(-1, n_masses)
     ion_yield = np.pad(model.ion_yield.astype(np.float32), radius).ravel()  # 0 outside: no change there
-    before = negative_binomial_nll(counts, means, model.phi)
     rows, cols = np.divmod(pixels, width)
     centre = (rows + radius) * padded_width + cols + radius
+    offsets = [(dy - radius) * padded_width + (dx - radius) for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max()))]
+    before = _nll_within(counts, means, model.phi, [centre + offset for offset in offsets])
     mu = model.compositions.astype(np.float32)
     step = mu[candidates] - mu[model.labels.ravel()[pixels]]
     total = np.zeros(pixels.size, dtype=np.float32)
-    for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
-        at = centre + (dy - radius) * padded_width + (dx - radius)
-        after = means[at] + (ion_yield[at] * np.float32(kernel[dy, dx]))[:, None] * step
-        change = negative_binomial_nll(counts[at], after, model.phi) - before[at]
-        total += np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST).sum(axis=1)
+    for offset, weight in zip(offsets, kernel[kernel >= 0.1 * kernel.max()]):
+        at = centre + offset  # np.take: several times faster than fancy indexing
+        after = (np.take(ion_yield, at) * np.float32(weight))[:, None] * step
+        after += np.take(means, at, axis=0)
+        change = negative_binomial_nll(np.take(counts, at, axis=0), after, model.phi)
+        change -= np.take(before, at, axis=0)
+        total += _mass_sum(np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST, out=change))
     return total
+
+
+def _nll_within(counts: np.ndarray, means: np.ndarray, phi: float, indices: list) -> np.ndarray:
+    """:func:`negative_binomial_nll` of the rows (pixels) of ``indices``; the other rows are not computed
+    (left 0) when they are most of the image."""
+    needed = np.zeros(counts.shape[0], dtype=bool)
+    for at in indices:
+        needed[at] = True
+    if np.count_nonzero(needed) > counts.shape[0] // 2:
+        return negative_binomial_nll(counts, means, phi)
+    rows = np.flatnonzero(needed)
+    values = np.zeros(counts.shape, dtype=np.float32)
+    values[rows] = negative_binomial_nll(counts[rows], means[rows], phi)
+    return values
 
 
 def _votes(labels: np.ndarray, pixels: np.ndarray, phases: np.ndarray) -> np.ndarray:
@@ -584,10 +609,16 @@ def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0) -
     return model, _pure_costs(model, smoothed)
 
 
+def _phase_sums(flat: np.ndarray, table: np.ndarray, n_phases: int) -> np.ndarray:
+    """Sum of the rows of ``table`` (pixel, mass) over each phase of ``flat``, (phase, mass)."""
+    n_masses = table.shape[1]
+    index = (flat[:, None] * n_masses + np.arange(n_masses)).ravel()
+    return np.bincount(index, weights=table.ravel(), minlength=n_phases * n_masses).reshape(n_phases, n_masses)
+
+
 def _mean_counts(counts: np.ndarray, labels: np.ndarray, n_phases: int) -> np.ndarray:
     flat = labels.ravel()
-    table = counts.reshape(flat.size, -1)
-    sums = np.stack([np.bincount(flat, weights=column, minlength=n_phases) for column in table.T], axis=1)
+    sums = _phase_sums(flat, counts.reshape(flat.size, -1), n_phases)
     return np.maximum(sums / np.maximum(np.bincount(flat, minlength=n_phases), 1)[:, None], _FLOOR)
 
 
