@@ -40,7 +40,7 @@ alternative is returned as a confidence map.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
@@ -185,28 +185,45 @@ class PhaseModel:
     def n_phases(self) -> int:
         return self.compositions.shape[0]
 
+    _shares: tuple | None = field(default=None, init=False, repr=False, compare=False)
+
+    def shares(self) -> np.ndarray:
+        """Share of each phase in each pixel's point spread, (y * x, phase) float32: the blurred
+        indicator of each phase. Kept while the labels (the same array), the point spread and the
+        number of phases stay: the fit replaces the label array whenever a label changes."""
+        key = (self.labels, self.beam_sigma_px, self.n_phases)
+        if self._shares is None or self._shares[0] is not key[0] or self._shares[1:3] != key[1:]:
+            indicators = (self.labels[..., None] == np.arange(self.n_phases)).astype(np.float32)
+            self._shares = key + (_blur(indicators, self.beam_sigma_px).reshape(-1, self.n_phases),)
+        return self._shares[3]
+
     def expected(self) -> np.ndarray:
-        """Expected counts (y, x, mass), float32: the blurred compositions of the labels, times the yield."""
+        """Expected counts (y, x, mass), float32: the blurred compositions of the labels, times the yield.
+
+        ``blur(mu[z]) = shares @ mu``: the blur is linear, so one blur of the phase indicators
+        serves every composition.
+        """
         mu = self.compositions.astype(np.float32)
-        return self.ion_yield.astype(np.float32)[..., None] * _blur(mu[self.labels], self.beam_sigma_px)
+        blurred = (self.shares() @ mu).reshape(self.labels.shape + (mu.shape[1],))
+        return self.ion_yield.astype(np.float32)[..., None] * blurred
 
 
 def update_compositions(model: PhaseModel, n_iter: int = 2) -> None:
     """Maximum-likelihood compositions for fixed labels, yield and blur (Poisson EM, in place).
 
-    The blurred model is linear in the compositions, ``m = y * blur(mu[z])``; the multiplicative
-    EM step ``mu_k <- mu_k * sum_(j in k) blur(y x / m)_j / sum_(j in k) blur(y)_j`` never lowers
-    the likelihood and keeps the compositions positive. Boundary pixels pull no phase towards
-    their neighbours: they are explained as the mixtures they are.
+    The blurred model is linear in the compositions, ``m = y * S mu`` with ``S`` the shares of
+    the phases in each pixel's point spread (:meth:`PhaseModel.shares`); the multiplicative EM
+    step ``mu_k <- mu_k * (S^T (y x / m))_k / (S^T y)_k`` never lowers the likelihood and keeps
+    the compositions positive. Boundary pixels pull no phase towards their neighbours: they are
+    explained as the mixtures they are.
     """
-    flat = model.labels.ravel()
-    n_phases, n_masses = model.compositions.shape
-    exposure = np.bincount(flat, weights=_blur(model.ion_yield, model.beam_sigma_px).ravel(), minlength=n_phases)
+    shares = model.shares()
+    n_masses = model.compositions.shape[1]
     ion_yield = model.ion_yield.astype(np.float32)[..., None]
+    exposure = shares.T @ ion_yield.ravel()
     for _ in range(n_iter):
         ratio = model.counts / np.maximum(model.expected(), np.float32(_FLOOR))
-        back = _blur(ion_yield * ratio, model.beam_sigma_px).reshape(-1, n_masses)
-        sums = _phase_sums(flat, back, n_phases)
+        sums = shares.T @ (ion_yield * ratio).reshape(-1, n_masses)
         model.compositions = model.compositions * sums / np.maximum(exposure, _FLOOR)[:, None]
 
 
@@ -220,7 +237,7 @@ def update_yield(model: PhaseModel, sigma_px: float = YIELD_SIGMA_PX) -> None:
     window smooths what is left. The field is scaled to mean 1 and the compositions take the
     overall factor.
     """
-    modelled = _blur(model.compositions.sum(axis=1)[model.labels], model.beam_sigma_px)
+    modelled = (model.shares() @ model.compositions.sum(axis=1)).reshape(model.labels.shape)
     observed = model.counts.sum(axis=-1, dtype=float)
     rows, cols = np.indices(observed.shape, dtype=float)
     design = np.stack([np.ones(observed.size), rows.ravel() / observed.shape[0], cols.ravel() / observed.shape[1]], 1)
@@ -366,16 +383,17 @@ def _votes(labels: np.ndarray, pixels: np.ndarray, phases: np.ndarray) -> np.nda
 
 def _neighbour_candidate(labels: np.ndarray) -> np.ndarray:
     """For each pixel, the most frequent phase among its 8 neighbours other than its own (-1: none)."""
-    padded = np.pad(labels, 1, mode="edge")
+    small = labels.astype(np.int16)  # phases are few: small integers keep the 8 stacked maps light
+    padded = np.pad(small, 1, mode="edge")
     shape = labels.shape
     around = np.stack([padded[1 + dy: 1 + dy + shape[0], 1 + dx: 1 + dx + shape[1]] for dy, dx in _NEIGHBOURS])
-    other = np.where(around != labels, around, -1)
-    best, best_count = np.full(shape, -1), np.zeros(shape, dtype=int)
+    other = np.where(around != small, around, np.int16(-1))
+    best, best_count = np.full(shape, -1, dtype=np.int16), np.zeros(shape, dtype=np.uint8)
     for layer in other:
-        count = (other == layer).sum(axis=0) * (layer >= 0)
+        count = (other == layer).sum(axis=0, dtype=np.uint8) * (layer >= 0)
         better = count > best_count
         best, best_count = np.where(better, layer, best), np.where(better, count, best_count)
-    return best
+    return best.astype(labels.dtype)
 
 
 def _label_changes(model: PhaseModel, expected: np.ndarray, proposals: np.ndarray, active=True):
@@ -383,7 +401,7 @@ def _label_changes(model: PhaseModel, expected: np.ndarray, proposals: np.ndarra
     labels = model.labels
     neighbour = _neighbour_candidate(labels)
     pixel_list, candidate_list = [], []
-    for candidate in (neighbour, proposals):
+    for candidate in (neighbour, np.where(proposals == neighbour, -1, proposals)):  # each move scored once
         pixels = np.flatnonzero((candidate >= 0) & (candidate != labels) & active)
         pixel_list.append(pixels)
         candidate_list.append(candidate.ravel()[pixels])
@@ -602,7 +620,7 @@ def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0) -
     _fit(model, smoothed, 2)  # mixed boundary pixels explained by the blur before births are sought
     _births(model, smoothed, random_state)
     _deaths(model, smoothed, n_clusters)
-    update_blur(model)
+    update_blur(model, [sigma for sigma in BEAM_SIGMAS_PX if abs(sigma - model.beam_sigma_px) <= 0.5])
     for _ in range(2):
         _fit(model, smoothed, ICM_SWEEPS)
     update_compositions(model)
