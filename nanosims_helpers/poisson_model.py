@@ -126,9 +126,25 @@ def deviance(counts, means, phi: float) -> np.ndarray:
     >>> round(float(deviance(np.array([[6.0]]), np.array([[4.0]]), 0.0)[0]), 4)  # 2 (6 log 1.5 - 2)
     0.8656
     """
-    counts = np.asarray(counts, dtype=float)
-    saturated = negative_binomial_nll(counts, np.maximum(counts, _FLOOR), phi)
-    return 2.0 * _mass_sum(negative_binomial_nll(counts, means, phi) - saturated)
+    counts = np.asarray(counts)
+    counts = counts if counts.dtype.kind == "f" else counts.astype(float)
+    means = np.broadcast_to(means, counts.shape)
+    result = np.empty(counts.shape[:-1], dtype=counts.dtype)
+    for block in _row_blocks(counts):  # bounded temporaries on large images
+        saturated = negative_binomial_nll(counts[block], np.maximum(counts[block], _FLOOR), phi)
+        result[block] = 2.0 * _mass_sum(negative_binomial_nll(counts[block], means[block], phi) - saturated)
+    return result
+
+
+#: Pixels per block where whole-image temporaries of several (pixel, mass) arrays would be large.
+BLOCK_PIXELS = 1 << 18
+
+
+def _row_blocks(values: np.ndarray):
+    """Slices of the first axis covering about :data:`BLOCK_PIXELS` pixels each."""
+    per_row = max(int(np.prod(values.shape[1:-1], dtype=np.int64)), 1)
+    step = max(BLOCK_PIXELS // per_row, 1)
+    return [slice(start, start + step) for start in range(0, max(values.shape[0], 1), step)]
 
 
 def _mass_sum(values: np.ndarray) -> np.ndarray:
@@ -145,13 +161,6 @@ def _kernel(sigma_px: float) -> np.ndarray:
     line = np.exp(-0.5 * (offsets / sigma_px) ** 2)
     line /= line.sum()
     return np.outer(line, line)
-
-
-def _blur(values: np.ndarray, sigma_px: float) -> np.ndarray:
-    if sigma_px <= 0:
-        return values
-    sigmas = (sigma_px, sigma_px) + (0,) * (values.ndim - 2)
-    return ndimage.gaussian_filter(values, sigmas, mode="reflect", truncate=2.0)
 
 
 @dataclass
@@ -193,19 +202,29 @@ class PhaseModel:
         number of phases stay: the fit replaces the label array whenever a label changes."""
         key = (self.labels, self.beam_sigma_px, self.n_phases)
         if self._shares is None or self._shares[0] is not key[0] or self._shares[1:3] != key[1:]:
-            indicators = (self.labels[..., None] == np.arange(self.n_phases)).astype(np.float32)
-            self._shares = key + (_blur(indicators, self.beam_sigma_px).reshape(-1, self.n_phases),)
+            self._shares = None  # let the old shares go first
+            # phase first: ndimage blurs contiguous planes faster than strided (y, x, phase) lines
+            shares = np.empty((self.n_phases,) + self.labels.shape, dtype=np.float32)
+            for phase, plane in enumerate(shares):
+                plane[...] = self.labels == phase
+                if self.beam_sigma_px > 0:
+                    ndimage.gaussian_filter(plane, self.beam_sigma_px, mode="reflect", truncate=2.0, output=plane)
+            self._shares = key + (shares.reshape(self.n_phases, -1).T,)
         return self._shares[3]
 
-    def expected(self) -> np.ndarray:
-        """Expected counts (y, x, mass), float32: the blurred compositions of the labels, times the yield.
+    def expected(self, rows: slice = slice(None)) -> np.ndarray:
+        """Expected counts (y, x, mass) of the image's ``rows``, float32: the blurred compositions of the
+        labels, times the yield.
 
         ``blur(mu[z]) = shares @ mu``: the blur is linear, so one blur of the phase indicators
         serves every composition.
         """
         mu = self.compositions.astype(np.float32)
-        blurred = (self.shares() @ mu).reshape(self.labels.shape + (mu.shape[1],))
-        return self.ion_yield.astype(np.float32)[..., None] * blurred
+        start, stop, _ = rows.indices(self.labels.shape[0])
+        width = self.labels.shape[1]
+        blurred = (self.shares()[start * width: stop * width] @ mu).reshape(stop - start, width, mu.shape[1])
+        blurred *= self.ion_yield[start:stop, :, None].astype(np.float32)
+        return blurred
 
 
 def update_compositions(model: PhaseModel, n_iter: int = 2) -> None:
@@ -221,9 +240,14 @@ def update_compositions(model: PhaseModel, n_iter: int = 2) -> None:
     n_masses = model.compositions.shape[1]
     ion_yield = model.ion_yield.astype(np.float32)[..., None]
     exposure = shares.T @ ion_yield.ravel()
+    width = model.labels.shape[1]
     for _ in range(n_iter):
-        ratio = model.counts / np.maximum(model.expected(), np.float32(_FLOOR))
-        sums = shares.T @ (ion_yield * ratio).reshape(-1, n_masses)
+        sums = np.zeros(model.compositions.shape)
+        for block in _row_blocks(model.counts):
+            start, stop, _ = block.indices(model.labels.shape[0])
+            ratio = model.counts[block] / np.maximum(model.expected(block), np.float32(_FLOOR))
+            ratio *= ion_yield[block]
+            sums += shares[start * width: stop * width].T @ ratio.reshape(-1, n_masses)
         model.compositions = model.compositions * sums / np.maximum(exposure, _FLOOR)[:, None]
 
 
@@ -237,19 +261,28 @@ def update_yield(model: PhaseModel, sigma_px: float = YIELD_SIGMA_PX) -> None:
     window smooths what is left. The field is scaled to mean 1 and the compositions take the
     overall factor.
     """
-    modelled = (model.shares() @ model.compositions.sum(axis=1)).reshape(model.labels.shape)
-    observed = model.counts.sum(axis=-1, dtype=float)
-    rows, cols = np.indices(observed.shape, dtype=float)
-    design = np.stack([np.ones(observed.size), rows.ravel() / observed.shape[0], cols.ravel() / observed.shape[1]], 1)
-    weights = np.sqrt(modelled.ravel())
-    log_ratio = np.log((observed.ravel() + 0.5) / (modelled.ravel() + 0.5))
-    plane = (design @ np.linalg.lstsq(design * weights[:, None], log_ratio * weights, rcond=None)[0])
-    ramp = np.exp(plane).reshape(observed.shape)
+    totals = model.compositions.sum(axis=1).astype(np.float32)
+    modelled = (model.shares() @ totals).reshape(model.labels.shape).astype(float)
+    observed = _mass_sum(model.counts).astype(float)
+    ramp = np.exp(_weighted_plane(np.log((observed + 0.5) / (modelled + 0.5)), modelled))
     field = ramp * ndimage.gaussian_filter(observed, sigma_px, mode="reflect") / np.maximum(
         ndimage.gaussian_filter(modelled * ramp, sigma_px, mode="reflect"), _FLOOR)
     scale = field.mean()
     model.ion_yield = field / scale
     model.compositions = model.compositions * scale
+
+
+def _weighted_plane(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The plane ``a + b y / height + c x / width`` closest to ``values`` (y, x) in weighted least squares,
+    evaluated on the grid (normal equations: no (pixels x 3) design matrix on large images)."""
+    height, width = values.shape
+    rows = (np.arange(height) / height)[:, None]
+    cols = (np.arange(width) / width)[None, :]
+    basis = (np.ones((1, 1)), rows, cols)
+    gram = np.array([[np.sum(weights * a * b) for b in basis] for a in basis])
+    moments = np.array([np.sum(weights * a * values) for a in basis])
+    a, b, c = np.linalg.lstsq(gram, moments, rcond=None)[0]
+    return a + b * rows + c * cols
 
 
 def update_blur(model: PhaseModel, sigmas=None) -> None:
@@ -288,14 +321,19 @@ def _pure_costs(model: PhaseModel, smoothed: np.ndarray) -> np.ndarray:
     With the yield a factor of the mean, ``x log(y mu) = x log(y) + x log(mu)``: one matrix
     product, whatever the number of phases.
     """
-    pooled = 1.0 / (4.0 * np.pi * PROPOSAL_SMOOTHING_PX**2)
+    pooled = np.float32(1.0 / (4.0 * np.pi * PROPOSAL_SMOOTHING_PX**2))
     n_masses = smoothed.shape[2]
-    table = smoothed.reshape(-1, n_masses).astype(np.float32)
-    ion_yield = model.ion_yield.reshape(-1, 1).astype(np.float32)
+    table = smoothed.reshape(-1, n_masses)
+    ion_yield = model.ion_yield.reshape(-1, 1)
     mu = np.maximum(model.compositions, _FLOOR).astype(np.float32)
-    costs = ion_yield * mu.sum(axis=1) - table @ np.log(mu).T
-    costs -= table.sum(axis=1, keepdims=True) * np.log(np.maximum(ion_yield, _FLOOR))
-    return (costs / np.float32(pooled)).reshape(smoothed.shape[:2] + (mu.shape[0],))
+    costs = np.empty((table.shape[0], mu.shape[0]), dtype=np.float32)
+    for block in _row_blocks(table):
+        local_yield = ion_yield[block].astype(np.float32)
+        part = local_yield * mu.sum(axis=1)
+        part -= table[block].astype(np.float32) @ np.log(mu).T
+        part -= _mass_sum(table[block].astype(np.float32))[:, None] * np.log(np.maximum(local_yield, _FLOOR))
+        costs[block] = part / pooled
+    return costs.reshape(smoothed.shape[:2] + (mu.shape[0],))
 
 
 def _proposals(costs: np.ndarray, labels: np.ndarray, margin: float) -> np.ndarray:
@@ -308,9 +346,11 @@ def _proposals(costs: np.ndarray, labels: np.ndarray, margin: float) -> np.ndarr
 
 def _best_two(costs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The cheapest phase other than each pixel's own."""
-    masked = costs.copy()
-    np.put_along_axis(masked, labels[..., None], np.inf, axis=-1)
-    return masked.argmin(axis=-1)
+    own = np.take_along_axis(costs, labels[..., None], -1)
+    np.put_along_axis(costs, labels[..., None], np.inf, axis=-1)  # in place (no copy of all costs) ...
+    best = costs.argmin(axis=-1)
+    np.put_along_axis(costs, labels[..., None], own, axis=-1)  # ... and restored
+    return best
 
 
 def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -345,12 +385,13 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
     ion_yield = np.pad(model.ion_yield.astype(np.float32), radius).ravel()  # 0 outside: no change there
     rows, cols = np.divmod(pixels, width)
     centre = (rows + radius) * padded_width + cols + radius
-    offsets = [(dy - radius) * padded_width + (dx - radius) for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max()))]
+    near = kernel >= 0.1 * kernel.max()
+    offsets = [(dy - radius) * padded_width + (dx - radius) for dy, dx in zip(*np.nonzero(near))]
     before = _nll_within(counts, means, model.phi, [centre + offset for offset in offsets])
     mu = model.compositions.astype(np.float32)
     step = mu[candidates] - mu[model.labels.ravel()[pixels]]
     total = np.zeros(pixels.size, dtype=np.float32)
-    for offset, weight in zip(offsets, kernel[kernel >= 0.1 * kernel.max()]):
+    for offset, weight in zip(offsets, kernel[near]):
         at = centre + offset  # np.take: several times faster than fancy indexing
         after = (np.take(ion_yield, at) * np.float32(weight))[:, None] * step
         after += np.take(means, at, axis=0)
@@ -475,19 +516,23 @@ def phase_distinctness(model: PhaseModel, costs: np.ndarray) -> np.ndarray:
     pixels are not explained without b: b is a phase of its own.
     """
     labels, mu = model.labels, model.compositions.astype(np.float32)
-    alternative = _best_two(costs, labels)
-    step = mu[alternative] - mu[labels]
     kernel = _kernel(model.beam_sigma_px)
     radius = kernel.shape[0] // 2
-    padded_step = np.pad(step, ((radius, radius), (radius, radius), (0, 0)))
     padded_labels = np.pad(labels, radius, constant_values=-1)
-    shift = np.zeros(step.shape, dtype=np.float32)
-    height, width = labels.shape
-    for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
-        same = padded_labels[dy: dy + height, dx: dx + width] == labels
-        shift += np.float32(kernel[dy, dx]) * same[..., None] * padded_step[dy: dy + height, dx: dx + width]
-    replaced = model.expected() + model.ion_yield[..., None] * shift
-    values = deviance(model.counts, replaced, model.phi).ravel()
+    padded_alternative = np.pad(_best_two(costs, labels), radius)
+    values = np.empty(labels.shape, dtype=np.float32)
+    width = labels.shape[1]
+    for block in _row_blocks(model.counts):  # rows with a margin of the window's radius
+        start, stop, _ = block.indices(labels.shape[0])
+        around = padded_labels[start: stop + 2 * radius]
+        step = mu[padded_alternative[start: stop + 2 * radius]] - mu[around]
+        shift = np.zeros((stop - start, width, mu.shape[1]), dtype=np.float32)
+        for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
+            same = around[dy: dy + stop - start, dx: dx + width] == labels[block]
+            shift += np.float32(kernel[dy, dx]) * same[..., None] * step[dy: dy + stop - start, dx: dx + width]
+        shift *= model.ion_yield[block, :, None].astype(np.float32)
+        values[block] = deviance(model.counts[block], model.expected(block) + shift, model.phi)
+    values = values.ravel()
     flat = labels.ravel()
     order = np.argsort(flat, kind="stable")
     bounds = np.searchsorted(flat[order], np.arange(model.n_phases + 1))
@@ -614,7 +659,7 @@ def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0) -
     n_start = int(labels.max()) + 1
     model = PhaseModel(values.astype(np.float32), labels, _mean_counts(values, labels, n_start),
                        np.ones(values.shape[:2]), beam_sigma_px=BEAM_SIGMA_PX)
-    smoothed = smooth_counts(values, PROPOSAL_SMOOTHING_PX)
+    smoothed = smooth_counts(values, PROPOSAL_SMOOTHING_PX).astype(np.float32)
     _fit(model, smoothed)
     update_blur(model)
     _fit(model, smoothed, 2)  # mixed boundary pixels explained by the blur before births are sought
