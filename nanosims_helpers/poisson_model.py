@@ -51,7 +51,7 @@ from threadpoolctl import threadpool_limits
 from .clustering import ClusterResult, fit_kmeans
 from .hierarchical import largest_first
 from .preprocessing import preprocess
-from .spatial import FIT_SMOOTHING_PX, assign_phases, core_mask, potts_icm, smooth_counts
+from .spatial import FIT_SMOOTHING_PX, assign_phases, core_mask, potts_sweeps, smooth_counts
 from .validation import check_features, check_n_clusters
 
 __all__ = [
@@ -378,40 +378,41 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
     kernel = _kernel(model.beam_sigma_px)
     radius = kernel.shape[0] // 2
     height, width, n_masses = model.counts.shape
-    padded_width = width + 2 * radius
-    pad = ((radius, radius), (radius, radius), (0, 0))
-    counts = np.pad(model.counts, pad).reshape(-1, n_masses)
-    means = np.pad(expected, pad, constant_values=1.0).reshape(-1, n_masses)
-    ion_yield = np.pad(model.ion_yield.astype(np.float32), radius).ravel()  # 0 outside: no change there
-    rows, cols = np.divmod(pixels, width)
-    centre = (rows + radius) * padded_width + cols + radius
+    counts, means = model.counts.reshape(-1, n_masses), expected.reshape(-1, n_masses)
+    ion_yield = model.ion_yield.astype(np.float32).ravel()
     near = kernel >= 0.1 * kernel.max()
-    offsets = [(dy - radius) * padded_width + (dx - radius) for dy, dx in zip(*np.nonzero(near))]
-    before = _nll_within(counts, means, model.phi, [centre + offset for offset in offsets])
+    shifts = [(dy - radius, dx - radius, np.float32(kernel[dy, dx])) for dy, dx in zip(*np.nonzero(near))]
+    rows, cols = np.divmod(pixels, width)
+    reached = []  # per offset: the pixel it reaches (clipped to the image) and its share of the move
+    for dy, dx, weight in shifts:
+        inside = (rows + dy >= 0) & (rows + dy < height) & (cols + dx >= 0) & (cols + dx < width)
+        at = np.clip(rows + dy, 0, height - 1) * width + np.clip(cols + dx, 0, width - 1)
+        reached.append((at, np.where(inside, np.take(ion_yield, at) * weight, np.float32(0.0))))  # outside: no change
+    before = _nll_within(counts, means, model.phi, [at for at, _ in reached])
     mu = model.compositions.astype(np.float32)
-    step = mu[candidates] - mu[model.labels.ravel()[pixels]]
     total = np.zeros(pixels.size, dtype=np.float32)
-    for offset, weight in zip(offsets, kernel[near]):
-        at = centre + offset  # np.take: several times faster than fancy indexing
-        after = (np.take(ion_yield, at) * np.float32(weight))[:, None] * step
-        after += np.take(means, at, axis=0)
-        change = negative_binomial_nll(np.take(counts, at, axis=0), after, model.phi)
-        change -= np.take(before, at, axis=0)
-        total += _mass_sum(np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST, out=change))
+    for chunk in _row_blocks(pixels[:, None]):  # bounded temporaries when many pixels move
+        step = mu[candidates[chunk]] - mu[model.labels.ravel()[pixels[chunk]]]
+        for at, share in reached:
+            at = at[chunk]  # np.take: several times faster than fancy indexing
+            after = share[chunk, None] * step
+            after += np.take(means, at, axis=0)
+            change = negative_binomial_nll(np.take(counts, at, axis=0), after, model.phi)
+            change -= np.take(before, at, axis=0)
+            total[chunk] += _mass_sum(np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST, out=change))
     return total
 
 
 def _nll_within(counts: np.ndarray, means: np.ndarray, phi: float, indices: list) -> np.ndarray:
-    """:func:`negative_binomial_nll` of the rows (pixels) of ``indices``; the other rows are not computed
-    (left 0) when they are most of the image."""
+    """:func:`negative_binomial_nll` of the rows (pixels) of ``indices``, in blocks; the other rows are left 0."""
     needed = np.zeros(counts.shape[0], dtype=bool)
     for at in indices:
         needed[at] = True
-    if np.count_nonzero(needed) > counts.shape[0] // 2:
-        return negative_binomial_nll(counts, means, phi)
-    rows = np.flatnonzero(needed)
     values = np.zeros(counts.shape, dtype=np.float32)
-    values[rows] = negative_binomial_nll(counts[rows], means[rows], phi)
+    rows = np.flatnonzero(needed)
+    for chunk in _row_blocks(rows[:, None]):
+        values[rows[chunk]] = negative_binomial_nll(np.take(counts, rows[chunk], axis=0),
+                                                    np.take(means, rows[chunk], axis=0), phi)
     return values
 
 
@@ -556,7 +557,9 @@ def _start(counts: np.ndarray, n_start: int, random_state, masses=None) -> np.nd
     model = KMeans(n_start, n_init=1, random_state=random_state)
     with threadpool_limits(limits=1):
         fit_kmeans(model, table[core])
-    return assign_phases(features, model.cluster_centers_, beta=0.0)
+    # nearest centre, pixel by pixel: in blocks of rows, so that no (pixel x centre) table of the whole image is made
+    return np.concatenate([assign_phases(features[block], model.cluster_centers_, beta=0.0)
+                           for block in _row_blocks(features)])
 
 
 def _fit(model: PhaseModel, smoothed: np.ndarray, n_sweeps: int = 0) -> np.ndarray:
@@ -572,7 +575,7 @@ def _fit(model: PhaseModel, smoothed: np.ndarray, n_sweeps: int = 0) -> np.ndarr
     if n_sweeps:
         relabel(model, _proposals(costs, model.labels, 4.0 * model.beta), n_sweeps)
     else:
-        model.labels = potts_icm(costs, costs.argmin(axis=-1), model.beta, n_sweeps=2)
+        model.labels = potts_sweeps(costs, costs.argmin(axis=-1), model.beta, n_sweeps=2)
     return costs
 
 

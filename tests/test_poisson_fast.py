@@ -81,13 +81,17 @@ def test_proposal_costs_in_blocks_are_the_poisson_likelihood_of_each_phase(monke
 
 @pytest.mark.parametrize("sigma", [0.0, 1.0])
 def test_update_compositions_reaches_the_maximum_likelihood_of_the_blurred_model(sigma):
-    """Many EM steps from a wrong start end where scipy's optimiser of the same likelihood ends."""
+    """Many EM steps from a wrong start end where scipy's optimiser of the same likelihood ends.
+
+    The yield differs between the phases' pixels, so that a boundary pixel's share of each phase
+    (not its label) must weigh its yield.
+    """
     from scipy.optimize import minimize
 
     rng = np.random.default_rng(5)
     labels = blocky_labels(rng, (24, 24), 2)
     mu = np.array([[25.0, 4.0], [6.0, 30.0]])
-    ion_yield = np.exp(rng.normal(0, 0.1, labels.shape))
+    ion_yield = np.where(labels == 0, 1.6, 0.6) * np.exp(rng.normal(0, 0.1, labels.shape))
     counts = rng.poisson(ion_yield[..., None] * ndimage.gaussian_filter(mu[labels], (sigma, sigma, 0), truncate=2.0))
     model = PhaseModel(counts.astype(np.float32), labels, np.full((2, 2), 10.0), ion_yield, beam_sigma_px=sigma)
     poisson_model.update_compositions(model, n_iter=300)
