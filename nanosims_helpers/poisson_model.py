@@ -382,20 +382,23 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
     ion_yield = model.ion_yield.astype(np.float32).ravel()
     near = kernel >= 0.1 * kernel.max()
     shifts = [(dy - radius, dx - radius, np.float32(kernel[dy, dx])) for dy, dx in zip(*np.nonzero(near))]
-    rows, cols = np.divmod(pixels, width)
-    reached = []  # per offset: the pixel it reaches (clipped to the image) and its share of the move
-    for dy, dx, weight in shifts:
-        inside = (rows + dy >= 0) & (rows + dy < height) & (cols + dx >= 0) & (cols + dx < width)
-        at = np.clip(rows + dy, 0, height - 1) * width + np.clip(cols + dx, 0, width - 1)
-        reached.append((at, np.where(inside, np.take(ion_yield, at) * weight, np.float32(0.0))))  # outside: no change
-    before = _nll_within(counts, means, model.phi, [at for at, _ in reached])
+    chunks = _row_blocks(pixels[:, None])  # bounded temporaries when many pixels move
+
+    def reached(chunk):
+        """Per offset: the pixel it reaches (clipped to the image) and its share of the move (0 outside)."""
+        rows, cols = np.divmod(pixels[chunk], width)
+        for dy, dx, weight in shifts:
+            inside = (rows + dy >= 0) & (rows + dy < height) & (cols + dx >= 0) & (cols + dx < width)
+            at = np.clip(rows + dy, 0, height - 1) * width + np.clip(cols + dx, 0, width - 1)
+            yield at, np.where(inside, np.take(ion_yield, at) * weight, np.float32(0.0))
+
+    before = _nll_within(counts, means, model.phi, (at for chunk in chunks for at, _ in reached(chunk)))
     mu = model.compositions.astype(np.float32)
     total = np.zeros(pixels.size, dtype=np.float32)
-    for chunk in _row_blocks(pixels[:, None]):  # bounded temporaries when many pixels move
+    for chunk in chunks:
         step = mu[candidates[chunk]] - mu[model.labels.ravel()[pixels[chunk]]]
-        for at, share in reached:
-            at = at[chunk]  # np.take: several times faster than fancy indexing
-            after = share[chunk, None] * step
+        for at, share in reached(chunk):  # np.take: several times faster than fancy indexing
+            after = share[:, None] * step
             after += np.take(means, at, axis=0)
             change = negative_binomial_nll(np.take(counts, at, axis=0), after, model.phi)
             change -= np.take(before, at, axis=0)
