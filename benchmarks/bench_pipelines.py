@@ -278,13 +278,20 @@ def timing_case(method: str, size: int):
 
 
 def mosaic_case(tiles: int = 8, method: str = "poisson"):
-    """``method`` alone on a mosaic of ``tiles`` x ``tiles`` realistic 256 x 256 tiles (seeds 0, 1, ...)."""
-    parts = [(sample.image.counts, sample.truth)  # the planes of each tile are let go at once
-             for sample in (simulate_realistic_image((256, 256), random_state=seed) for seed in range(tiles * tiles))]
+    """``method`` alone on a mosaic of ``tiles`` x ``tiles`` realistic 256 x 256 tiles (seeds 0, 1, ...).
 
-    counts, truth = (np.concatenate([np.concatenate([parts[row * tiles + col][index] for col in range(tiles)], axis=1)
-                                     for row in range(tiles)], axis=0) for index in (0, 1))
-    del parts
+    The tiles are written one by one into the mosaic, so that what the process holds before the
+    call is the mosaic (7 masses in float64), its truth and the libraries.
+    """
+    counts = truth = None
+    for seed in range(tiles * tiles):
+        sample = simulate_realistic_image((256, 256), random_state=seed)
+        if counts is None:
+            counts = np.zeros((256 * tiles, 256 * tiles, sample.image.counts.shape[2]))
+            truth = np.zeros(counts.shape[:2], dtype=np.int16)
+        rows, cols = divmod(seed, tiles)
+        place = (slice(256 * rows, 256 * rows + 256), slice(256 * cols, 256 * cols + 256))
+        counts[place], truth[place] = sample.image.counts, sample.truth
     return lambda: (adjusted_rand_score(truth.ravel(), cluster_image(counts, 6, method=method).labels.ravel()),
                     counts.shape)
 
