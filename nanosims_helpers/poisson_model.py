@@ -87,6 +87,9 @@ ICM_SWEEPS = 3
 MAX_COUNT_COST = 10.0
 #: Smoothing (pixels) of the counts for proposing each pixel's phase (not for the likelihood).
 PROPOSAL_SMOOTHING_PX = 0.7
+#: Pixels per block of rows where whole-image temporaries of (pixel, mass) or (pixel, phase)
+#: arrays would be large (2048 x 2048 images).
+BLOCK_PIXELS = 1 << 18
 
 _NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
 _FLOOR = 1e-6  # smallest expected count in a logarithm
@@ -135,9 +138,6 @@ def deviance(counts, means, phi: float) -> np.ndarray:
         result[block] = 2.0 * _mass_sum(negative_binomial_nll(counts[block], means[block], phi) - saturated)
     return result
 
-
-#: Pixels per block where whole-image temporaries of several (pixel, mass) arrays would be large.
-BLOCK_PIXELS = 1 << 18
 
 
 def _row_blocks(values: np.ndarray):
@@ -189,12 +189,11 @@ class PhaseModel:
     phi: float = 0.0
     beam_sigma_px: float = BEAM_SIGMA_PX
     beta: float = POTTS_BETA
+    _shares: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def n_phases(self) -> int:
         return self.compositions.shape[0]
-
-    _shares: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def shares(self) -> np.ndarray:
         """Share of each phase in each pixel's point spread, (y * x, phase) float32: the blurred
@@ -406,8 +405,9 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
     return total
 
 
-def _nll_within(counts: np.ndarray, means: np.ndarray, phi: float, indices: list) -> np.ndarray:
-    """:func:`negative_binomial_nll` of the rows (pixels) of ``indices``, in blocks; the other rows are left 0."""
+def _nll_within(counts: np.ndarray, means: np.ndarray, phi: float, indices) -> np.ndarray:
+    """:func:`negative_binomial_nll` of the rows (pixels) named in ``indices`` (an iterable of index
+    arrays), in blocks; the other rows are left 0."""
     needed = np.zeros(counts.shape[0], dtype=bool)
     for at in indices:
         needed[at] = True
