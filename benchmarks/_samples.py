@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nanosims_helpers.io.samples import load_sample
 from nanosims_helpers.preprocessing import RECOMMENDED_PREPROCESSING, preprocess
+from nanosims_helpers.teaching.samples import load_sample
 
 #: Label used in the tables -> sample name.
 IMAGES = {"256x256": "soil_256", "512x512": "soil_512_labelled"}

@@ -3,7 +3,7 @@
 Run from the repository root: ``python -m benchmarks.bench_challenge [--quick] [--secrets 2]``.
 
 For the practice image and each held-out image, made with the benchmark's secrets
-(:mod:`nanosims_helpers.challenge.design`), the phase-map score (``mean_f1``: each phase's
+(:mod:`nanosims_helpers.teaching.challenge.design`), the phase-map score (``mean_f1``: each phase's
 best-matching cluster's F1, averaged) of
 
 - the kit's default (``cluster_image`` with its default method, whatever it is when this runs)
@@ -12,7 +12,7 @@ best-matching cluster's F1, averaged) of
 - the default at ``-k auto``: k from :func:`~nanosims_helpers.split_half.recommend_k`;
 - the reference notebook's pipeline (:func:`~nanosims_helpers.pipeline.reference_pipeline`) at
   its best k, the same oracle;
-- the supervised reference (:mod:`nanosims_helpers.supervised`) trained on another image
+- the supervised reference (:mod:`nanosims_helpers.teaching.supervised`) trained on another image
   simulated with the same settings and another seed: a ceiling.
 
 Then the labelled-cell track (``cell_error``, 13C atom %, lower is better) of the default at its
@@ -29,13 +29,13 @@ import warnings
 
 import numpy as np
 
-from nanosims_helpers.challenge.baselines import default_auto_k, supervised_model
-from nanosims_helpers.challenge.design import HELD_OUT, PRACTICE, RANGES, challenge_sample
-from nanosims_helpers.challenge.scores import cell_scores, phase_map_scores, true_cell_atom_percent
-from nanosims_helpers.challenge.submissions import cell_atom_percent, find_cells
 from nanosims_helpers.clustering import limit_threads
 from nanosims_helpers.pipeline import DEFAULT_METHOD, cluster_image, reference_pipeline
-from nanosims_helpers.supervised import predict_phases
+from nanosims_helpers.teaching.challenge.baselines import default_auto_k, supervised_model
+from nanosims_helpers.teaching.challenge.design import HELD_OUT, PRACTICE, RANGES, challenge_sample
+from nanosims_helpers.teaching.challenge.scores import cell_scores, phase_map_scores, true_cell_atom_percent
+from nanosims_helpers.teaching.challenge.submissions import cell_atom_percent, find_cells
+from nanosims_helpers.teaching.supervised import predict_phases
 
 #: The design's targets, checked on the held-out images.
 DEFAULT_AT_MOST, CEILING_ROOM = 0.85, 0.08

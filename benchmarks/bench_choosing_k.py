@@ -3,7 +3,7 @@
 Run from the repository root: ``python -m benchmarks.bench_choosing_k [--seeds 5]``.
 
 1. The k each rule recommends on images whose number of phases is known: the realistic sample
-   (:func:`nanosims_helpers.realistic.simulate_realistic_image`, 6 phases) for each seed and the
+   (:func:`nanosims_helpers.teaching.realistic.simulate_realistic_image`, 6 phases) for each seed and the
    kit's ``soil_256`` (4 phases); and on the two real files of ``data/cameca``. "knee" is the knee
    of the k-means entropy curve over k = 2..31 (the command line's ``-k auto`` before the
    split-half check); "split-half" is :func:`nanosims_helpers.split_half.recommend_k` with the
@@ -22,9 +22,9 @@ import warnings
 from benchmarks._measure import measure, print_table
 from nanosims_helpers.io.loading import load_image
 from nanosims_helpers.io.real_data import cameca_files
-from nanosims_helpers.io.samples import load_sample
-from nanosims_helpers.realistic import simulate_realistic_image
 from nanosims_helpers.split_half import recommend_k
+from nanosims_helpers.teaching.realistic import simulate_realistic_image
+from nanosims_helpers.teaching.samples import load_sample
 
 
 def _images(n_seeds: int):

@@ -57,9 +57,8 @@ def cli_case(path: str, out: str, method: str, threads: int):
 #: Functions the command calls, timed where the command looks them up (module -> names); a name the
 #: module does not have (the command changed) is skipped, so the table always shows what it runs.
 STEPS = {
-    "nanosims_helpers.cli": ("load_image", "preprocess", "choose_k", "cluster_features", "cluster_image",
-                             "score_table"),
-    "nanosims_helpers.io.outputs": ("profiles_table", "write_label_tiff", "write_scores_json", "write_overview_png"),
+    "nanosims_helpers.runs.one_image": ("load_image", "preprocess", "choose_k", "cluster_image", "score_table"),
+    "nanosims_helpers.runs.outputs": ("profiles_table", "write_label_tiff", "write_scores_json", "write_overview_png"),
 }
 
 
@@ -97,7 +96,7 @@ def stages_case(path: str, out: str, method: str):
 def overview_case(path: str, out: str, display_size: int):
     """Draw and save the overview of the image at ``display_size``; returns the PNG size in KiB."""
     from nanosims_helpers.io.loading import load_image
-    from nanosims_helpers.io.outputs import write_overview_png
+    from nanosims_helpers.runs.outputs import write_overview_png
 
     image = load_image(path)
     labels = (image.counts[:, :, 0] > np.median(image.counts[:, :, 0])).astype(int)
@@ -107,7 +106,7 @@ def overview_case(path: str, out: str, display_size: int):
 
 def make_image(size: int, folder: Path) -> Path:
     from nanosims_helpers.io.loading import save_image_tiff
-    from nanosims_helpers.synthetic import simulate_soil_image
+    from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
     path = folder / f"soil_{size}.tif"
     save_image_tiff(simulate_soil_image((size, size), random_state=0)[0], path)
@@ -159,7 +158,7 @@ def stages(path: Path, folder: Path) -> None:
 
 
 def overview_ratio(path: Path, folder: Path, size: int, repeat: int) -> None:
-    from nanosims_helpers.io.outputs import DISPLAY_SIZE
+    from nanosims_helpers.runs.outputs import DISPLAY_SIZE
 
     if size <= DISPLAY_SIZE:
         print(f"\nOverview PNG: the {size} x {size} image fits the display size ({DISPLAY_SIZE} px) and is drawn as "

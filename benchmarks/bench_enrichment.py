@@ -6,7 +6,7 @@ Run from the repository root: ``python -m benchmarks.bench_enrichment [--quick]`
    them also with ``-k auto``, which takes several seconds an image, and 500 more through the same
    route in Python, for a closer estimate of the rate): 96 x 96 images of one
    natural composition (one plane: the held-out half is made by binomial thinning), and 128 x 128
-   realistic images (:func:`nanosims_helpers.realistic.simulate_realistic_image`, 6 planes: odd
+   realistic images (:func:`nanosims_helpers.teaching.realistic.simulate_realistic_image`, 6 planes: odd
    and even planes) whose 13C and 15N are natural everywhere, the cells included (counts drawn
    again from the simulator's expected counts). "Before": the default method's clusters tested on
    the counts they were found on (what the kit did). "After": ``nanosims-cluster DIR --ratios
@@ -38,12 +38,12 @@ from scipy import stats
 
 from benchmarks._measure import print_table
 from nanosims_helpers.cli import main as command
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.isotopes import AIR_15N_14N, VPDB_13C_12C, isotope_table
 from nanosims_helpers.pipeline import cluster_image
-from nanosims_helpers.realistic import REALISTIC_PHASES, simulate_realistic_image
 from nanosims_helpers.split_half import CountSplit
+from nanosims_helpers.teaching.realistic import REALISTIC_PHASES, simulate_realistic_image
 
 RATIOS = "13C/12C,12C15N/12C14N"
 TRUE = {"13C/12C": VPDB_13C_12C, "12C15N/12C14N": AIR_15N_14N}

@@ -24,7 +24,7 @@ import argparse
 from benchmarks._measure import LOAD_NOTE, THREAD_SETTINGS, measure_interleaved, print_table, ratio, threads_label
 from nanosims_helpers.explorer.state import ExplorerState, Settings
 from nanosims_helpers.explorer.views import cluster_view
-from nanosims_helpers.io.samples import load_sample
+from nanosims_helpers.teaching.samples import load_sample
 
 SAMPLE = "soil_256"
 FROM_K, TO_K = 4, 5
@@ -42,14 +42,14 @@ def _update(state: ExplorerState, method: str):
 def naive_case(method: str, threads: int):
     """Setup: an explorer with empty caches (after one untimed update elsewhere warmed the libraries)."""
     image, truth = load_sample(SAMPLE)
-    cluster_view(ExplorerState(image, reference=truth, threads=threads), Settings(n_clusters=FROM_K))
-    return _update(ExplorerState(image, reference=truth, threads=threads), method)
+    cluster_view(ExplorerState(image, truth=truth, n_threads=threads), Settings(n_clusters=FROM_K))
+    return _update(ExplorerState(image, truth=truth, n_threads=threads), method)
 
 
 def cached_case(method: str, threads: int):
     """Setup: an explorer that already showed k = FROM_K with the same settings."""
     image, truth = load_sample(SAMPLE)
-    state = ExplorerState(image, reference=truth, threads=threads)
+    state = ExplorerState(image, truth=truth, n_threads=threads)
     cluster_view(state, Settings(n_clusters=FROM_K, method=method))
     return _update(state, method)
 
@@ -57,7 +57,7 @@ def cached_case(method: str, threads: int):
 def revisit_case(method: str, threads: int):
     """Setup: an explorer that showed k = TO_K, then FROM_K: the slider goes back to a k seen before."""
     image, truth = load_sample(SAMPLE)
-    state = ExplorerState(image, reference=truth, threads=threads)
+    state = ExplorerState(image, truth=truth, n_threads=threads)
     for k in (TO_K, FROM_K):
         cluster_view(state, Settings(n_clusters=k, method=method))
     return _update(state, method)

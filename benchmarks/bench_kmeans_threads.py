@@ -20,7 +20,7 @@ import numpy as np
 
 from nanosims_helpers.clustering import kmeans_map, limit_threads
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 N_CLUSTERS = 4
 

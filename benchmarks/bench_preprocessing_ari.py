@@ -15,11 +15,11 @@ import argparse
 
 import numpy as np
 
-from nanosims_helpers.io.samples import list_samples, load_sample
 from nanosims_helpers.metrics import adjusted_rand
 from nanosims_helpers.pipeline import cluster_image, reference_pipeline
 from nanosims_helpers.preprocessing import PREPROCESSING
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.samples import list_samples, load_sample
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 COUNT_SCALES = (0.05, 0.25, 1.0, 3.0)
 SEEDS = (1, 2)

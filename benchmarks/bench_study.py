@@ -115,7 +115,7 @@ def _started(_) -> int:
 
 def make_images(folder: Path, count: int) -> None:
     from nanosims_helpers.io.loading import save_image_tiff
-    from nanosims_helpers.synthetic import simulate_soil_image
+    from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
     folder.mkdir(parents=True, exist_ok=True)
     for seed in range(count):

@@ -199,6 +199,21 @@ def _usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def require_dask(option: str) -> None:
+    """Raise a NanoSIMSError saying how to install Dask if ``option`` (which needs it) cannot import it.
+
+    Dask is an extra of the kit (``pip install "nanosims-helpers[dask]"``): a plain install runs the
+    inputs one after another in its own process.
+    """
+    try:
+        import distributed  # noqa: F401
+        import psutil  # noqa: F401
+    except ModuleNotFoundError:
+        raise NanoSIMSError(f"{option} needs Dask, which this installation lacks: pip install "
+                            "\"nanosims-helpers[dask]\", or leave the option out to run the inputs one by one"
+                            ) from None
+
+
 def worker_limit(requested: int, n_jobs: int) -> tuple[int, str | None]:
     """The number of local workers to start for ``n_jobs`` jobs, and a line saying why if fewer than asked.
 
@@ -225,7 +240,7 @@ def worker_limit(requested: int, n_jobs: int) -> tuple[int, str | None]:
 
 
 #: Modules the local workers import once, in the process they are forked from (see :func:`_worker_settings`).
-WORKER_PRELOAD = ("distributed", "nanosims_helpers.cli", "nanosims_helpers.io.study_outputs")
+WORKER_PRELOAD = ("distributed", "nanosims_helpers.runs.many_images", "nanosims_helpers.runs.study_outputs")
 
 
 def _forking() -> bool:

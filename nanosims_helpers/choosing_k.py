@@ -30,6 +30,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances
 from tqdm.auto import tqdm
 
+from ._lazy import renamed
 from .clustering import KMEANS_N_INIT, fit_kmeans, limit_threads
 from .errors import NanoSIMSError
 from .metrics import (
@@ -108,16 +109,17 @@ def _sample_fit_labels(pixels: np.ndarray, k_values: list[int], random_state):
         yield fit_kmeans(model, sample, "k").predict(pixels)
 
 
+@renamed(values="features", k_values="n_clusters_range")
 def sweep_k(
-    values, k_values=range(2, 32), *, random_state=0, fast: bool = True, progress: bool = True, n_threads=1
+    features, n_clusters_range=range(2, 32), *, random_state=0, fast: bool = True, progress: bool = True, n_threads=1
 ) -> pd.DataFrame:
     """Cluster with KMeans for each k and score every clustering.
 
     Parameters
     ----------
-    values : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+    features : array_like, shape (y, x, n_features) or (n_pixels, n_features)
         What to cluster, e.g. preprocessed channels or principal components.
-    k_values : iterable of int
+    n_clusters_range : iterable of int
         Numbers of clusters to try, each >= 2 (sorted, repeats dropped).
     random_state : int
         Seed of KMeans and of the pixel samples: the same seed gives the same table.
@@ -142,18 +144,18 @@ def sweep_k(
     Raises
     ------
     NanoSIMSError
-        If ``values`` holds NaN or infinite values, a k is below 2 or above the number of
+        If ``features`` holds NaN or infinite values, a k is below 2 or above the number of
         pixels, or the pixels take fewer distinct values than a k.
 
     Examples
     --------
-    >>> values = np.repeat([[0.0], [1.0], [5.0], [9.0]], 10, axis=0)
-    >>> table = sweep_k(values, range(2, 5), progress=False)
+    >>> features = np.repeat([[0.0], [1.0], [5.0], [9.0]], 10, axis=0)
+    >>> table = sweep_k(features, range(2, 5), progress=False)
     >>> table["k"].tolist(), bool(table["inertia"].is_monotonic_decreasing)
     ([2, 3, 4], True)
     """
-    pixels = _pixels(values)
-    k_list = _check_k_values(k_values, pixels.shape[0])
+    pixels = _pixels(features)
+    k_list = _check_k_values(n_clusters_range, pixels.shape[0])
     with limit_threads(n_threads):
         scorer = _SweepScorer(pixels, random_state)
         labels = (_sample_fit_labels if fast else _plain_labels)(pixels, k_list, random_state)

@@ -18,22 +18,17 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
+from .defaults import DEFAULT_THREADS
 from .errors import NanoSIMSError
 from .validation import check_features, check_n_clusters, check_whole_number, read_only
 
 if TYPE_CHECKING:
-    from .split_half import CountSplit
+    from .count_split import CountSplit
 
 #: KMeans restarts from different k-means++ starts; the best is kept. A single start (the
 #: reference notebook's ``n_init="auto"``) ended in a poor local optimum on several simulated
 #: soil images (adjusted Rand index 0.6-0.7 instead of 0.98 against the true phases).
 KMEANS_N_INIT = 4
-
-#: Threads the command line and the explorer give the numerical libraries (KMeans' OpenMP loops,
-#: BLAS). One thread: on a busy 2-core machine (CI, Binder) KMeans' threads wait on each other;
-#: one thread was 7 times faster on 256 x 256 x 7 there (benchmarks/bench_kmeans_threads.py).
-DEFAULT_THREADS = 1
-
 
 def limit_threads(n_threads: int | None = DEFAULT_THREADS):
     """Context in which KMeans, PCA and NumPy's linear algebra use at most ``n_threads`` threads.
@@ -85,6 +80,10 @@ class ClusterResult:
     confidence : ndarray of float, shape (y, x), or None
         Posterior probability of each pixel's cluster, from methods that model the counts
         (:func:`nanosims_helpers.poisson_model.poisson_map`); None from the others.
+    preprocessed : ndarray of float, shape (y, x, n_masses), or None
+        The clustered masses' counts after the preprocessing (set by
+        :func:`~nanosims_helpers.pipeline.cluster_image`): what scores and cluster profiles are
+        computed on, whichever the method (the counting methods cluster the counts themselves).
 
     The arrays are read-only views: copy one (``result.labels.copy()``) to edit it.
 
@@ -101,9 +100,10 @@ class ClusterResult:
     pca: PCA | None = None
     split: CountSplit | None = None
     confidence: np.ndarray | None = None
+    preprocessed: np.ndarray | None = None
 
     def __post_init__(self):
-        for field in ("labels", "centers", "features", "confidence"):
+        for field in ("labels", "centers", "features", "confidence", "preprocessed"):
             if getattr(self, field) is not None:
                 object.__setattr__(self, field, read_only(getattr(self, field)))
 
@@ -151,24 +151,24 @@ def kmeans_map(features, n_clusters: int, *, random_state=0) -> ClusterResult:
     return ClusterResult(model.labels_.reshape(values.shape[:2]), model.cluster_centers_, values)
 
 
-def fit_kmeans(model: KMeans, pixels: np.ndarray, name: str = "n_clusters") -> KMeans:
+def fit_kmeans(model: KMeans, features: np.ndarray, name: str = "n_clusters") -> KMeans:
     """Fit ``model`` on a (pixel, feature) table and return it.
 
     Raises
     ------
     NanoSIMSError
-        If the pixels take fewer distinct values than ``model.n_clusters``, so that some
+        If the features take fewer distinct values than ``model.n_clusters``, so that some
         clusters would be empty; ``name`` is the argument the message names.
     """
     with warnings.catch_warnings():
-        # Raised when there are fewer distinct pixels than clusters; reported as an error below.
+        # Raised when there are fewer distinct features than clusters; reported as an error below.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(pixels)
+        model.fit(features)
     found = np.unique(model.labels_).size
     if found < model.n_clusters:
-        distinct = np.unique(pixels, axis=0).shape[0]
+        distinct = np.unique(features, axis=0).shape[0]
         raise NanoSIMSError(
-            f"{name}={model.n_clusters}: only {found} cluster(s) have pixels, as the features have only {distinct} "
+            f"{name}={model.n_clusters}: only {found} cluster(s) have features, as the features have only {distinct} "
             f"distinct pixel value(s); use at most {min(distinct, model.n_clusters - 1)} clusters."
         )
     return model

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import NanoSIMSError
+from .image import check_image
 from .io.cameca import correct_dead_time
-from .io.image import check_image
 from .isotopes import DEFAULT_RATIOS, check_groups, group_ratios, resolve_ratios, warn_undefined
 from .naming import name_clusters
 from .validation import check_cluster_labels
@@ -122,7 +122,7 @@ def depth_profile(image, labels=None, *, regions=None, ratios=DEFAULT_RATIOS, na
 
     Examples
     --------
-    >>> from nanosims_helpers.io.image import NanoSIMSImage
+    >>> from nanosims_helpers.image import NanoSIMSImage
     >>> planes = np.zeros((3, 1, 4, 2))
     >>> planes[..., 0] = 1000.0
     >>> planes[..., 1] = np.array([10.0, 20.0, 30.0])[:, None, None]  # 13C rises with depth

@@ -33,6 +33,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 
+from ._lazy import renamed
 from .clustering import ClusterResult
 from .errors import NanoSIMSError
 from .metrics import adjusted_rand
@@ -385,7 +386,8 @@ def compare_with_exact(features, n_clusters: int, *, random_state=0) -> WardComp
     return WardComparison(adjusted_rand(fast, exact), middle - start, end - middle, fast, exact)
 
 
-def regroup_clusters(labels, centers, n_groups: int, sizes=None) -> Regrouping:
+@renamed(n_groups="n_clusters")
+def regroup_clusters(labels, centers, n_clusters: int, sizes=None) -> Regrouping:
     """Merge an over-split clustering (say KMeans with k=12) into fewer groups with Ward.
 
     Ward on the cluster centres, each weighted by its pixel count, continues the merging where
@@ -397,7 +399,7 @@ def regroup_clusters(labels, centers, n_groups: int, sizes=None) -> Regrouping:
         Cluster of every pixel, 0 .. k-1 (e.g. ``ClusterResult.labels``).
     centers : array_like, shape (k, n_features)
         Centre of each cluster (e.g. ``ClusterResult.centers``).
-    n_groups : int
+    n_clusters : int
         Number of groups wanted, 2 to k.
     sizes : array_like of shape (k,), optional
         Pixel count of each cluster; counted from ``labels`` by default.
@@ -412,7 +414,7 @@ def regroup_clusters(labels, centers, n_groups: int, sizes=None) -> Regrouping:
     Raises
     ------
     NanoSIMSError
-        If labels and centres do not match, a cluster has no pixels, or ``n_groups`` is out of range.
+        If labels and centres do not match, a cluster has no pixels, or ``n_clusters`` is out of range.
 
     Examples
     --------
@@ -431,11 +433,11 @@ def regroup_clusters(labels, centers, n_groups: int, sizes=None) -> Regrouping:
             )
         sizes = counts
     weights = check_weights(sizes, n_old, name="sizes")
-    n_groups = check_whole_number(
-        n_groups, "n_groups", minimum=2, maximum=n_old, maximum_reason="the number of clusters"
+    n_clusters = check_whole_number(
+        n_clusters, "n_clusters", minimum=2, maximum=n_old, maximum_reason="the number of clusters"
     )
     linkage = ward_linkage(centres, weights)
-    mapping = _order_by_size(cut_linkage(linkage, n_groups), weights)
+    mapping = _order_by_size(cut_linkage(linkage, n_clusters), weights)
     return Regrouping(mapping[flat].reshape(np.shape(labels)), mapping, linkage, weights)
 
 

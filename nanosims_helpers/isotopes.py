@@ -50,10 +50,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .count_split import CountSplit, hold_out_counts, with_split
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage, check_image, normalize_mass_name
+from .image import NanoSIMSImage, check_image, normalize_mass_name
 from .naming import name_clusters
-from .split_half import CountSplit, hold_out_counts, with_split
 from .validation import check_cluster_labels
 
 __all__ = [
@@ -373,7 +373,7 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     return adjusted
 
 
-def group_ratios(counts, groups, n_groups: int, ratios, control: int | None = None) -> pd.DataFrame:
+def group_ratios(counts, groups, n_clusters: int, ratios, control: int | None = None) -> pd.DataFrame:
     """The ratio columns (:data:`ISOTOPE_COLUMNS`) of pixel groups, one row per group and ratio.
 
     The shared engine of :func:`isotope_table`, the region table and the depth profiles. It
@@ -388,7 +388,7 @@ def group_ratios(counts, groups, n_groups: int, ratios, control: int | None = No
         Counts of every pixel.
     groups : ndarray of int, shape (pixel,)
         Group of every pixel, 0..n_groups-1, or -1 for pixels in no group.
-    n_groups : int
+    n_clusters : int
     ratios : list of Ratio
         Columns of the numerator and denominator, names, reference and ``test_counts``.
     control : int, optional
@@ -409,21 +409,21 @@ def group_ratios(counts, groups, n_groups: int, ratios, control: int | None = No
     ([0.02, 0.01], [0.02, 0.01])
     """
     inside = groups >= 0
-    pixels = np.bincount(groups[inside], minlength=n_groups)
+    pixels = np.bincount(groups[inside], minlength=n_clusters)
     parts = []
     for ratio in ratios:
         n_pix, d_pix = counts[inside, ratio.numerator], counts[inside, ratio.denominator]
-        n_sum = np.bincount(groups[inside], weights=n_pix, minlength=n_groups)
-        d_sum = np.bincount(groups[inside], weights=d_pix, minlength=n_groups)
+        n_sum = np.bincount(groups[inside], weights=n_pix, minlength=n_clusters)
+        d_sum = np.bincount(groups[inside], weights=d_pix, minlength=n_clusters)
         has_den = d_pix > 0
         pixel_ratio_sum = np.bincount(groups[inside][has_den], weights=n_pix[has_den] / d_pix[has_den],
-                                      minlength=n_groups)
-        with_ratio = np.bincount(groups[inside][has_den], minlength=n_groups)
+                                      minlength=n_clusters)
+        with_ratio = np.bincount(groups[inside][has_den], minlength=n_clusters)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_pixel_ratio = np.where(with_ratio > 0, pixel_ratio_sum / np.maximum(with_ratio, 1), np.nan)
         reference = ratio.reference if control is None else (n_sum[control], d_sum[control])
         part = pd.DataFrame({
-            "group": np.arange(n_groups), "ratio": ratio.name, "isotope": ratio.isotope,
+            "group": np.arange(n_clusters), "ratio": ratio.name, "isotope": ratio.isotope,
             "test_counts": ratio.test_counts, "pixels": pixels, "numerator_counts": n_sum,
             "denominator_counts": d_sum, "mean_pixel_ratio": mean_pixel_ratio,
             "pixels_zero_denominator": pixels - with_ratio,

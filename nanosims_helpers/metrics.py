@@ -26,6 +26,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.special import xlogy
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
+from ._lazy import renamed
 from .errors import NanoSIMSError
 from .profiles import cluster_means
 from .validation import check_finite_array, check_label_map, check_label_map_pair, check_whole_number
@@ -104,7 +105,8 @@ def _davies_bouldin(centroids: np.ndarray, spread: np.ndarray) -> float:
     return float(np.mean(np.max((spread[:, None] + spread[None, :]) / separation, axis=1)))
 
 
-def calinski_harabasz(values, labels) -> float:
+@renamed(values='features')
+def calinski_harabasz(features, labels) -> float:
     """Calinski-Harabasz index: spread between clusters over spread within them (higher is better).
 
     Equal to ``sklearn.metrics.calinski_harabasz_score`` (including its value 1.0 when all
@@ -112,7 +114,7 @@ def calinski_harabasz(values, labels) -> float:
 
     Parameters
     ----------
-    values : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+    features : array_like, shape (y, x, n_features) or (n_pixels, n_features)
         What was clustered.
     labels : array_like of int, shape (y, x) or (n_pixels,)
         Cluster of each pixel.
@@ -124,7 +126,7 @@ def calinski_harabasz(values, labels) -> float:
     Raises
     ------
     NanoSIMSError
-        If ``values`` holds NaN or infinite values, ``labels`` do not hold one whole number per
+        If ``features`` holds NaN or infinite features, ``labels`` do not hold one whole number per
         pixel, or there are fewer than 2 clusters.
 
     Examples
@@ -132,12 +134,13 @@ def calinski_harabasz(values, labels) -> float:
     >>> calinski_harabasz([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1])
     200.0
     """
-    pixels, codes, n_clusters = _pixels_and_codes(values, labels)
+    pixels, codes, n_clusters = _pixels_and_codes(features, labels)
     _require_clusters(n_clusters, pixels.shape[0], "Calinski-Harabasz index")
     return _dispersion_scores(pixels, codes, n_clusters)["calinski_harabasz"]
 
 
-def davies_bouldin(values, labels) -> float:
+@renamed(values='features')
+def davies_bouldin(features, labels) -> float:
     """Davies-Bouldin index: average worst overlap of each cluster with another (lower is better).
 
     Equal to ``sklearn.metrics.davies_bouldin_score``. Parameters and errors as in
@@ -148,7 +151,7 @@ def davies_bouldin(values, labels) -> float:
     >>> davies_bouldin([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1])
     0.1
     """
-    pixels, codes, n_clusters = _pixels_and_codes(values, labels)
+    pixels, codes, n_clusters = _pixels_and_codes(features, labels)
     _require_clusters(n_clusters, pixels.shape[0], "Davies-Bouldin index")
     return _dispersion_scores(pixels, codes, n_clusters)["davies_bouldin"]
 
@@ -195,8 +198,9 @@ def _silhouette_of_distances(distances: np.ndarray, codes: np.ndarray, n_cluster
     return float(np.nan_to_num(scores).mean())
 
 
+@renamed(values='features')
 def silhouette(
-    values, labels, *, sample_size: int = SILHOUETTE_SAMPLE_SIZE, exact: bool = False, random_state=0
+    features, labels, *, sample_size: int = SILHOUETTE_SAMPLE_SIZE, exact: bool = False, random_state=0
 ) -> float:
     """Mean silhouette coefficient, from -1 to 1 (higher is better), on a random sample of pixels.
 
@@ -208,7 +212,7 @@ def silhouette(
 
     Parameters
     ----------
-    values : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+    features : array_like, shape (y, x, n_features) or (n_pixels, n_features)
         What was clustered.
     labels : array_like of int, shape (y, x) or (n_pixels,)
         Cluster of each pixel.
@@ -236,7 +240,7 @@ def silhouette(
     0.9
     """
     sample_size = check_whole_number(sample_size, "sample_size", minimum=3)
-    pixels, codes, n_clusters = _pixels_and_codes(values, labels)
+    pixels, codes, n_clusters = _pixels_and_codes(features, labels)
     _require_clusters(n_clusters, pixels.shape[0], "silhouette")
     return _silhouette(pixels, codes, sample_size=sample_size, exact=exact, random_state=random_state)
 
@@ -392,8 +396,9 @@ def _entropy_of_bins(cells: np.ndarray, codes: np.ndarray, n_clusters: int, bins
     return float(-xlogy(counts, counts / sizes[:, None, None]).sum() / n_pixels)
 
 
-def clustering_entropy(values, labels, bins: int = ENTROPY_BINS) -> float:
-    """Entropy of the values inside the clusters, in nats (lower means more uniform clusters).
+@renamed(values='features')
+def clustering_entropy(features, labels, bins: int = ENTROPY_BINS) -> float:
+    """Entropy of the features inside the clusters, in nats (lower means more uniform clusters).
 
     Definition:
 
@@ -406,14 +411,14 @@ def clustering_entropy(values, labels, bins: int = ENTROPY_BINS) -> float:
     Properties that follow: it is 0 when every feature is constant inside every cluster; it
     never rises when a cluster is split in two (so it falls as k grows, and its knee rather than
     its minimum suggests k); adding a feature never lowers it, and it is at most
-    ``n_features * log(bins)``, so compare values only between clusterings of the same features
+    ``n_features * log(bins)``, so compare features only between clusterings of the same features
     (the reference notebook's 2.85 on 7 channels against 0.83 on 2 principal components, both at
     k=3, mostly reflects the number of features). A single cluster is allowed: its entropy is
     that of the whole image, the starting point of the curve.
 
     Parameters
     ----------
-    values : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+    features : array_like, shape (y, x, n_features) or (n_pixels, n_features)
         What was clustered.
     labels : array_like of int, shape (y, x) or (n_pixels,)
         Cluster of each pixel.
@@ -427,7 +432,7 @@ def clustering_entropy(values, labels, bins: int = ENTROPY_BINS) -> float:
     Raises
     ------
     NanoSIMSError
-        If ``values`` holds NaN or infinite values, ``labels`` do not hold one whole number per
+        If ``features`` holds NaN or infinite features, ``labels`` do not hold one whole number per
         pixel, or ``bins`` is not a whole number >= 1.
 
     Examples
@@ -435,27 +440,28 @@ def clustering_entropy(values, labels, bins: int = ENTROPY_BINS) -> float:
     Two clusters; the feature is constant inside the first and spread over two bins inside the
     second, so the entropy is (2 * 0 + 2 * log 2) / 4:
 
-    >>> values = [[0.0], [0.0], [0.25], [1.0]]
-    >>> round(clustering_entropy(values, [0, 0, 1, 1], bins=2), 4)
+    >>> features = [[0.0], [0.0], [0.25], [1.0]]
+    >>> round(clustering_entropy(features, [0, 0, 1, 1], bins=2), 4)
     0.3466
     """
     bins = check_whole_number(bins, "bins", minimum=1)
-    pixels, codes, n_clusters = _pixels_and_codes(values, labels)
+    pixels, codes, n_clusters = _pixels_and_codes(features, labels)
     return _entropy_of_bins(_feature_bins(pixels, bins), codes, n_clusters, bins)
 
 
+@renamed(reference="truth", values="features")
 def score_table(
-    values, labels, *, reference=None, silhouette_sample_size: int = SILHOUETTE_SAMPLE_SIZE, random_state=0
+    features, labels, *, truth=None, silhouette_sample_size: int = SILHOUETTE_SAMPLE_SIZE, random_state=0
 ) -> dict[str, float]:
     """All scores of one clustering, as a dict (ready for ``pandas.DataFrame([...])``).
 
     Parameters
     ----------
-    values : array_like, shape (y, x, n_features) or (n_pixels, n_features)
+    features : array_like, shape (y, x, n_features) or (n_pixels, n_features)
         What was clustered.
     labels : array_like of int, shape (y, x) or (n_pixels,)
         Cluster of each pixel, at least 2 clusters.
-    reference : array_like of int, optional
+    truth : array_like of int, optional
         A map to compare with (e.g. the true phases of a simulated image).
     silhouette_sample_size : int
         Pixels the silhouette is estimated on; smaller is faster and rougher.
@@ -467,7 +473,7 @@ def score_table(
     dict
         Keys ``"silhouette"`` (on a sample of ``silhouette_sample_size`` pixels),
         ``"calinski_harabasz"``, ``"davies_bouldin"``, ``"entropy"`` (``bins=10``), and
-        ``"adjusted_rand"`` when ``reference`` is given.
+        ``"adjusted_rand"`` when ``truth`` is given.
 
     Raises
     ------
@@ -476,11 +482,11 @@ def score_table(
 
     Examples
     --------
-    >>> scores = score_table([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1], reference=[1, 1, 0, 0])
+    >>> scores = score_table([[0.0], [1.0], [10.0], [11.0]], [0, 0, 1, 1], truth=[1, 1, 0, 0])
     >>> sorted(scores)
     ['adjusted_rand', 'calinski_harabasz', 'davies_bouldin', 'entropy', 'silhouette']
     """
-    pixels, codes, n_clusters = _pixels_and_codes(values, labels)
+    pixels, codes, n_clusters = _pixels_and_codes(features, labels)
     _require_clusters(n_clusters, pixels.shape[0], "score table")
     dispersion = _dispersion_scores(pixels, codes, n_clusters)
     scores = {
@@ -491,6 +497,6 @@ def score_table(
         "davies_bouldin": dispersion["davies_bouldin"],
         "entropy": _entropy_of_bins(_feature_bins(pixels, ENTROPY_BINS), codes, n_clusters, ENTROPY_BINS),
     }
-    if reference is not None:
-        scores["adjusted_rand"] = adjusted_rand(labels, reference)
+    if truth is not None:
+        scores["adjusted_rand"] = adjusted_rand(labels, truth)
     return scores

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .count_split import remember_split, with_split
 from .errors import NanoSIMSError
-from .split_half import remember_split, with_split
 from .validation import check_cluster_labels
 
 __all__ = ["merge_clusters", "name_clusters"]

@@ -1,7 +1,8 @@
 """One call from an image to a cluster map: select masses, preprocess, cluster.
 
-:func:`cluster_image` is what the command line, the widgets and the notebooks use; :data:`METHODS`
-names its clustering methods, the same names on the command line and in the explorer.
+:func:`cluster_image` is what the command line, the widgets and the notebooks use; its methods
+are those of the registry (:mod:`nanosims_helpers.methods`), the same names on the command line
+and in the explorer.
 :func:`reference_pipeline` repeats the reference notebook (max scaling, KMeans on the channels)
 so that the two can be compared on the same image.
 """
@@ -12,56 +13,18 @@ from dataclasses import replace
 
 import numpy as np
 
-from .clustering import ClusterResult, kmeans_map, pca_kmeans_map
+from .clustering import ClusterResult
+from .count_split import hold_out_counts, remember_split
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage
+from .image import NanoSIMSImage
 from .isotopes import split_for_ratios
-from .preprocessing import PREPROCESSING, RECOMMENDED_PREPROCESSING, preprocess
-from .split_half import hold_out_counts, remember_split
+from .methods import DEFAULT_METHOD, METHODS, Method, default_preprocessing, get_method
+from .preprocessing import RECOMMENDED_PREPROCESSING, preprocess
 
 __all__ = [
-    "COUNT_METHODS", "DEFAULT_METHOD", "METHODS", "RECOMMENDED_PREPROCESSING", "cluster_features", "cluster_image",
+    "DEFAULT_METHOD", "METHODS", "RECOMMENDED_PREPROCESSING", "cluster_features", "cluster_image",
     "default_preprocessing", "image_features", "reference_pipeline",
 ]
-
-#: Clustering methods :func:`cluster_image` knows: ``"spatial"`` (the default, see
-#: :mod:`nanosims_helpers.spatial`), ``"poisson"`` (a counting-statistics model of the image, see
-#: :mod:`nanosims_helpers.poisson_model`), and the pixel-by-pixel ``"kmeans"``, ``"pca-kmeans"``
-#: and ``"hierarchical"``.
-METHODS = ("spatial", "poisson", "kmeans", "pca-kmeans", "hierarchical")
-
-#: The method :func:`cluster_image`, the command line and the explorer use unless told otherwise.
-DEFAULT_METHOD = "spatial"
-
-#: Methods that need the counts themselves (they model or smooth them): they take an image, not
-#: preprocessed values (:func:`cluster_features`).
-COUNT_METHODS = ("poisson", "spatial")
-
-
-def default_preprocessing(method: str) -> str:
-    """Return the preprocessing ``method`` uses unless told otherwise.
-
-    ``"composition"`` for ``"poisson"`` and ``"spatial"`` (``"poisson"`` models the counts
-    themselves: the preprocessing only serves the scores and the choice of k computed beside it);
-    :data:`RECOMMENDED_PREPROCESSING` (``"asinh"``) for the pixel-by-pixel methods.
-
-    Raises
-    ------
-    NanoSIMSError
-        If ``method`` is not one of :data:`METHODS`.
-
-    Examples
-    --------
-    >>> default_preprocessing("poisson"), default_preprocessing("spatial"), default_preprocessing("kmeans")
-    ('composition', 'composition', 'asinh')
-    """
-    _check_method(method)
-    return "composition" if method in COUNT_METHODS else RECOMMENDED_PREPROCESSING
-
-
-def _check_method(method) -> None:
-    if method not in METHODS:
-        raise NanoSIMSError(f"method={method!r}: unknown; use one of {list(METHODS)}.")
 
 
 def _as_image(image) -> NanoSIMSImage:
@@ -124,8 +87,8 @@ def cluster_image(
     n_clusters : int
         Number of clusters, k >= 2.
     method : str
-        ``"spatial"`` (the default, above), ``"poisson"`` (the counting model, above), ``"kmeans"``
-        (KMeans on the preprocessed channels),
+        A name of :mod:`nanosims_helpers.methods`: ``"spatial"`` (the default, above),
+        ``"poisson"`` (the counting model, above), ``"kmeans"`` (KMeans on the preprocessed channels),
         ``"pca-kmeans"`` (KMeans on the first ``n_components`` principal components) or
         ``"hierarchical"`` (Ward clustering, see :func:`nanosims_helpers.hierarchical.hierarchical_map`).
     preprocessing : str, optional
@@ -134,7 +97,7 @@ def cluster_image(
     masses : sequence of str, optional
         Masses to cluster on (spaces ignored). By default every ion mass: non-ion channels such
         as the secondary-electron image ``SE`` are left out, with a warning (see
-        :data:`nanosims_helpers.io.image.NON_ION_CHANNELS`); name them here to include them.
+        :data:`nanosims_helpers.image.NON_ION_CHANNELS`); name them here to include them.
     n_components : int
         Principal components for ``"pca-kmeans"``; ignored by the other methods.
     random_state : int
@@ -150,8 +113,9 @@ def cluster_image(
         ``labels`` (y, x), ``centers``, ``features`` (what was clustered; for ``"poisson"`` the
         counts divided by the fitted ion yield, the centres each phase's mean counts at the mean
         yield; for ``"spatial"`` the preprocessed, lightly smoothed counts the pixels were assigned
-        on), ``pca``, ``confidence`` (``"poisson"`` only) and ``split`` (the counts the clusters
-        were found on and, with ``ratios``, those held out).
+        on), ``pca``, ``confidence`` (``"poisson"`` only), ``split`` (the counts the clusters
+        were found on and, with ``ratios``, those held out) and ``preprocessed`` (the clustered
+        masses after ``preprocessing``, what scores and profiles are computed on).
 
     Raises
     ------
@@ -172,8 +136,8 @@ def cluster_image(
     >>> cluster_image(image, 2, ratios="13C/12C").split.describe()
     'held-out half: binomial thinning, random_state 0'
     """
-    if preprocessing is None:
-        preprocessing = default_preprocessing(method)
+    record = get_method(method)
+    preprocessing = record.preprocessing if preprocessing is None else preprocessing
     image = _as_image(image)
     selected = _selected(image, masses)
     if ratios is None:
@@ -181,23 +145,14 @@ def cluster_image(
     else:
         split = split_for_ratios(image, ratios, selected.masses, random_state=random_state)
         selected = split.selection.select(selected.masses)
-    if method == "poisson":
-        from .poisson_model import poisson_map
-
-        if preprocessing not in PREPROCESSING:  # the model does not preprocess, but a wrong name is an error
-            raise NanoSIMSError(f"preprocessing={preprocessing!r}: unknown; use one of {sorted(PREPROCESSING)}.")
-        result = poisson_map(selected.counts, n_clusters, masses=selected.masses, random_state=random_state)
-    elif method == "spatial":
-        from .spatial import spatial_map
-
-        result = spatial_map(selected.counts, n_clusters, preprocessing=preprocessing, masses=selected.masses,
-                             random_state=random_state)
+    preprocessed = preprocess(selected.counts, preprocessing, masses=selected.masses)
+    if record.needs_counts:
+        options = {"preprocessing": preprocessing} if record.takes_preprocessing else {}
+        result = record.load()(selected.counts, n_clusters, masses=selected.masses, random_state=random_state,
+                               **options)
     else:
-        features = preprocess(selected.counts, preprocessing, masses=selected.masses)
-        result = cluster_features(
-            features, n_clusters, method=method, n_components=n_components, random_state=random_state
-        )
-    result = replace(result, split=split)
+        result = _cluster_features(record, preprocessed, n_clusters, n_components, random_state)
+    result = replace(result, split=split, preprocessed=preprocessed)
     remember_split(result.labels, split)
     return result
 
@@ -264,22 +219,21 @@ def cluster_features(
     >>> cluster_features(features, 2, method="pca-kmeans", n_components=1).n_clusters
     2
     """
-    _check_method(method)
-    if method in COUNT_METHODS:
+    record = get_method(method)
+    if record.needs_counts:
         raise NanoSIMSError(
-            f"method={method!r} smooths the counts before preprocessing, so it cannot start from "
+            f"method={method!r} takes the counts themselves (it smooths or models them), so it cannot start from "
             "preprocessed values; call cluster_image(image, k) with the counts."
         )
-    if method == "kmeans":
-        return kmeans_map(features, n_clusters, random_state=random_state)
-    if method == "pca-kmeans":
-        return pca_kmeans_map(features, n_clusters, n_components=n_components, random_state=random_state)
-    from .hierarchical import hierarchical_map
-
-    return hierarchical_map(features, n_clusters, random_state=random_state)
+    return _cluster_features(record, features, n_clusters, n_components, random_state)
 
 
-def reference_pipeline(image, n_clusters: int = 3, random_state=0) -> ClusterResult:
+def _cluster_features(record: Method, features, n_clusters: int, n_components: int, random_state) -> ClusterResult:
+    options = {"n_components": n_components} if record.takes_components else {}
+    return record.load()(features, n_clusters, random_state=random_state, **options)
+
+
+def reference_pipeline(image, n_clusters: int = 3, *, random_state=0) -> ClusterResult:
     """Cluster ``image`` as the reference notebook did: max scaling, then KMeans on the channels.
 
     Kept to compare with :func:`cluster_image`'s recommended pipeline on the same image.

@@ -35,8 +35,9 @@ import warnings
 
 import numpy as np
 
+from ._lazy import renamed
 from .errors import NanoSIMSError
-from .io.image import NanoSIMSImage, check_image
+from .image import NanoSIMSImage, check_image
 from .validation import check_finite_array, check_percentile_range
 
 #: The preprocessing :func:`preprocess` and the pixel-by-pixel methods of
@@ -395,8 +396,9 @@ PREPROCESSING = {
 }
 
 
-def preprocess(counts, method: str = RECOMMENDED_PREPROCESSING, *, masses=None) -> np.ndarray:
-    """Apply the preprocessing called ``method`` (a key of :data:`PREPROCESSING`).
+@renamed(method="preprocessing")
+def preprocess(counts, preprocessing: str = RECOMMENDED_PREPROCESSING, *, masses=None) -> np.ndarray:
+    """Apply the preprocessing called ``preprocessing`` (a key of :data:`PREPROCESSING`).
 
     The default, ``"asinh"``, suits raw NanoSIMS counts: it is linear for a few counts and
     logarithmic for many, so bright masses no longer dominate and nearly empty masses add little
@@ -408,7 +410,7 @@ def preprocess(counts, method: str = RECOMMENDED_PREPROCESSING, *, masses=None) 
     ----------
     counts : array_like, shape (y, x, mass) or (pixel, mass)
         Ion counts, mass channel last.
-    method : str
+    preprocessing : str
         One of ``"none"``, ``"max"``, ``"percentile"``, ``"zscore"``, ``"asinh"``,
         ``"anscombe"``, ``"asinh+zscore"``, ``"anscombe+zscore"``, ``"composition"``
         (:func:`composition_transform`, what the ``"spatial"`` clustering method uses).
@@ -422,7 +424,7 @@ def preprocess(counts, method: str = RECOMMENDED_PREPROCESSING, *, masses=None) 
     Raises
     ------
     NanoSIMSError
-        If ``method`` is unknown, or ``counts`` is not a finite 2-D or 3-D array.
+        If ``preprocessing`` is unknown, or ``counts`` is not a finite 2-D or 3-D array.
 
     Examples
     --------
@@ -431,10 +433,10 @@ def preprocess(counts, method: str = RECOMMENDED_PREPROCESSING, *, masses=None) 
            [1.  , 1.  ]])
     """
     try:
-        function = PREPROCESSING[method]
+        function = PREPROCESSING[preprocessing]
     except (KeyError, TypeError):
         raise NanoSIMSError(
-            f"preprocessing={method!r}: unknown; use one of {sorted(PREPROCESSING)}."
+            f"preprocessing={preprocessing!r}: unknown; use one of {sorted(PREPROCESSING)}."
         ) from None
     return function(counts, masses=masses)
 

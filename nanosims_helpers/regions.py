@@ -26,8 +26,10 @@ import numpy as np
 import pandas as pd
 from skimage import measure
 
+from ._lazy import renamed
+from .count_split import CountSplit, remember_split, with_split
 from .errors import NanoSIMSError
-from .io.image import check_image
+from .image import check_image
 from .isotopes import (
     DEFAULT_RATIOS,
     check_groups,
@@ -38,7 +40,6 @@ from .isotopes import (
     resolve_ratios,
 )
 from .naming import name_clusters
-from .split_half import CountSplit, remember_split, with_split
 from .validation import check_cluster_labels, check_whole_number
 
 __all__ = ["REGION_COLUMNS", "cluster_regions", "region_table", "threshold_regions"]
@@ -47,17 +48,18 @@ __all__ = ["REGION_COLUMNS", "cluster_regions", "region_table", "threshold_regio
 REGION_COLUMNS = ("region", "cluster", "name", "area_px", "area_um2", "centroid_y", "centroid_x")
 
 
-def _components(mask: np.ndarray, min_pixels: int) -> list[np.ndarray]:
-    """Flat pixel indices of each connected patch of ``mask`` with at least ``min_pixels`` pixels."""
+def _components(mask: np.ndarray, min_region_pixels: int) -> list[np.ndarray]:
+    """Flat pixel indices of each connected patch of ``mask`` with at least ``min_region_pixels`` pixels."""
     patches = measure.label(mask, connectivity=2).ravel()
     sizes = np.bincount(patches)
     order = np.argsort(patches, kind="stable")
     members = np.split(order, np.cumsum(sizes)[:-1])
-    return [members[i] for i in range(1, sizes.size) if sizes[i] >= min_pixels]
+    return [members[i] for i in range(1, sizes.size) if sizes[i] >= min_region_pixels]
 
 
-def cluster_regions(labels, clusters=None, min_pixels: int = 10) -> np.ndarray:
-    """Cut clusters into connected regions of at least ``min_pixels`` pixels.
+@renamed(min_pixels="min_region_pixels")
+def cluster_regions(labels, clusters=None, min_region_pixels: int = 10) -> np.ndarray:
+    """Cut clusters into connected regions of at least ``min_region_pixels`` pixels.
 
     Regions of clusters the kit found on a split of the counts (``cluster_image(..., ratios=...)``)
     carry the split on to :func:`region_table`.
@@ -68,7 +70,7 @@ def cluster_regions(labels, clusters=None, min_pixels: int = 10) -> np.ndarray:
         Cluster 0..k-1 of every pixel.
     clusters : int or sequence of int, optional
         The clusters to cut; default all.
-    min_pixels : int
+    min_region_pixels : int
         Smallest region kept, at least 2; smaller patches are left out (region 0).
 
     Returns
@@ -80,14 +82,14 @@ def cluster_regions(labels, clusters=None, min_pixels: int = 10) -> np.ndarray:
     ------
     NanoSIMSError
         If ``labels`` is not a (y, x) map of clusters 0..k-1, a cluster does not exist, or
-        ``min_pixels`` is below 2.
+        ``min_region_pixels`` is below 2.
 
     Examples
     --------
     >>> labels = np.array([[1, 1, 0, 1],
     ...                    [1, 0, 0, 0],
     ...                    [0, 0, 1, 1]])
-    >>> cluster_regions(labels, clusters=1, min_pixels=2)
+    >>> cluster_regions(labels, clusters=1, min_region_pixels=2)
     array([[1, 1, 0, 0],
            [1, 0, 0, 0],
            [0, 0, 2, 2]])
@@ -97,7 +99,7 @@ def cluster_regions(labels, clusters=None, min_pixels: int = 10) -> np.ndarray:
     if labels.ndim != 2:
         raise NanoSIMSError(f"labels: expected a (y, x) cluster map, got shape {labels.shape}.")
     flat, n_clusters = check_cluster_labels(labels, labels.shape)
-    min_pixels = check_whole_number(min_pixels, "min_pixels", minimum=2)
+    min_region_pixels = check_whole_number(min_region_pixels, "min_region_pixels", minimum=2)
     wanted = range(n_clusters) if clusters is None else np.atleast_1d(clusters).tolist()
     missing = [c for c in wanted if not 0 <= c < n_clusters]
     if missing:
@@ -105,7 +107,7 @@ def cluster_regions(labels, clusters=None, min_pixels: int = 10) -> np.ndarray:
     regions = np.zeros(labels.size, dtype=np.intp)
     number = 0
     for cluster in wanted:
-        for pixels in _components(labels == cluster, min_pixels):
+        for pixels in _components(labels == cluster, min_region_pixels):
             number += 1
             regions[pixels] = number
     regions = regions.reshape(labels.shape)
@@ -113,7 +115,8 @@ def cluster_regions(labels, clusters=None, min_pixels: int = 10) -> np.ndarray:
     return regions
 
 
-def threshold_regions(values, threshold: float, min_pixels: int = 10) -> np.ndarray:
+@renamed(min_pixels="min_region_pixels")
+def threshold_regions(values, threshold: float, min_region_pixels: int = 10) -> np.ndarray:
     """Connected regions where ``values`` (a ratio image) exceeds ``threshold``.
 
     Parameters
@@ -122,7 +125,7 @@ def threshold_regions(values, threshold: float, min_pixels: int = 10) -> np.ndar
         E.g. :func:`~nanosims_helpers.preprocessing.ratio_image`; NaN pixels are never inside.
     threshold : float
         Pixels with values above it form the regions.
-    min_pixels : int
+    min_region_pixels : int
         Smallest region kept, at least 2.
 
     Returns
@@ -133,12 +136,12 @@ def threshold_regions(values, threshold: float, min_pixels: int = 10) -> np.ndar
     Raises
     ------
     NanoSIMSError
-        If ``values`` is not 2-D or ``min_pixels`` is below 2.
+        If ``values`` is not 2-D or ``min_region_pixels`` is below 2.
 
     Examples
     --------
     >>> ratio = np.array([[0.05, 0.06, 0.01], [0.01, 0.07, 0.01], [0.06, np.nan, 0.01]])
-    >>> threshold_regions(ratio, 0.03, min_pixels=2)   # the bottom-left pixel touches at a corner
+    >>> threshold_regions(ratio, 0.03, min_region_pixels=2)   # the bottom-left pixel touches at a corner
     array([[1, 1, 0],
            [0, 1, 0],
            [1, 0, 0]])
@@ -146,11 +149,11 @@ def threshold_regions(values, threshold: float, min_pixels: int = 10) -> np.ndar
     values = np.asarray(values, dtype=float)
     if values.ndim != 2:
         raise NanoSIMSError(f"values: expected a (y, x) ratio image, got shape {values.shape}.")
-    min_pixels = check_whole_number(min_pixels, "min_pixels", minimum=2)
+    min_region_pixels = check_whole_number(min_region_pixels, "min_region_pixels", minimum=2)
     regions = np.zeros(values.size, dtype=np.intp)
     with np.errstate(invalid="ignore"):
         above = np.nan_to_num(values, nan=-np.inf) > threshold
-    for number, pixels in enumerate(_components(above, min_pixels), start=1):
+    for number, pixels in enumerate(_components(above, min_region_pixels), start=1):
         regions[pixels] = number
     return regions.reshape(values.shape)
 
@@ -202,7 +205,7 @@ def region_table(image, regions, ratios=DEFAULT_RATIOS, labels=None, names=None,
 
     Examples
     --------
-    >>> from nanosims_helpers.io.image import NanoSIMSImage
+    >>> from nanosims_helpers.image import NanoSIMSImage
     >>> counts = np.zeros((3, 4, 2))
     >>> counts[..., 0], counts[..., 1] = 1000.0, 11.0
     >>> counts[:2, :2, 1] = 50.0

@@ -47,13 +47,14 @@ import numpy as np
 
 from .batch import Outcome, Runner
 from .clustering import ClusterResult
+from .defaults import MAX_SEED, STUDY_SAMPLE_SIZE
 from .errors import NanoSIMSError
 from .hierarchical import largest_first
+from .image import NanoSIMSImage, check_image, normalize_mass_name
 from .io.files import replacing
-from .io.image import NanoSIMSImage, check_image, normalize_mass_name
 from .io.loading import load_image
-from .io.outputs import kit_version
 from .isotopes import split_for_ratios
+from .methods import STUDY_METHOD, get_method
 from .preprocessing import composition_transform, composition_values
 from .spatial import (
     ASSIGN_SMOOTHING_PX,
@@ -66,21 +67,15 @@ from .spatial import (
     smooth_counts,
 )
 from .validation import check_finite_array, check_n_clusters, check_non_negative
+from .version import kit_version
 
 __all__ = [
     "MODEL_FORMAT", "STUDY_PREPROCESSING", "STUDY_SAMPLE_SIZE", "ImageSample", "StudyModel", "StudySample",
     "apply_model", "fit_model", "fit_study", "load_model", "sample_study", "save_model", "study_features",
 ]
 
-#: Pixels sampled over the whole study to fit the phases (``sample_size // n_images`` per image).
-#: 100,000 pixels of 7 masses take 11 MB (two feature tables), and the phases are found in seconds.
-STUDY_SAMPLE_SIZE = 100_000
-
 #: The preprocessing of a study model's features, for the records written beside its maps.
-STUDY_PREPROCESSING = "composition"
-
-#: Largest seed: NumPy's and scikit-learn's random generators take seeds 0 .. 2**32 - 1.
-MAX_SEED = 2**32 - 1
+STUDY_PREPROCESSING = get_method(STUDY_METHOD).preprocessing
 
 #: The ``"format"`` entry of a saved model, and the version of that format this kit writes
 #: (version 1, written by earlier kits, held k-means centres on asinh features).
@@ -190,8 +185,8 @@ class StudyModel:
 
     @property
     def method(self) -> str:
-        """The clustering method the model carries over to a study: ``"spatial"``."""
-        return "spatial"
+        """The clustering method the model carries over to a study: :data:`~nanosims_helpers.methods.STUDY_METHOD`."""
+        return STUDY_METHOD
 
     @property
     def preprocessing(self) -> str:
@@ -328,13 +323,13 @@ def _sample_one(item, index: int, n_pixels: int, masses, random_state: int, rati
     the ratios' masses, with ``ratios``: see :func:`study_split`)."""
     loaded = _image(item)
     image = loaded.for_clustering(masses)  # without masses: every ion mass (SE and the like left out)
-    split = study_split(loaded, image.masses, ratios, random_state)
+    split = study_split(loaded, image.masses, ratios, random_state=random_state)
     if split is not None:
         image = split.selection.select(image.masses)
     return image.masses, _image_sample(image, index, n_pixels, random_state)
 
 
-def study_split(image: NanoSIMSImage, masses, ratios, random_state: int):
+def study_split(image: NanoSIMSImage, masses, ratios, *, random_state: int):
     """The split of ``image``'s counts a study model is fitted on and labels with ``ratios``; None without.
 
     The selection half of the ratios' masses
@@ -437,7 +432,7 @@ def sample_study(
 
     Examples
     --------
-    >>> from nanosims_helpers.synthetic import simulate_soil_image
+    >>> from nanosims_helpers.teaching.synthetic import simulate_soil_image
     >>> images = [simulate_soil_image((32, 32), random_state=s)[0] for s in (1, 2)]
     >>> sample = sample_study(images, sample_size=100)
     >>> [image.fit_core.shape for image in sample.images], sample.masses[:2]
@@ -569,7 +564,7 @@ def fit_study(
 
     Examples
     --------
-    >>> from nanosims_helpers.synthetic import simulate_soil_image
+    >>> from nanosims_helpers.teaching.synthetic import simulate_soil_image
     >>> images = [simulate_soil_image((32, 32), random_state=seed)[0] for seed in (1, 2, 3)]
     >>> model = fit_study(images, 4, sample_size=1500)
     >>> model.n_clusters, model.sample_pixels, apply_model(model, images[0]).labels.shape
@@ -795,7 +790,7 @@ def _check_model_fields(values: dict) -> None:
         ("format_version", lambda v: _whole(v) and v == MODEL_FORMAT_VERSION,
          f"the whole number {MODEL_FORMAT_VERSION}"),
         ("kit_version", lambda v: isinstance(v, str), "text, e.g. \"0.1.0\""),
-        ("method", lambda v: v == "spatial", "\"spatial\" (fit the study again with this kit)"),
+        ("method", lambda v: v == STUDY_METHOD, f"\"{STUDY_METHOD}\" (fit the study again with this kit)"),
         ("preprocessing", lambda v: v == STUDY_PREPROCESSING, f"\"{STUDY_PREPROCESSING}\" (fit the study again)"),
         ("masses", lambda v: _texts(v) and v and all(m.strip() for m in v)
          and len({normalize_mass_name(m) for m in v}) == len(v), "a list of distinct, non-empty mass names"),

@@ -23,7 +23,7 @@ from nanosims_helpers.batch import Outcome, Runner, attempt, one_line
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.io.files import MANIFEST_NAME, PARTIAL_PREFIX, remove_partial_files, replacing
 from nanosims_helpers.io.loading import save_image_tiff
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
 FEW = "12C,16O,12C14N,27Al16O"  # four masses: quicker overview figures

@@ -10,9 +10,9 @@ from threadpoolctl import threadpool_limits
 from nanosims_helpers.choosing_k import SWEEP_COLUMNS, _farthest_from_chord, find_knee, sweep_k
 from nanosims_helpers.clustering import kmeans_map, pca_components
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.io.samples import load_sample
 from nanosims_helpers.metrics import calinski_harabasz, clustering_entropy, davies_bouldin, silhouette
 from nanosims_helpers.preprocessing import RECOMMENDED_PREPROCESSING, preprocess
+from nanosims_helpers.teaching.samples import load_sample
 
 
 @pytest.fixture(autouse=True)

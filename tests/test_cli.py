@@ -10,19 +10,20 @@ import pandas as pd
 import pytest
 import tifffile
 
-from nanosims_helpers.cli import collect_inputs, main, output_prefixes
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.cli import main
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import save_image_tiff
-from nanosims_helpers.io.outputs import display_image, write_label_tiff, write_scores_json
 from nanosims_helpers.metrics import score_table
 from nanosims_helpers.pipeline import DEFAULT_METHOD, default_preprocessing
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.runs.many_images import collect_inputs, output_prefixes
+from nanosims_helpers.runs.outputs import display_image, write_label_tiff, write_scores_json
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
 JSON_KEYS = {
-    "input", "k", "k_chosen", "method", "n_components", "preprocessing", "seed", "masses", "shape",
-    "pixel_size_um", "silhouette", "calinski_harabasz", "davies_bouldin", "entropy", "kit_version", "not_clustered",
+    "input", "k", "k_chosen", "method", "n_components", "preprocessing", "random_state", "masses", "shape",
+    "pixel_size_um", "silhouette", "calinski_harabasz", "davies_bouldin", "entropy", "kit_version", "masses_not_used",
 }
 #: Three masses: enough to cluster on, and a quicker overview figure than all seven.
 FEW = "12C,16O,27Al16O"
@@ -64,12 +65,12 @@ def test_writes_every_output_and_they_agree(run_cli, tmp_path, image, soil_tif):
 
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
     assert JSON_KEYS <= set(scores)
-    assert (scores["k"], scores["method"], scores["seed"]) == (3, DEFAULT_METHOD, 0)
+    assert (scores["k"], scores["method"], scores["random_state"]) == (3, DEFAULT_METHOD, 0)
     assert scores["preprocessing"] == default_preprocessing(DEFAULT_METHOD)
     assert scores["masses"] == list(image.masses) and scores["shape"] == [40, 48]
     assert scores["input"] == str(soil_tif)
     scaled = preprocess(image.counts, scores["preprocessing"])  # the TIFF holds the counts exactly
-    expected = score_table(scaled, labels.astype(int), random_state=scores["seed"])
+    expected = score_table(scaled, labels.astype(int), random_state=scores["random_state"])
     for name in ("silhouette", "calinski_harabasz", "davies_bouldin", "entropy"):
         assert scores[name] == pytest.approx(expected[name], rel=1e-9), name
 
@@ -104,7 +105,7 @@ def test_masses_subset(run_cli, tmp_path, soil_tif):
     code, _, err = run_cli(soil_tif, "--out", tmp_path, "-k", 2, "--masses", "12C, 27Al16O", "--seed", 5)
     assert (code, err) == (0, "")
     scores = json.loads((tmp_path / "soil_scores.json").read_text())
-    assert scores["masses"] == ["12C", "27Al16O"] and scores["seed"] == 5
+    assert scores["masses"] == ["12C", "27Al16O"] and scores["random_state"] == 5
     assert len(pd.read_csv(tmp_path / "soil_profiles.csv")) == 2 * 2
 
 
@@ -248,7 +249,7 @@ def test_unexpected_error_is_one_line_and_traceback_flag_shows_it(run_cli, tmp_p
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("nanosims_helpers.cli.cluster_image", broken)
+    monkeypatch.setattr("nanosims_helpers.runs.one_image.cluster_image", broken)
     code, _, err = run_cli(soil_tif, "--out", tmp_path, "-k", 2)
     assert code == 1 and err.count("\n") == 1
     assert str(soil_tif) in err and "RuntimeError: boom" in err and "--traceback" in err

@@ -30,7 +30,8 @@ from nanosims_helpers.batch import Runner, worker_limit
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.io.files import MANIFEST_NAME, RunFolder
 from nanosims_helpers.io.loading import load_image, save_image_tiff
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.runs import many_images
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = ["--method", "kmeans", "--masses", "12C,16O,27Al16O"]  # pixel-by-pixel k-means on three masses: quick
@@ -161,7 +162,7 @@ def test_the_command_starts_no_more_workers_than_inputs_and_says_so(run_cli, ima
         started.append(workers)
         return Runner(1, scheduler)
 
-    monkeypatch.setattr(cli, "Runner", runner)
+    monkeypatch.setattr(batch, "Runner", runner)
     code, _, err = run_cli(images, "--out", tmp_path, "-k", 2, *FAST, "--workers", 1000)
     assert code == 0 and started == [min(2, os.cpu_count())]
     one_line_without_traceback(err)
@@ -266,7 +267,7 @@ def test_only_the_files_of_images_with_a_summary_row_are_kept(tmp_path, capsys):
         rows = [{"file": "a.tif", "output_prefix": "a", "status": "ok"},
                 {"file": "b.tif", "output_prefix": "b", "status": "failed"},
                 {"file": "x/a.tif", "output_prefix": "a_2", "status": "failed"}]
-        assert cli.finish_run(folder, rows, ["a", "b", "a_2", "c"], "interrupted") == 130
+        assert many_images.finish_run(folder, rows, ["a", "b", "a_2", "c"], "interrupted") == 130
     assert sorted(p.name for p in out.iterdir()) == [MANIFEST_NAME, "a_labels.tif", "model.json", "summary.csv"]
     assert pd.read_csv(out / "summary.csv")["output_prefix"].tolist() == ["a", "b", "a_2"]
     assert capsys.readouterr().err == (f"nanosims-cluster: interrupted after 1 of 4 image(s) clustered, 2 failed; "
@@ -275,7 +276,7 @@ def test_only_the_files_of_images_with_a_summary_row_are_kept(tmp_path, capsys):
 
 def test_an_interrupt_before_any_image_writes_nothing_and_says_so(tmp_path, capsys):
     with RunFolder(tmp_path / "out") as folder:
-        assert cli.finish_run(folder, [], ["a", "b"], "interrupted") == 130
+        assert many_images.finish_run(folder, [], ["a", "b"], "interrupted") == 130
     assert not (tmp_path / "out").exists()
     err = capsys.readouterr().err
     assert "nothing was written" in err and "summary.csv" not in err
@@ -290,7 +291,7 @@ def test_a_summary_that_cannot_be_written_ends_in_one_line_and_keeps_the_earlier
     def disk_full(rows, path):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli, "write_summary", disk_full)
+    monkeypatch.setattr(many_images, "write_summary", disk_full)
     code, _, err = run_cli(images, "--out", out, "-k", 3, *FAST)
     assert code == 1 and "No space left on device" in err and contents(out) == good
     one_line_without_traceback(err)
@@ -346,7 +347,7 @@ def test_a_bad_seed_is_a_bad_command_line(capsys, images, tmp_path, seed):
 def test_random_state_and_its_alias_seed_set_the_same_seed(run_cli, images, tmp_path):
     for option in ("--seed", "--random-state"):
         assert run_cli(images / "img1.tif", "--out", tmp_path / option, "-k", 2, *FAST, option, 4294967295)[0] == 0
-        assert json.loads((tmp_path / option / "img1_scores.json").read_text())["seed"] == 4294967295
+        assert json.loads((tmp_path / option / "img1_scores.json").read_text())["random_state"] == 4294967295
 
 
 @pytest.mark.parametrize("field, value", [("random_state", -1), ("images", 5), ("format_version", "2")])
@@ -380,7 +381,7 @@ def test_no_region_large_enough_is_said_in_one_line(run_cli, images, tmp_path):
 
 
 def test_library_warnings_of_the_run_are_one_line_each(run_cli, images, tmp_path, monkeypatch):
-    from nanosims_helpers.io import study_outputs
+    from nanosims_helpers.runs import study_outputs
 
     write = study_outputs.write_study_outputs
 
@@ -399,7 +400,7 @@ def test_library_warnings_of_the_run_are_one_line_each(run_cli, images, tmp_path
 
 
 def test_a_study_of_many_clusters_raises_no_table_warning():
-    from nanosims_helpers.io.study_outputs import study_fractions_table
+    from nanosims_helpers.runs.study_outputs import study_fractions_table
 
     sums = [{"pixels": np.arange(1, 2001)}, {"pixels": np.ones(2000, int)}]
     with warnings.catch_warnings():
@@ -427,3 +428,13 @@ def test_ctrl_c_while_the_command_starts_is_one_line(images, tmp_path):
 def _ctrl_c_as_in_a_terminal():
     """Let the command take Ctrl-C even when the tests run as a background job, where SIGINT is ignored."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("option", [["--workers", "2"], ["--scheduler", "tcp://127.0.0.1:8786"]])
+def test_dask_options_without_dask_installed_say_how_to_install_it(capsys, images, tmp_path, monkeypatch, option):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as in a plain pip install, without the dask extra
+    with pytest.raises(SystemExit) as stop:
+        cli.main([str(images), "--out", str(tmp_path / "out"), "-k", "2", *FAST, *option])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and 'pip install "nanosims-helpers[dask]"' in err and option[0] in err.splitlines()[-1]
+    assert not (tmp_path / "out").exists()

@@ -9,11 +9,11 @@ import pytest
 import tifffile
 
 from nanosims_helpers.cli import main
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import load_image, save_image_tiff
 from nanosims_helpers.isotopes import AIR_15N_14N, VPDB_13C_12C, isotope_table, split_for_ratios
 from nanosims_helpers.regions import cluster_regions
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 RATIOS = "13C/12C,12C15N/12C14N"
 
@@ -47,7 +47,7 @@ def test_ratios_write_cluster_and_region_tables_and_the_summary(run_cli, tmp_pat
     np.testing.assert_allclose(written["ratio_of_sums"], expected["ratio_of_sums"])
     np.testing.assert_allclose(written["p_adjusted"], expected["p_adjusted"])
     regions = pd.read_csv(tmp_path / "soil_regions.csv")
-    assert regions["region"].nunique() == cluster_regions(labels, min_pixels=5).max()
+    assert regions["region"].nunique() == cluster_regions(labels, min_region_pixels=5).max()
     assert regions["area_px"].min() >= 5 and set(regions["cluster"]) <= {0, 1, 2, 3}
     summary = pd.read_csv(tmp_path / "summary.csv")
     enriched = expected[expected["enriched"]]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from nanosims_helpers.cli import main
 from nanosims_helpers.io.files import MANIFEST_NAME
 from nanosims_helpers.io.loading import save_image_tiff
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 ODD_TEXT = st.sampled_from(["", " ", "-1", "0", "1", "2", "3", "auto", "x", "1.5", "1e3", "nan", "99999999999999999999",
                             "12C,,16O", "12C/12C", "13C/12C", "tcp://", "\u00b5", "../escape"])

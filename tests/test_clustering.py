@@ -10,7 +10,7 @@ from nanosims_helpers.clustering import ClusterResult, kmeans_map, limit_threads
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.metrics import adjusted_rand
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 MEANS = np.array([[0.0, 0.0, 0.0, 1.0], [6.0, 0.0, 3.0, 1.0], [0.0, 6.0, 3.0, 1.0]])
 

@@ -1,4 +1,4 @@
-"""environment.yml (conda, Binder) and pyproject.toml (pip) must list the same dependencies."""
+"""environment.yml (conda, Binder) is the full kit: pyproject.toml's dependencies and every extra."""
 
 import re
 import sys
@@ -17,7 +17,7 @@ def _requirement(text: str) -> tuple[str, str]:
 
 
 def _pyproject() -> tuple[list[str], str]:
-    """The dependencies with the test extras, and requires-python, of pyproject.toml.
+    """The dependencies with every extra, and requires-python, of pyproject.toml.
 
     ``tomllib`` came with Python 3.11; on 3.10 (which the kit supports) the installed kit's
     metadata is read instead: pip wrote it from pyproject.toml (``make`` reinstalls on a change).
@@ -26,10 +26,11 @@ def _pyproject() -> tuple[list[str], str]:
         import tomllib
     except ModuleNotFoundError:
         requires = metadata.requires("nanosims-helpers")
-        wanted = [r.split(";")[0] for r in requires if "extra ==" not in r or 'extra == "test"' in r]
+        wanted = [r.split(";")[0] for r in requires]
         return wanted, metadata.metadata("nanosims-helpers")["Requires-Python"]
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return project["dependencies"] + project["optional-dependencies"]["test"], project["requires-python"]
+    extras = [requirement for group in project["optional-dependencies"].values() for requirement in group]
+    return project["dependencies"] + extras, project["requires-python"]
 
 
 def _pyproject_requirements() -> dict[str, str]:
@@ -70,10 +71,21 @@ def test_the_kit_itself_is_installed_from_the_repository():
 
 
 def test_python_3_10_reads_the_requirements_from_the_installed_metadata(monkeypatch):
-    """Without tomllib (Python 3.10) the kit's metadata is read, where pip writes the test extras
-    as ``name>=x; extra == "test"``; other extras are left out."""
-    requires = ["numpy>=1.24", 'pytest>=7.4; extra == "test"', 'sphinx>=7.0; extra == "docs"']
+    """Without tomllib (Python 3.10) the kit's metadata is read, where pip writes the extras as
+    ``name>=x; extra == "test"``."""
+    requires = ["numpy>=1.24", 'pytest>=7.4; extra == "test"', 'dask>=2024.1; extra == "dask"']
     monkeypatch.setattr(metadata, "requires", lambda name: requires)
     monkeypatch.setattr(metadata, "metadata", lambda name: {"Requires-Python": ">=3.10"})
     monkeypatch.setitem(sys.modules, "tomllib", None)  # as on Python 3.10
-    assert _pyproject() == (["numpy>=1.24", "pytest>=7.4"], ">=3.10")
+    assert _pyproject() == (["numpy>=1.24", "pytest>=7.4", "dask>=2024.1"], ">=3.10")
+
+
+def test_the_core_install_is_the_library_and_the_command_line():
+    """No notebook, widget, Dask or test tool in a plain ``pip install nanosims-helpers``."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    core = {_requirement(r)[0] for r in project["dependencies"]}
+    assert {"numpy", "scikit-learn", "tifffile", "sims"} <= core
+    assert core.isdisjoint({"jupyterlab", "ipywidgets", "voila", "dask", "distributed", "pytest", "playwright"})
+    assert set(project["optional-dependencies"]) == {"lab", "dask", "test"}

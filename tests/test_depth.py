@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
-from nanosims_helpers import NanoSIMSError, NanoSIMSImage, load_image
 from nanosims_helpers.depth import depth_profile
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io import cameca
+from nanosims_helpers.io.loading import load_image
 
 
 def _planes(n_planes=4, rng=None):

@@ -1,11 +1,14 @@
 """check_environment prints one line per requirement and fails only on real problems."""
 
 import shutil
+import subprocess
+import sys
 
+import pytest
 from packaging.requirements import Requirement
 
-from nanosims_helpers import environment_check
 from nanosims_helpers.io import real_data
+from nanosims_helpers.teaching import environment_check
 
 
 def test_this_environment_passes_and_prints_one_line_per_check(capsys):
@@ -26,6 +29,31 @@ def test_every_declared_dependency_is_checked():
 def test_missing_module_is_a_fail_with_a_fix():
     check = environment_check.check_dependency(Requirement("surely-not-installed-xyz>=1"))
     assert check.status == "FAIL" and "surely_not_installed_xyz" in check.detail and "environment.yml" in check.detail
+
+
+def test_the_check_finds_dask_and_voila_without_importing_them():
+    code = ("import sys; from nanosims_helpers.teaching.environment_check import environment_checks; "
+            "checks = environment_checks(); "
+            "print(sorted({'dask', 'distributed', 'voila', 'jupyterlab'} & set(sys.modules))); "
+            "print(sorted(c.requirement for c in checks if c.requirement.startswith(('dask', 'voila'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    imported, checked = out.splitlines()
+    assert imported == "[]" and "dask" in checked and "voila" in checked
+
+
+def test_the_old_module_names_still_work_with_a_deprecation_warning():
+    for old in ("nanosims_helpers.environment_check", "nanosims_helpers.exercises"):
+        sys.modules.pop(old, None)
+        with pytest.warns(DeprecationWarning, match="use module nanosims_helpers.teaching"):
+            module = __import__(old, fromlist=["check_environment"])
+        assert callable(getattr(module, "check_environment", None) or module.check)
+
+
+def test_python_m_runs_the_check():
+    result = subprocess.run([sys.executable, "-m", "nanosims_helpers.teaching.environment_check"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.splitlines()[-1].startswith("All set")
+    assert "DeprecationWarning" not in result.stderr
 
 
 def test_too_old_version_is_a_fail():

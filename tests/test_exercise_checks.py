@@ -6,13 +6,21 @@ import pandas as pd
 import pytest
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.exercises import EXERCISES, NOT_ANSWERED, check, evaluate, hint, scalings_04_1
 from nanosims_helpers.hierarchical import compare_with_exact, cut_tree, regroup_clusters, ward_tree
-from nanosims_helpers.io.samples import load_sample
 from nanosims_helpers.metrics import adjusted_rand
 from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.synthetic import PHASES
+from nanosims_helpers.teaching.exercises import (
+    EXERCISES,
+    HINT_LEVELS,
+    NOT_ANSWERED,
+    check,
+    evaluate,
+    hint,
+    scalings_04_1,
+)
+from nanosims_helpers.teaching.samples import load_sample
+from nanosims_helpers.teaching.synthetic import PHASES
 
 
 @pytest.fixture(scope="module")
@@ -50,20 +58,21 @@ def test_an_untouched_answer_is_not_answered_yet(exercise_id, untouched):
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
-def test_every_exercise_has_two_different_hints(exercise_id, capsys):
-    hint(exercise_id)
-    first = capsys.readouterr().out
-    hint(exercise_id, 2)
-    second = capsys.readouterr().out
-    assert first.startswith(f"{exercise_id}, hint 1: ") and second.startswith(f"{exercise_id}, hint 2: ")
-    assert first[20:] != second[20:]
+def test_every_exercise_has_three_different_hints(exercise_id, capsys):
+    texts = []
+    for level in HINT_LEVELS:
+        hint(exercise_id) if level == 1 else hint(exercise_id, level)
+        out = capsys.readouterr().out
+        assert out.startswith(f"{exercise_id}, hint {level}: ")
+        texts.append(out.split(": ", 1)[1])
+    assert len(set(texts)) == 3 == len(HINT_LEVELS)
 
 
 def test_unknown_exercise_and_hint_level_say_what_exists():
     with pytest.raises(NanoSIMSError, match="unknown; the exercises are"):
         check("99-9", 1)
-    with pytest.raises(NanoSIMSError, match="use 1 .* or 2"):
-        hint("02-1", 3)
+    with pytest.raises(NanoSIMSError, match=r"use 1 \(.*\), 2 \(.*\), 3 \(the code\)"):
+        hint("02-1", 4)
 
 
 def test_check_prints_one_line_with_the_verdict(capsys):
@@ -80,13 +89,16 @@ def test_an_answer_of_the_wrong_kind_is_wrong_not_an_error():
 def test_01_1_zero_pixels(labelled):
     image, _ = labelled
     share = pd.Series((image.counts == 0).mean(axis=(0, 1)), index=image.masses)
-    _right("01-1", share.idxmax())
-    _right("01-1", share.idxmax().replace("C", "C ", 1).lower())  # spaces and case do not matter
-    _wrong("01-1", share.idxmin(), "FEWEST")
-    other = share.drop([share.idxmax(), share.idxmin()]).index[0]
-    assert "12C15N" not in _wrong("01-1", other, "another mass has more").message
-    _wrong("01-1", share, "as a string")
-    _wrong("01-1", "99Zz", "is not one of")
+    best = share.idxmax()
+    _right("01-1", (best, share.max()))
+    _right("01-1", (best.replace("C", "C ", 1).lower(), share.max()))  # spaces and case do not matter
+    _wrong("01-1", best, "a pair")  # a name alone is a guess
+    _wrong("01-1", (best, share.max() + 0.05), "Your number is not the share")
+    _wrong("01-1", (share.idxmin(), share.min()), "FEWEST")
+    other = share.drop([best, share.idxmin()]).index[0]
+    assert best not in _wrong("01-1", (other, share[other]), "another mass has more").message
+    _wrong("01-1", (share, 0.5), "as a string")
+    _wrong("01-1", ("99Zz", 0.5), "is not one of")
 
 
 def test_01_2_hotspot_flags():
@@ -116,12 +128,15 @@ def test_02_1_phases_sharing_a_cluster(soil):
     labels = cluster_image(image, 3, method="kmeans", masses=["12C", "16O", "12C14N"], random_state=0).labels
     main = pd.crosstab(labels.ravel(), truth.ravel()).idxmax()
     shared = [PHASES[p] for p in main.index if (main == main[p]).sum() == 2]
-    _right("02-1", shared)
-    _right("02-1", tuple(reversed(shared)))
+    share = float((labels == main[PHASES.index(shared[0])]).mean())
+    _right("02-1", (*shared, share))
+    _right("02-1", (*reversed(shared), share))
+    _wrong("02-1", tuple(shared), "two phase names and a share")
+    _wrong("02-1", (*shared, share + 0.05), "Your number is not the share")
     apart = [PHASES[p] for p in main.index if (main == main[p]).sum() == 1][:1] + shared[:1]
-    _wrong("02-1", apart, "different clusters")
+    _wrong("02-1", (*apart, share), "different clusters")
     _wrong("02-1", shared[0], "two phase names")
-    _wrong("02-1", [shared[0], shared[0]], "same phase twice")
+    _wrong("02-1", (shared[0], shared[0], share), "same phase twice")
 
 
 def test_02_2_cluster_richest_in_nitrogen(soil):
@@ -129,11 +144,14 @@ def test_02_2_cluster_richest_in_nitrogen(soil):
     labels = cluster_image(image, 4, method="kmeans", random_state=0).labels
     cn = image.counts[:, :, image.mass_index("12C14N")]
     medians = np.array([np.median(cn[labels == c]) for c in range(4)])
-    verdict = _right("02-2", int(np.argmax(medians)))
+    richest, poorest = int(np.argmax(medians)), int(np.argmin(medians))
+    verdict = _right("02-2", (richest, medians[richest]))
     assert "organic matter" in verdict.message
-    _wrong("02-2", int(np.argmin(medians)), "LOWEST")
-    _wrong("02-2", "organic matter", "number")
-    _wrong("02-2", 7, "not a cluster number")
+    _wrong("02-2", richest, "a pair")
+    _wrong("02-2", (richest, medians[richest] + 3), "Your number is not the median")
+    _wrong("02-2", (poorest, medians[poorest]), "LOWEST")
+    _wrong("02-2", ("organic matter", 1), "number")
+    _wrong("02-2", (7, 1), "not a cluster number")
 
 
 def test_03_1_components_for_90_percent(features):
@@ -142,10 +160,12 @@ def test_03_1_components_for_90_percent(features):
     singular = np.linalg.svd(centred, compute_uv=False)
     share = np.cumsum(singular**2) / np.sum(singular**2)
     n = int(np.argmax(share >= 0.9)) + 1
-    _right("03-1", n)
-    _wrong("03-1", n - 1, "less than 90 %")  # the off-by-one of a position counted from 0
-    _wrong("03-1", n + 1, "smallest number")
-    _wrong("03-1", 2.5, "whole number")
+    _right("03-1", (n, share[n - 1]))
+    _wrong("03-1", n, "a pair")
+    _wrong("03-1", (n, share[n - 2]), "Your number is not the share")
+    _wrong("03-1", (n - 1, share[n - 2]), "less than 90 %")  # the off-by-one of a position counted from 0
+    _wrong("03-1", (n + 1, share[n]), "smallest number")
+    _wrong("03-1", (2.5, 0.9), "whole number")
 
 
 def test_03_2_mass_of_the_third_component(soil, features):
@@ -153,10 +173,15 @@ def test_03_2_mass_of_the_third_component(soil, features):
     table = features.reshape(-1, features.shape[-1])
     _, _, rows = np.linalg.svd(table - table.mean(axis=0), full_matrices=False)
     weights = np.abs(rows[:, :])
-    _right("03-2", image.masses[int(np.argmax(weights[2]))])
-    if np.argmax(weights[0]) != np.argmax(weights[2]):
-        _wrong("03-2", image.masses[int(np.argmax(weights[0]))], "first component")
-    _wrong("03-2", image.masses[int(np.argmin(weights[2]))], "smallest weight")
+    top, bottom = int(np.argmax(weights[2])), int(np.argmin(weights[2]))
+    _right("03-2", (image.masses[top], weights[2, top]))
+    _right("03-2", (image.masses[top], -weights[2, top]))  # the sign of a loading is arbitrary
+    _wrong("03-2", image.masses[top], "a pair")
+    _wrong("03-2", (image.masses[top], weights[2, top] / 2), "Your number is not the absolute loading")
+    first = int(np.argmax(weights[0]))
+    if first != top:
+        _wrong("03-2", (image.masses[first], weights[2, first]), "first component")
+    _wrong("03-2", (image.masses[bottom], weights[2, bottom]), "smallest weight")
 
 
 def test_03_2_signed_largest_loading_is_caught_when_it_differs(soil, features):
@@ -165,7 +190,8 @@ def test_03_2_signed_largest_loading_is_caught_when_it_differs(soil, features):
     _, _, rows = np.linalg.svd(table - table.mean(axis=0), full_matrices=False)
     for signed in (rows[2], -rows[2]):  # the sign of a component is arbitrary
         if np.argmax(signed) != np.argmax(np.abs(rows[2])):
-            assert evaluate("03-2", image.masses[int(np.argmax(signed))]).status == "wrong"
+            index = int(np.argmax(signed))
+            assert evaluate("03-2", (image.masses[index], abs(rows[2, index]))).status == "wrong"
 
 
 def test_04_1_best_scaling_includes_the_default(soil):
@@ -177,22 +203,31 @@ def test_04_1_best_scaling_includes_the_default(soil):
         name: adjusted_rand(cluster_image(image, 4, method="kmeans", preprocessing=name, random_state=0).labels, truth)
         for name in scalings_04_1()
     })
-    _right("04-1", ari.idxmax())
-    _wrong("04-1", ari.idxmin(), "LOWEST")
+    _right("04-1", (ari.idxmax(), ari.max()))
+    _wrong("04-1", ari.idxmax(), "a pair")
+    _wrong("04-1", (ari.idxmax(), ari.max() - 0.02), "Your number is not the adjusted Rand index")
+    _wrong("04-1", (ari.idxmin(), ari.min()), "LOWEST")
     for name in ari.index.drop([ari.idxmax(), ari.idxmin()]):  # within 0.01 of the best is a tie, so right
         if ari.max() - ari[name] > 0.01:
-            _wrong("04-1", name, "another scaling agrees better")
+            _wrong("04-1", (name, ari[name]), "another scaling agrees better")
         else:
-            assert "within 0.01" in _right("04-1", name).message
-    _wrong("04-1", "log", "is not one of")
+            assert "within 0.01" in _right("04-1", (name, ari[name])).message
+    _wrong("04-1", ("log", 0.5), "is not one of")
 
 
 def test_04_2_what_the_ari_ignores(soil):
     _, truth = soil
     chance = adjusted_rand(np.random.default_rng(1).integers(0, 4, size=truth.shape), truth)
-    _right("04-2", (adjusted_rand(3 - truth, truth), chance))
-    _wrong("04-2", (float(np.mean(3 - truth == truth)), chance), "renumbered map")
-    _wrong("04-2", (1.0, 0.25), "share of equal labels")
+    organic, resin = PHASES.index("organic matter"), PHASES.index("pore/resin")
+    merged = np.where(truth == resin, organic, truth)
+    by_hand = {old: new for new, old in enumerate(np.unique(merged))}  # renumbered another way: same grouping
+    renumbered = np.vectorize(by_hand.get)(merged)
+    value = adjusted_rand(renumbered, truth)
+    assert 0.2 < value < 0.99  # merging costs something, renumbering nothing
+    _right("04-2", (value, chance))
+    _wrong("04-2", (1.0, 0.0), "renumbering alone")  # the two values the lesson states
+    _wrong("04-2", (float(np.mean(merged == truth)), chance), "compare with adjusted_rand")
+    _wrong("04-2", (value, 0.25), "share of equal labels")
 
 
 def test_05_1_best_number_of_groups(soil, features):
@@ -202,9 +237,12 @@ def test_05_1_best_number_of_groups(soil, features):
     many = kmeans_map(features, 12, random_state=0)
     ari = {n: adjusted_rand(regroup_clusters(many.labels, many.centers, n_groups=n).labels, truth) for n in range(2, 7)}
     best = max(ari, key=ari.get)
-    _right("05-1", best)
-    _wrong("05-1", best + 1, "another n agrees better")
-    _wrong("05-1", 12, "from 2 to 6")
+    worst = min(ari, key=ari.get)
+    _right("05-1", (best, ari[best]))
+    _wrong("05-1", best, "a pair")
+    _wrong("05-1", (best, ari[best] - 0.05), "Your number is not the adjusted Rand index")
+    _wrong("05-1", (worst, ari[worst]), "compare them all")
+    _wrong("05-1", (12, 0.5), "from 2 to 6")
 
 
 def test_05_2_regroup_by_meaning(soil, features):
@@ -250,7 +288,7 @@ def test_messages_of_wrong_answers_never_contain_the_right_mass(labelled, soil):
     image, _ = labelled
     share = pd.Series((image.counts == 0).mean(axis=(0, 1)), index=image.masses)
     for mass in image.masses:
-        verdict = evaluate("01-1", mass)
+        verdict = evaluate("01-1", (mass, share[mass]))
         if verdict.status == "wrong":
             assert share.idxmax() not in verdict.message
 
@@ -281,8 +319,13 @@ def test_08_2_coverage_of_one_standard_error():
     ratios = minor / major
     _right("08-2", np.mean(np.abs(ratios - 0.5) <= ratios * np.sqrt(1 / minor + 1 / major)))
     _wrong("08-2", np.mean(np.abs(ratios - 0.5) <= ratios * np.sqrt(1 / minor)), "too small")
-    _wrong("08-2", np.mean(np.abs(ratios - 0.5) <= 2 * ratios * np.sqrt(1 / minor + 1 / major)), "too large")
+    _wrong("08-2", np.mean(np.abs(ratios - 0.5) <= 2 * ratios * np.sqrt(1 / minor + 1 / major)), "not 2")
     _wrong("08-2", 68.0, "not a percentage")
+    _wrong("08-2", 0.68, "Not the share")  # the textbook value is not what these draws give
+    other = np.random.default_rng(2)
+    minor, major = other.poisson(60, size=4000), other.poisson(120, size=4000)
+    ratios = minor / major
+    _wrong("08-2", np.mean(np.abs(ratios - 0.5) <= ratios * np.sqrt(1 / minor + 1 / major)), "default_rng(1)")
 def test_07_1_ratio_of_the_halves_of_a_single_plane():
     from nanosims_helpers.io.loading import load_image
     from nanosims_helpers.io.real_data import DEFAULT_FOLDER

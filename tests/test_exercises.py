@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nanosims_helpers.exercises import EXERCISES
+from nanosims_helpers.teaching.exercises import EXERCISES
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("make_exercises", REPO / "tools" / "make_exercises.py")

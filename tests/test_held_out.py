@@ -9,12 +9,14 @@ nearly every image; labelled cells are still found enriched.
 import numpy as np
 import pytest
 
-from nanosims_helpers import NanoSIMSError, NanoSIMSImage, cluster_image
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.isotopes import AIR_15N_14N, VPDB_13C_12C, isotope_table, split_for_ratios
 from nanosims_helpers.naming import merge_clusters
+from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.preprocessing import ratio_image
-from nanosims_helpers.realistic import REALISTIC_PHASES, simulate_realistic_image
 from nanosims_helpers.regions import cluster_regions, region_table, threshold_regions
+from nanosims_helpers.teaching.realistic import REALISTIC_PHASES, simulate_realistic_image
 
 RATIOS = [("13C", "12C"), ("12C15N", "12C14N")]
 MASSES = ("12C", "13C", "16O", "12C14N", "12C15N")
@@ -90,7 +92,7 @@ def test_labels_found_on_the_tested_counts_are_refused_with_the_way_out():
         with pytest.raises(NanoSIMSError, match=way_out):
             isotope_table(image, labels, RATIOS)
     with pytest.raises(NanoSIMSError, match=way_out):
-        region_table(image, cluster_regions(result, min_pixels=2), RATIOS)
+        region_table(image, cluster_regions(result, min_region_pixels=2), RATIOS)
 
 
 def test_maps_derived_from_split_clusters_are_tested_on_the_held_out_half():
@@ -100,7 +102,7 @@ def test_maps_derived_from_split_clusters_are_tested_on_the_held_out_half():
     table = isotope_table(image, merged, RATIOS, names=names)
     assert table["test_counts"].str.startswith("held-out half").all()
     assert table.loc[0, "numerator_counts"] == result.split.held_out.channel("13C")[merged == 0].sum()
-    regions = region_table(image, cluster_regions(result.labels, min_pixels=5), RATIOS, labels=result)
+    regions = region_table(image, cluster_regions(result.labels, min_region_pixels=5), RATIOS, labels=result)
     assert len(regions) and regions["test_counts"].str.startswith("held-out half").all()
 
 
@@ -109,11 +111,11 @@ def test_regions_found_on_the_selection_half_are_tested_on_the_other():
     for seed in range(10):
         image = uniform_image(seed)
         split = split_for_ratios(image, "13C/12C")
-        regions = threshold_regions(ratio_image(split.selection, "13C", "12C"), 0.02, min_pixels=2)
+        regions = threshold_regions(ratio_image(split.selection, "13C", "12C"), 0.02, min_region_pixels=2)
         table = region_table(image, regions, "13C/12C", split=split)
         flagged += table["enriched"].any()
         held_out.append(table["numerator_counts"].sum() / table["denominator_counts"].sum())
-        found_on_all = threshold_regions(ratio_image(image, "13C", "12C"), 0.02, min_pixels=2)
+        found_on_all = threshold_regions(ratio_image(image, "13C", "12C"), 0.02, min_region_pixels=2)
         circular.append(region_table(image, found_on_all, "13C/12C")["ratio_of_sums"].mean())
     # picked for a high 13C/12C in the selection half, the held-out half shows the natural ratio;
     # at the nominal 5 %, 3 or more flagged images of 10 would happen 1 % of the time

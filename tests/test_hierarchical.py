@@ -24,7 +24,7 @@ from nanosims_helpers.hierarchical import (
 from nanosims_helpers.metrics import adjusted_rand
 from nanosims_helpers.plot.dendrogram import plot_dendrogram
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 from nanosims_helpers.ward import ward_linkage
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nanosims_helpers import NanoSIMSError, NanoSIMSImage
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.isotopes import (
     AIR_15N_14N,
     ISOTOPE_COLUMNS,

@@ -17,7 +17,7 @@ from nanosims_helpers.preprocessing import PREPROCESSING
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted([*(REPO / "notebooks").glob("*.ipynb"), *(REPO / "solutions").glob("*.ipynb"),
                     *(REPO / "exercises").glob("*.ipynb")])
-LESSONS_WITH_RESOURCES = ("00", "01", "02", "03", "04", "05", "06", "08", "09", "10", "11")
+LESSONS_WITH_RESOURCES = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11")
 
 _NAMES = "|".join(re.escape(name) for name in sorted(PREPROCESSING, key=len, reverse=True) if name != "none")
 _QUOTED = rf"[`\"']({_NAMES})[`\"']"
@@ -114,3 +114,157 @@ def test_the_readme_lists_every_lesson():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for path in sorted((REPO / "notebooks").glob("*.ipynb")):
         assert f"| `{path.stem}` |" in readme, f"README's lesson table lacks {path.stem}"
+
+
+# --- statements the code once contradicted: each test fails on the old text -------------------
+
+TEXTS = [*NOTEBOOKS, REPO / "README.md", REPO / "docs" / "instructors.md"]
+
+
+def _text(path: Path) -> str:
+    if path.suffix == ".ipynb":
+        return "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
+    return path.read_text(encoding="utf-8")
+
+
+def _markdown_of(path: Path) -> str:
+    return _markdown(path) if path.suffix == ".ipynb" else path.read_text(encoding="utf-8")
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _lesson(number: str) -> Path:
+    return next((REPO / "notebooks").glob(f"{number}_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", TEXTS, ids=lambda path: path.name)
+def test_no_text_says_the_kit_leaves_qsa_uncorrected(path):
+    import inspect
+
+    from nanosims_helpers.depth import depth_profile
+
+    assert {"qsa_beta", "primary_ions"} <= set(inspect.signature(depth_profile).parameters)
+    said = re.findall(r"(?:does not|doesn't|not) correct(?:s)? (?:the )?QSA|but not QSA|no QSA\)", _flat(_text(path)))
+    assert not said, f"{path.name}: {said}, but depth_profile(qsa_beta=, primary_ions=) corrects QSA"
+
+
+def test_lesson_00_names_the_qsa_correction():
+    assert "qsa_beta=" in _markdown(_lesson("00")) and "primary_ions=" in _markdown(_lesson("00"))
+
+
+def test_the_compare_tab_is_described_as_it_starts():
+    import inspect
+
+    from nanosims_helpers.explorer.widgets import ComparisonPanel
+    from nanosims_helpers.pipeline import DEFAULT_METHOD
+
+    left = inspect.signature(ComparisonPanel).parameters["left"].default
+    lesson = _lesson("10")
+    text = _flat(_markdown(lesson))
+    if left.method == DEFAULT_METHOD:
+        said = re.search(r"starts with the kit's default preprocessing", text)
+        assert not said, "the Compare tab starts with the default method, not a preprocessing"
+    code = "\n".join(cell.source for cell in nbformat.read(lesson, as_version=4).cells if cell.cell_type == "code")
+    assert 'parameters["left"].default' in code or "ComparisonPanel" in code  # printed from the code
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_pca_is_offered_only_with_a_method_that_takes_it(path):
+    from nanosims_helpers.pipeline import COUNT_METHODS, DEFAULT_METHOD
+
+    if DEFAULT_METHOD not in COUNT_METHODS:
+        return
+    for item in re.split(r"\n(?=\d+\. |- )", _markdown(path)):
+        if re.search(r"tick \W*PCA", item, re.IGNORECASE):
+            assert re.search(r"kmeans|hierarchical", item), f"{path.name}: {item!r} under the default method fails"
+
+
+@pytest.mark.parametrize("path", TEXTS, ids=lambda path: path.name)
+def test_no_text_calls_a_dependency_not_installed(path):
+    import importlib.metadata
+
+    declared = {re.split(r"[<>=;\s]", line)[0].lower() for line in importlib.metadata.requires("nanosims-helpers")}
+    text = _flat(_text(path))
+    for name in declared:
+        said = re.search(rf"{re.escape(name)}[^.]{{0,60}}not installed|not installed[^.]{{0,60}}{re.escape(name)}",
+                         text, re.IGNORECASE)
+        assert not said, f"{path.name}: {said.group(0)!r}, but {name} is a dependency of the kit"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_no_lesson_prints_none_as_the_default_preprocessing(path):
+    code = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+    assert "__kwdefaults__" not in code and 'parameters["preprocessing"].default' not in code, (
+        f"{path.name} prints cluster_image's preprocessing default, None; print default_preprocessing(DEFAULT_METHOD)"
+    )
+
+
+def test_the_silhouette_is_not_said_to_fill_a_binder():
+    from nanosims_helpers import metrics
+
+    assert metrics._WORKING_MEMORY_MIB <= 512  # the exact silhouette works in blocks
+    text = _flat(_markdown(_lesson("04")))
+    assert not re.search(r"most of a Binder's memory", text)
+
+
+def test_lesson_06_quotes_one_memory_figure_and_computes_it():
+    pairs = 256 * 256 * (256 * 256 - 1) // 2
+    gigabytes = round(pairs * 8 / 1e9)  # SciPy keeps every pairwise distance in double precision
+    text = _flat(_markdown(_lesson("06")))
+    quoted = {int(value) for value in re.findall(r"(\d+) GB", text)}
+    assert quoted == {gigabytes} and "gigabytes" not in text
+    cells = nbformat.read(_lesson("06"), as_version=4).cells
+    code = "\n".join(cell.source for cell in cells if cell.cell_type == "code")
+    assert f"round(gigabytes) == {gigabytes}" in code
+
+
+@pytest.mark.parametrize("path", TEXTS, ids=lambda path: path.name)
+def test_hdbscan_is_not_said_to_need_every_pairwise_distance(path):
+    for line in _text(path).splitlines():
+        if "HDBSCAN" in line:
+            assert not re.search(r"pixels squared|all pairwise distances", line), f"{path.name}: {line!r}"
+    pattern = r"need all pairwise distances[^.]{0,40}HDBSCAN|HDBSCAN[^.]{0,40}need all pairwise"
+    said = re.search(pattern, _flat(_text(path)))
+    assert not said, f"{path.name}: {said.group(0)!r}; scikit-learn's HDBSCAN uses a KD-tree here"
+
+
+def test_the_readme_says_which_exercises_have_checks_and_where_the_real_files_are():
+    from nanosims_helpers.io.real_data import DEFAULT_FOLDER
+    from nanosims_helpers.teaching.exercises import EXERCISES
+
+    readme = _flat((REPO / "README.md").read_text(encoding="utf-8"))
+    with_exercises = {path.name[:2] for path in (REPO / "exercises").glob("*.ipynb")}
+    assert with_exercises <= {exercise_id[:2] for exercise_id in EXERCISES}
+    sentence = re.search(r"[^.]*`check\(\"02-1\", answer\)`[^.]*\.", readme).group(0)
+    assert "Every exercise" in sentence or all(number in sentence for number in with_exercises), sentence
+    assert list(DEFAULT_FOLDER.glob("*.im"))
+    assert not re.search(r"\.im` files[^.]{0,60}are not part of the kit", readme)
+
+
+def test_the_binder_badge_names_its_repository_in_one_place():
+    files = [REPO / "README.md", REPO / "docs" / "instructors.md", *(REPO / "notebooks").glob("*.ipynb")]
+    links = [path.name for path in files for _ in re.findall(r"mybinder\.org/v2/gh/", path.read_text(encoding="utf-8"))]
+    assert links == ["README.md"]
+
+
+# --- length and words ---------------------------------------------------------------------------
+
+LESSONS = sorted((REPO / "notebooks").glob("*.ipynb"))
+MAX_WORDS, MAX_TEACHING_MINUTES = 1500, 35
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.name)
+def test_a_lesson_is_short_enough_to_teach_in_its_slot(lesson):
+    text = _markdown(lesson)
+    assert len(text.split()) <= MAX_WORDS, f"{lesson.name}: {len(text.split())} words of markdown"
+    time = re.search(r"\*\*Time\*\*: (\d+) minutes(?: \((\d+) teaching)?", text)
+    assert time, f"{lesson.name} gives no **Time**"
+    assert int(time.group(2) or time.group(1)) <= MAX_TEACHING_MINUTES
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda path: path.name)
+def test_every_lesson_links_the_glossary(lesson):
+    resources = nbformat.read(lesson, as_version=4).cells[-1].source.split("## Resources", 1)[-1]
+    assert "(../docs/glossary.md)" in resources and (REPO / "docs" / "glossary.md").is_file()

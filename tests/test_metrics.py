@@ -114,7 +114,7 @@ def test_score_table_holds_every_score():
     assert table["davies_bouldin"] == pytest.approx(davies_bouldin(values, labels))
     assert table["silhouette"] == pytest.approx(silhouette(values, labels))
     assert table["entropy"] == pytest.approx(clustering_entropy(values, labels))
-    with_reference = score_table(values, labels, reference=labels[::-1])
+    with_reference = score_table(values, labels, truth=labels[::-1])
     assert with_reference["adjusted_rand"] == pytest.approx(adjusted_rand(labels, labels[::-1]))
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nanosims_helpers import NanoSIMSError
+from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.naming import merge_clusters, name_clusters
 
 

@@ -7,10 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nanosims_helpers import NanoSIMSError, cluster_image, load_image
 from nanosims_helpers.cli import main
-from nanosims_helpers.io.image import NON_ION_CHANNELS, NanoSIMSImage, is_ion_channel
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NON_ION_CHANNELS, NanoSIMSImage, is_ion_channel
+from nanosims_helpers.io.loading import load_image
 from nanosims_helpers.io.real_data import DEFAULT_FOLDER
+from nanosims_helpers.pipeline import cluster_image
 
 ION_MASSES = ["12C", "16O", "18O", "12C 14N", "12C 15N"]
 
@@ -54,7 +56,7 @@ def test_command_line_leaves_se_out_and_says_so(capsys, tmp_path):
     _, err = capsys.readouterr()
     assert code == 0 and "['SE'] are left out of clustering" in err
     scores = json.loads((tmp_path / "image_sun_scores.json").read_text())
-    assert "SE" not in scores["masses"] and scores["not_clustered"] == ["SE"]
+    assert "SE" not in scores["masses"] and scores["masses_not_used"] == ["SE"]
     profiles = pd.read_csv(tmp_path / "image_sun_profiles.csv")
     assert "SE" not in set(profiles["mass"])
     summary = pd.read_csv(tmp_path / "summary.csv")

@@ -7,7 +7,7 @@ from sklearn.metrics import adjusted_rand_score
 from nanosims_helpers.clustering import ClusterResult, kmeans_map
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.hierarchical import hierarchical_map
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.pipeline import (
     DEFAULT_METHOD,
     METHODS,

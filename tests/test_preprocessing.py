@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.preprocessing import (
     PREPROCESSING,
     RECOMMENDED_PREPROCESSING,

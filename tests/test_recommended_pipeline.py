@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from nanosims_helpers.challenge import best_match_f1
-from nanosims_helpers.io.samples import load_sample
 from nanosims_helpers.pipeline import RECOMMENDED_PREPROCESSING, cluster_image, reference_pipeline
-from nanosims_helpers.realistic import REALISTIC_PHASES
+from nanosims_helpers.teaching.challenge import best_match_f1
+from nanosims_helpers.teaching.realistic import REALISTIC_PHASES
+from nanosims_helpers.teaching.samples import load_sample
 
 CELLS = REALISTIC_PHASES.index("labelled cells")
 

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from skimage import measure
 
-from nanosims_helpers import NanoSIMSError, NanoSIMSImage
-from nanosims_helpers.io.samples import SAMPLES, load_sample
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.isotopes import atom_percent
 from nanosims_helpers.preprocessing import ratio_image
 from nanosims_helpers.regions import cluster_regions, region_table, threshold_regions
-from nanosims_helpers.synthetic import PHASES, simulate_soil_image
+from nanosims_helpers.teaching.samples import SAMPLES, load_sample
+from nanosims_helpers.teaching.synthetic import PHASES, simulate_soil_image
 
 HOTSPOT = PHASES.index("labelled hotspot")
 
@@ -29,7 +30,7 @@ def labelled():
 )
 def test_hotspots_come_back_as_regions_with_their_simulated_atom_percent(labelled, found_on, threshold, measured):
     image, truth, expected = labelled
-    regions = threshold_regions(ratio_image(image, *found_on), threshold, min_pixels=3)
+    regions = threshold_regions(ratio_image(image, *found_on), threshold, min_region_pixels=3)
     table = region_table(image, regions, measured).set_index("region")
     num, den = (image.mass_index(m) for m in measured.split("/"))
     hotspots = [p for p in measure.regionprops(measure.label(truth == HOTSPOT)) if p.area >= 10]
@@ -59,7 +60,7 @@ def test_regions_of_a_cluster_have_area_centroid_and_names():
     counts[..., 0], counts[..., 1] = 1000.0, 11.0
     counts[4:6, 5:8, 1] = 60.0
     image = NanoSIMSImage(counts, ("12C", "13C"), pixel_size_um=0.2)
-    regions = cluster_regions(labels, clusters=[1], min_pixels=2)
+    regions = cluster_regions(labels, clusters=[1], min_region_pixels=2)
     assert sorted(np.unique(regions)) == [0, 1, 2]
     table = region_table(image, regions, "13C/12C", labels=labels, names=["soil", "cells"])
     assert table["area_px"].tolist() == [6, 6]
@@ -67,7 +68,7 @@ def test_regions_of_a_cluster_have_area_centroid_and_names():
     assert table[["centroid_y", "centroid_x"]].values.tolist() == [[1.5, 2.0], [4.5, 6.0]]
     assert table["name"].tolist() == ["cells", "cells"] and table["cluster"].tolist() == [1, 1]
     assert table["enriched"].tolist() == [False, True]
-    assert cluster_regions(labels, min_pixels=2).max() == 3  # cluster 0 is one region too
+    assert cluster_regions(labels, min_region_pixels=2).max() == 3  # cluster 0 is one region too
 
 
 def test_region_without_counts_and_one_pixel_region_are_refused():
@@ -78,8 +79,8 @@ def test_region_without_counts_and_one_pixel_region_are_refused():
         region_table(image, np.array([[1, 1, 0], [0, 0, 0], [2, 2, 2]]), "13C/12C")
     with pytest.raises(NanoSIMSError, match="region 2 has 1 pixel"):
         region_table(image, np.array([[0, 0, 0], [0, 0, 0], [0, 0, 2]]), "13C/12C")
-    with pytest.raises(NanoSIMSError, match="min_pixels"):
-        cluster_regions(np.zeros((3, 3), int), min_pixels=1)
+    with pytest.raises(NanoSIMSError, match="min_region_pixels"):
+        cluster_regions(np.zeros((3, 3), int), min_region_pixels=1)
 
 
 def test_area_without_pixel_size_is_nan_with_a_warning():

@@ -7,9 +7,9 @@ from sklearn.metrics import adjusted_rand_score
 
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.preprocessing import composition_transform
-from nanosims_helpers.realistic import REALISTIC_PHASES, simulate_realistic_image
 from nanosims_helpers.spatial import assign_phases, core_mask, edge_strength, potts_icm, smooth_counts, spatial_map
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.realistic import REALISTIC_PHASES, simulate_realistic_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 
 def step_image():

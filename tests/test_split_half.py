@@ -7,19 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nanosims_helpers import (
-    NanoSIMSError,
-    NanoSIMSImage,
-    load_image,
-    matched_f1,
-    pipeline,
-    simulate_soil_image,
-    split_half,
-)
+from nanosims_helpers import count_split, pipeline
 from nanosims_helpers.cli import main
+from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.image import NanoSIMSImage
+from nanosims_helpers.io.loading import load_image
 from nanosims_helpers.io.real_data import DEFAULT_FOLDER
-from nanosims_helpers.io.samples import load_sample
-from nanosims_helpers.metrics import f1_matrix
+from nanosims_helpers.metrics import f1_matrix, matched_f1
 from nanosims_helpers.split_half import (
     SPLIT_HALF_COLUMNS,
     SPLIT_HALF_THRESHOLD,
@@ -31,6 +25,8 @@ from nanosims_helpers.split_half import (
     split_half_scores,
     split_of,
 )
+from nanosims_helpers.teaching.samples import load_sample
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 MEAN = 20.0
 
@@ -109,7 +105,7 @@ def test_the_split_half_score_peaks_at_the_known_number_of_phases(seed):
     at_truth = table.loc[table["k"] == n_phases, "split_half_f1"].item()
     above = table.loc[table["k"] > n_phases, "split_half_f1"]
     assert at_truth >= SPLIT_HALF_THRESHOLD and at_truth - above.max() > 0.1
-    assert recommend_k(image, k_max=12, random_state=seed).k == n_phases
+    assert recommend_k(image, max_clusters=12, random_state=seed).k == n_phases
 
 
 def test_the_recommended_k_of_the_realistic_sample_is_within_one_of_its_phases():
@@ -152,10 +148,10 @@ def test_the_split_half_f1_is_that_of_the_worst_matched_cluster():
 def test_recommend_k_falls_back_to_the_knee_when_the_image_cannot_be_split():
     counts = np.random.default_rng(0).poisson(1.0, (40, 40, 2)).astype(float) + 0.5  # not whole counts
     with pytest.warns(UserWarning, match="No split-half check"):
-        choice = recommend_k(NanoSIMSImage(counts, ("12C", "16O")), k_max=8)
+        choice = recommend_k(NanoSIMSImage(counts, ("12C", "16O")), max_clusters=8)
     assert choice.k == choice.entropy_knee and np.isnan(choice.split_half_f1)
-    with pytest.raises(NanoSIMSError, match="k_max"):
-        recommend_k(NanoSIMSImage(counts, ("12C", "16O")), k_max=3)
+    with pytest.raises(NanoSIMSError, match="max_clusters"):
+        recommend_k(NanoSIMSImage(counts, ("12C", "16O")), max_clusters=3)
 
 
 def test_command_line_reports_the_chosen_k_and_its_split_half_score(capsys, tmp_path):
@@ -192,7 +188,7 @@ def test_matched_f1_by_hand():
 
 
 def test_the_overview_title_shows_the_split_half_score():
-    from nanosims_helpers.io.outputs import _overview_title
+    from nanosims_helpers.runs.outputs import _overview_title
 
     image = NanoSIMSImage(np.ones((2, 2, 1)), ("12C",))
     assert _overview_title(image, {"method": "kmeans", "k": 3, "split_half_f1": 0.876}).endswith(
@@ -252,4 +248,4 @@ def test_the_kit_remembers_which_split_its_maps_were_found_on_while_they_live():
     assert split_of(labels) is split and split_of(labels.copy()) is None and split_of(labels[:10]) is None
     key = id(labels)
     del labels
-    assert key not in split_half._SPLITS  # forgotten with the map
+    assert key not in count_split._SPLITS  # forgotten with the map

@@ -10,19 +10,17 @@ import pytest
 import tifffile
 from scipy import ndimage
 
-from nanosims_helpers.challenge import best_match_f1
 from nanosims_helpers.cli import main
 from nanosims_helpers.errors import NanoSIMSError
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import load_image, save_image_tiff
-from nanosims_helpers.io.outputs import profiles_table
-from nanosims_helpers.io.study_outputs import cluster_sums, study_profiles_table
 from nanosims_helpers.isotopes import isotope_table, split_for_ratios
 from nanosims_helpers.metrics import adjusted_rand
 from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.plot import cluster_colors, plot_cluster_fractions, plot_cluster_map
 from nanosims_helpers.preprocessing import composition_transform
-from nanosims_helpers.realistic import REALISTIC_PHASES, simulate_realistic_image
+from nanosims_helpers.runs.outputs import profiles_table
+from nanosims_helpers.runs.study_outputs import cluster_sums, study_profiles_table
 from nanosims_helpers.spatial import FIT_SMOOTHING_PX, core_mask, core_phases, phase_centers, smooth_counts
 from nanosims_helpers.study import (
     StudyModel,
@@ -34,7 +32,9 @@ from nanosims_helpers.study import (
     sample_study,
     save_model,
 )
-from nanosims_helpers.synthetic import SOIL_MASSES, simulate_soil_image
+from nanosims_helpers.teaching.challenge import best_match_f1
+from nanosims_helpers.teaching.realistic import REALISTIC_PHASES, simulate_realistic_image
+from nanosims_helpers.teaching.synthetic import SOIL_MASSES, simulate_soil_image
 
 SEEDS = (11, 12, 13)
 
@@ -537,6 +537,8 @@ def test_study_model_class_checks_its_values():
         StudyModel(np.zeros((1, 2)), ("12C", "16O"), [0.0, 0.0], [1.0, 1.0], 100.0)
     with pytest.raises(NanoSIMSError, match="NaN"):
         StudyModel(np.full((2, 2), np.nan), ("12C", "16O"), [0.0, 0.0], [1.0, 1.0], 100.0)
+    with pytest.raises(NanoSIMSError, match="one feature per mass"):  # 3 features for 2 masses
+        StudyModel(np.zeros((2, 3)), ("12C", "16O"), [0.0, 0.0], [1.0, 1.0], 100.0)
 
 
 def test_joint_says_which_masses_it_left_out(run_cli, study_dir, tmp_path):

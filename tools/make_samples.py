@@ -4,11 +4,11 @@ Run from the root of the kit's repository::
 
     python tools/make_samples.py
 
-The parameters of each sample are in ``nanosims_helpers.io.samples.SAMPLES`` and
+The parameters of each sample are in ``nanosims_helpers.teaching.samples.SAMPLES`` and
 ``REALISTIC_SAMPLES``; the tests check that the files in data/ equal a fresh simulation with them.
 """
 
-from nanosims_helpers.io.samples import DATA_DIR, list_samples, write_sample
+from nanosims_helpers.teaching.samples import DATA_DIR, list_samples, write_sample
 
 
 def main() -> None:

@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 
 from nanosims_helpers.cli import main as nanosims_cluster
-from nanosims_helpers.io.image import NanoSIMSImage
+from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.loading import save_image_tiff
-from nanosims_helpers.synthetic import simulate_soil_image
+from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 HOTSPOTS = (0, 0, 15, 30, 45, 60)
 LONGER = (1, 4)  # plots counted three times longer: the same phases, more ions

@@ -1,5 +1,11 @@
-"""The interactive explorer: cached state, plain views and the ipywidgets on top."""
+"""The interactive explorer: cached state, plain views and the ipywidgets on top.
 
-from .widgets import ChannelViewer, ClusterExplorer, ComparisonPanel, explorer
+:mod:`~nanosims_helpers.explorer.state` computes (no widgets), :mod:`~nanosims_helpers.explorer.views`
+draws, :mod:`~nanosims_helpers.explorer.widgets` puts the controls on top; the names below load
+with ipywidgets when first used.
+"""
 
-__all__ = ["ChannelViewer", "ClusterExplorer", "ComparisonPanel", "explorer"]
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, ["state", "views", "widgets"], dict.fromkeys(
+    ["ChannelViewer", "ClusterExplorer", "ComparisonPanel", "explorer"], "widgets"))

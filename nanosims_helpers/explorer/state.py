@@ -6,7 +6,8 @@ that does not depend on k is computed once per setting and kept:
 * the preprocessed channels, per (preprocessing, masses) (the ``"spatial"`` method, the default,
   smooths and preprocesses the counts itself: its maps are cached per setting);
 * the principal components, per (preprocessing, masses, number of components);
-* for hierarchical clustering, the Ward tree: a new k only cuts it again;
+* for a method whose maps are cuts of one tree (hierarchical clustering: the Ward tree), the
+  tree: a new k only cuts it again;
 * labels and scores per full setting, so going back to an earlier k costs nothing.
 
 Everything here is plain Python, usable and testable without a browser;
@@ -22,20 +23,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..clustering import DEFAULT_THREADS, kmeans_map, limit_threads, pca_components
+from .._lazy import renamed
+from ..clustering import limit_threads, pca_components
+from ..defaults import DEFAULT_THREADS
 from ..errors import NanoSIMSError
-from ..hierarchical import cut_tree, ward_tree
-from ..io.image import NanoSIMSImage, check_image
+from ..image import NanoSIMSImage, check_image
+from ..methods import DEFAULT_METHOD, default_preprocessing, get_method, load, method_names, on_components
 from ..metrics import score_table
-from ..pipeline import COUNT_METHODS, DEFAULT_METHOD, METHODS, cluster_image, default_preprocessing
+from ..pipeline import cluster_image
 from ..preprocessing import PREPROCESSING, preprocess
 from ..validation import check_label_map, read_only
 
-__all__ = ["EXPLORER_METHODS", "SILHOUETTE_SAMPLE", "ExplorerState", "Settings"]
+__all__ = ["SILHOUETTE_SAMPLE", "ExplorerState", "Settings", "explorer_methods"]
 
-#: Clustering methods the explorer offers: :data:`nanosims_helpers.pipeline.METHODS` but
-#: ``"pca-kmeans"``, as PCA is a separate switch on top of ``"kmeans"`` and ``"hierarchical"``.
-EXPLORER_METHODS = tuple(method for method in METHODS if method != "pca-kmeans")
+
+def explorer_methods() -> tuple[str, ...]:
+    """The methods of the explorer's menu: the registry's (:mod:`nanosims_helpers.methods`), but those
+    that are another method on principal components (``"pca-kmeans"``): the PCA switch picks them."""
+    return tuple(name for name in method_names() if get_method(name).components_of is None)
+
 
 #: Pixels in the explorer's silhouette sample. The silhouette's cost grows with the square of
 #: the sample: 2000 pixels take about a sixth of the time of score_table's 5000, which keeps an
@@ -52,15 +58,18 @@ class Settings:
     n_clusters : int
         Number of clusters k.
     method : str
-        One of :data:`EXPLORER_METHODS`: ``"spatial"`` (the kit's default, see
-        :func:`nanosims_helpers.pipeline.cluster_image`), ``"kmeans"`` or ``"hierarchical"`` (fast Ward).
+        One of :func:`explorer_methods`: ``"spatial"`` (the kit's default, see
+        :func:`nanosims_helpers.pipeline.cluster_image`), ``"poisson"``, ``"kmeans"`` or
+        ``"hierarchical"`` (fast Ward).
     preprocessing : str
         A key of :data:`nanosims_helpers.preprocessing.PREPROCESSING`; by default the one of the
         default method (``"composition"``).
     masses : tuple of str, optional
         Masses to cluster on; None means every mass of the image.
     pca : bool
-        Cluster the first ``n_components`` principal components instead of the channels.
+        Cluster the first ``n_components`` principal components instead of the channels: the
+        registry's method on components (``"kmeans"`` with PCA is ``"pca-kmeans"``, see
+        :attr:`method_name`); only for methods that have one.
     n_components : int
         Number of principal components, used only when ``pca`` is True.
 
@@ -81,6 +90,18 @@ class Settings:
         if self.masses is not None:
             object.__setattr__(self, "masses", tuple(self.masses))
 
+    @property
+    def method_name(self) -> str | None:
+        """The registry's name of the method these settings run: ``method``, or with ``pca`` the
+        method that is ``method`` on principal components (None if there is none).
+
+        Examples
+        --------
+        >>> Settings(method="kmeans", pca=True).method_name
+        'pca-kmeans'
+        """
+        return on_components(self.method) if self.pca else self.method
+
     def describe(self) -> str:
         """A short one-line description, for titles and captions.
 
@@ -100,28 +121,28 @@ class ExplorerState:
     ----------
     image : NanoSIMSImage
         The image to explore.
-    reference : array_like of int, shape (y, x), optional
+    truth : array_like of int, shape (y, x), optional
         A map to compare every clustering with (e.g. the true phases of a sample); adds an
         ``"adjusted_rand"`` score.
     random_state : int
         Seed of KMeans, of the Ward micro-clusters and of the silhouette's pixel sample.
-    threads : int or None
+    n_threads : int or None
         Threads the clusterings and scores run on (see
         :func:`~nanosims_helpers.clustering.limit_threads`); None for the libraries' default.
 
     Attributes
     ----------
     computed : collections.Counter
-        Step name (``"preprocess"``, ``"pca"``, ``"ward_tree"``, ``"cluster"``, ``"scores"``)
+        Step name (``"preprocess"``, ``"pca"``, ``"tree"``, ``"cluster"``, ``"scores"``)
         -> how many times it was computed rather than taken from the cache.
-    preprocessed, clustered_values, ward : callable
+    preprocessed, clustered_values, tree : callable
         The cached steps (:func:`functools.lru_cache`, so ``.cache_info()`` tells hits and
         misses). Arrays they return are read-only, as they are shared by every later call.
 
     Raises
     ------
     NanoSIMSError
-        If ``image`` is not a NanoSIMSImage or ``reference`` does not match its shape.
+        If ``image`` is not a NanoSIMSImage or ``truth`` does not match its shape.
 
     Examples
     --------
@@ -137,15 +158,16 @@ class ExplorerState:
     (1, 3)
     """
 
-    def __init__(self, image: NanoSIMSImage, *, reference=None, random_state=0, threads=DEFAULT_THREADS):
+    @renamed(reference="truth", threads="n_threads")
+    def __init__(self, image: NanoSIMSImage, *, truth=None, random_state=0, n_threads=DEFAULT_THREADS):
         self.image = check_image(image, "load one with load_image(path) or load_sample(name)[0]")
-        self.reference = None if reference is None else _check_reference(reference, image)
+        self.truth = None if truth is None else _check_truth(truth, image)
         self.random_state = random_state
-        self.threads = threads
+        self.n_threads = n_threads
         self.computed = collections.Counter()
         self.preprocessed = functools.lru_cache(maxsize=8)(self._preprocessed)
         self.clustered_values = functools.lru_cache(maxsize=8)(self._clustered_values)
-        self.ward = functools.lru_cache(maxsize=4)(self._ward)
+        self.tree = functools.lru_cache(maxsize=4)(self._tree)
         self._labels = functools.lru_cache(maxsize=32)(self._compute_labels)
         self._scores = functools.lru_cache(maxsize=32)(self._compute_scores)
 
@@ -156,14 +178,15 @@ class ExplorerState:
             raise NanoSIMSError("masses: no mass selected; select at least one (ctrl- or shift-click in the list).")
         for mass in masses:
             self.image.mass_index(mass)
-        if settings.method not in EXPLORER_METHODS:
-            raise NanoSIMSError(f"method={settings.method!r}: unknown; use one of {list(EXPLORER_METHODS)}.")
+        if settings.method not in explorer_methods():
+            raise NanoSIMSError(f"method={settings.method!r}: unknown; use one of {list(explorer_methods())}.")
         if settings.preprocessing not in PREPROCESSING:
             raise NanoSIMSError(f"preprocessing={settings.preprocessing!r}: unknown; use one of {list(PREPROCESSING)}.")
-        if settings.pca and settings.method in COUNT_METHODS:
+        if settings.method_name is None:
+            with_pca = [name for name in explorer_methods() if on_components(name)]
             raise NanoSIMSError(
-                f"PCA applies to kmeans and hierarchical, not to {settings.method!r} (which works on the "
-                "counts); switch PCA off or choose another method."
+                f"PCA applies to {' and '.join(with_pca)}, not to {settings.method!r}; switch PCA off or choose "
+                "another method."
             )
         if settings.pca and len(masses) < 2:
             raise NanoSIMSError("PCA needs at least 2 selected masses; select more masses or switch PCA off.")
@@ -192,9 +215,9 @@ class ExplorerState:
         self.computed["pca"] += 1
         return read_only(pca_components(features, n_components, random_state=self.random_state)[0])
 
-    def _ward(self, space: tuple):
-        self.computed["ward_tree"] += 1
-        return ward_tree(self.clustered_values(*space), random_state=self.random_state)
+    def _tree(self, space: tuple, build: str):
+        self.computed["tree"] += 1
+        return load(build)(self.clustered_values(*space), random_state=self.random_state)
 
     def labels(self, settings: Settings) -> np.ndarray:
         """Label map (y, x) of the clustering chosen by ``settings``; cached per setting.
@@ -205,31 +228,37 @@ class ExplorerState:
             If the settings are invalid (see :meth:`check`) or the clustering cannot be done.
         """
         settings = self.check(settings)
-        with limit_threads(self.threads):
+        with limit_threads(self.n_threads):
             return self._labels(settings)
 
     def scores(self, settings: Settings) -> dict[str, float]:
         """Scores of that clustering, computed on what was clustered; cached per setting.
 
         The keys of :func:`nanosims_helpers.metrics.score_table` (``"adjusted_rand"`` against
-        the reference, if there is one); the silhouette on :data:`SILHOUETTE_SAMPLE` pixels.
+        the truth, if there is one); the silhouette on :data:`SILHOUETTE_SAMPLE` pixels.
         """
         settings = self.check(settings)
-        with limit_threads(self.threads):
+        with limit_threads(self.n_threads):
             return self._scores(settings)
 
     def _compute_labels(self, settings: Settings) -> np.ndarray:
+        """The method's map: the counting methods through ``cluster_image``; the others on the cached
+        features or components (a method on components is its base method on them), a tree's
+        method by cutting its cached tree."""
         self.computed["cluster"] += 1
-        if settings.method in COUNT_METHODS:
+        if get_method(settings.method_name).needs_counts:
             with warnings.catch_warnings():  # the same warnings as features() reports
                 warnings.simplefilter("ignore", UserWarning)
-                result = cluster_image(self.image.select(settings.masses), settings.n_clusters, method=settings.method,
-                                       preprocessing=settings.preprocessing, random_state=self.random_state)
+                result = cluster_image(self.image.select(settings.masses), settings.n_clusters,
+                                       method=settings.method_name, preprocessing=settings.preprocessing,
+                                       random_state=self.random_state)
             return read_only(result.labels)
-        if settings.method == "hierarchical":
-            return read_only(cut_tree(self.ward(_space(settings)), n_clusters=settings.n_clusters))
+        method = get_method(settings.method)
+        if method.tree is not None:
+            build, cut = method.tree
+            return read_only(load(cut)(self.tree(_space(settings), build), n_clusters=settings.n_clusters))
         values = self.clustered_values(*_space(settings))
-        return read_only(kmeans_map(values, settings.n_clusters, random_state=self.random_state).labels)
+        return read_only(method.load()(values, settings.n_clusters, random_state=self.random_state).labels)
 
     def _compute_scores(self, settings: Settings) -> dict[str, float]:
         """The scores of :func:`nanosims_helpers.metrics.score_table`, silhouette on a smaller sample."""
@@ -237,7 +266,7 @@ class ExplorerState:
         return score_table(
             self.clustered_values(*_space(settings)),
             self._labels(settings),
-            reference=self.reference,
+            truth=self.truth,
             silhouette_sample_size=SILHOUETTE_SAMPLE,
             random_state=self.random_state,
         )
@@ -253,6 +282,6 @@ def _space(settings: Settings) -> tuple:
     return settings.preprocessing, settings.masses, settings.n_components if settings.pca else None
 
 
-def _check_reference(reference, image: NanoSIMSImage) -> np.ndarray:
+def _check_truth(truth, image: NanoSIMSImage) -> np.ndarray:
     shape = image.shape[:2]
-    return check_label_map(reference, shape, name="reference").reshape(shape)
+    return check_label_map(truth, shape, name="truth").reshape(shape)

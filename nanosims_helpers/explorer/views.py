@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.image import imsave
 
 from ..errors import NanoSIMSError
-from ..io.image import NanoSIMSImage
+from ..image import NanoSIMSImage
 from ..isotopes import DEFAULT_RATIOS, isotope_table
 from ..metrics import adjusted_rand
 from ..naming import merge_clusters, name_clusters

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..io.image import NanoSIMSImage
+from .._lazy import renamed
+from ..image import NanoSIMSImage
 from ..naming import merge_clusters
 from ..preprocessing import PREPROCESSING
-from .state import EXPLORER_METHODS, ExplorerState, Settings
+from .state import ExplorerState, Settings, explorer_methods
 from .views import channel_view, cluster_view, comparison_view
 
 __all__ = ["ChannelViewer", "ClusterExplorer", "ComparisonPanel", "SettingsControls", "explorer"]
@@ -70,7 +71,7 @@ class SettingsControls:
         Its masses fill the mass list.
     settings : Settings
         Initial values. Without ``masses``, every ion mass is selected; non-ion channels (``SE``
-        and the others of :data:`~nanosims_helpers.io.image.NON_ION_CHANNELS`) are listed, not
+        and the others of :data:`~nanosims_helpers.image.NON_ION_CHANNELS`) are listed, not
         selected.
 
     Examples
@@ -97,7 +98,7 @@ class SettingsControls:
             value=settings.n_components, min=1, max=max(len(image.masses), 2), description="components",
             disabled=not settings.pca, continuous_update=False, **_sized(),
         )
-        self.method = widgets.Dropdown(options=list(EXPLORER_METHODS), value=settings.method, description="method",
+        self.method = widgets.Dropdown(options=list(explorer_methods()), value=settings.method, description="method",
                                        **_sized())
         self.k = widgets.IntSlider(
             value=settings.n_clusters, min=2, max=MAX_CLUSTERS, description="k (clusters)",
@@ -309,14 +310,15 @@ class _ComparisonSide:
         self.legend.value = legend
 
 
-def explorer(image: NanoSIMSImage, *, reference=None, random_state=0) -> widgets.Tab:
+@renamed(reference="truth")
+def explorer(image: NanoSIMSImage, *, truth=None, random_state=0) -> widgets.Tab:
     """The explorer of one image: tabs Clusters, Channels and Compare.
 
     Parameters
     ----------
     image : NanoSIMSImage
         The image, e.g. ``load_sample("soil_256")[0]`` or ``load_image("file.im")``.
-    reference : array_like of int, shape (y, x), optional
+    truth : array_like of int, shape (y, x), optional
         A map to score every clustering against (the true phases of a sample image).
     random_state : int
         Seed of the clusterings and of the silhouette's sample.
@@ -329,7 +331,7 @@ def explorer(image: NanoSIMSImage, *, reference=None, random_state=0) -> widgets
     Raises
     ------
     NanoSIMSError
-        If ``image`` is not a NanoSIMSImage or ``reference`` does not match it.
+        If ``image`` is not a NanoSIMSImage or ``truth`` does not match it.
 
     Examples
     --------
@@ -340,7 +342,7 @@ def explorer(image: NanoSIMSImage, *, reference=None, random_state=0) -> widgets
     >>> explorer(NanoSIMSImage(counts, ("12C", "16O"))).titles
     ('Clusters', 'Channels', 'Compare')
     """
-    state = ExplorerState(image, reference=reference, random_state=random_state)
+    state = ExplorerState(image, truth=truth, random_state=random_state)
     tabs = [ClusterExplorer(state), ChannelViewer(image), ComparisonPanel(state)]
     tab = widgets.Tab(children=[part.widget for part in tabs])
     tab.titles = ("Clusters", "Channels", "Compare")

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import NanoSIMSError
-from .image import is_ion_channel
+from ..image import is_ion_channel
 
 #: The dimensions of an image in ``sims.SIMS(path).data``.
 _IMAGE_DIMS = ("species", "frame", "y", "x")

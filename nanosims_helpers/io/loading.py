@@ -1,6 +1,6 @@
 """Load NanoSIMS images from TIFF stacks or Cameca ``.im`` files, and save them as TIFF.
 
-Every image comes back as a :class:`~nanosims_helpers.io.image.NanoSIMSImage`: float counts
+Every image comes back as a :class:`~nanosims_helpers.image.NanoSIMSImage`: float counts
 (y, x, mass), summed over planes (frames), with mass names and the pixel size where the
 file records them. How the mass axis of a TIFF is found is described in
 ``nanosims_helpers.io.tiff``; the dead-time correction of ``.im`` files in
@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import NanoSIMSError
+from ..image import NanoSIMSImage, check_image, normalize_mass_name
 from . import cameca, tiff
-from .image import NanoSIMSImage, check_image, normalize_mass_name
 
 #: File name endings ``load_image`` reads.
 SUPPORTED_SUFFIXES = (".tif", ".tiff", ".im")

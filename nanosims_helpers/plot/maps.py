@@ -9,7 +9,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
 from ..errors import NanoSIMSError
-from ..io.image import check_image
+from ..image import check_image
 from ..metrics import match_labels
 from ..validation import check_cluster_labels, check_percentile_range, check_whole_number
 from .style import (

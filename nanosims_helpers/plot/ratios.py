@@ -13,7 +13,7 @@ from matplotlib.colors import LinearSegmentedColormap, Normalize, hsv_to_rgb
 from skimage import segmentation
 
 from ..errors import NanoSIMSError
-from ..io.image import normalize_mass_name
+from ..image import normalize_mass_name
 from ..isotopes import REFERENCE_RATIOS, atom_percent
 from ..preprocessing import ratio_image
 from .style import _new_axes, _projector_readable, cluster_colors
@@ -103,7 +103,7 @@ def plot_ratio_hsi(image, numerator: str, denominator: str, *, ratio_range=None,
 
     Examples
     --------
-    >>> from nanosims_helpers.io.image import NanoSIMSImage
+    >>> from nanosims_helpers.image import NanoSIMSImage
     >>> counts = np.ones((4, 4, 2)) * [1000.0, 11.0]
     >>> counts[:2, :2, 1] = 50.0
     >>> image = NanoSIMSImage(counts, ("12C", "13C"))
