@@ -278,21 +278,31 @@ def timing_case(method: str, size: int):
 
 
 def mosaic_case(tiles: int = 8, method: str = "poisson"):
-    """``method`` alone on a mosaic of ``tiles`` x ``tiles`` realistic 256 x 256 tiles (seeds 0, 1, ...)."""
-    parts = [(sample.image.counts, sample.truth)  # the planes of each tile are let go at once
-             for sample in (simulate_realistic_image((256, 256), random_state=seed) for seed in range(tiles * tiles))]
+    """``method`` alone on a mosaic of ``tiles`` x ``tiles`` realistic 256 x 256 tiles (seeds 0, 1, ...).
 
-    counts, truth = (np.concatenate([np.concatenate([parts[row * tiles + col][index] for col in range(tiles)], axis=1)
-                                     for row in range(tiles)], axis=0) for index in (0, 1))
-    del parts
+    The tiles are written one by one into the mosaic, so that what the process holds before the
+    call is the mosaic (7 masses in float64), its truth and the libraries.
+    """
+    counts = truth = None
+    for seed in range(tiles * tiles):
+        sample = simulate_realistic_image((256, 256), random_state=seed)
+        if counts is None:
+            counts = np.zeros((256 * tiles, 256 * tiles, sample.image.counts.shape[2]))
+            truth = np.zeros(counts.shape[:2], dtype=np.int16)
+        rows, cols = divmod(seed, tiles)
+        place = (slice(256 * rows, 256 * rows + 256), slice(256 * cols, 256 * cols + 256))
+        counts[place], truth[place] = sample.image.counts, sample.truth
     return lambda: (adjusted_rand_score(truth.ravel(), cluster_image(counts, 6, method=method).labels.ravel()),
                     counts.shape)
 
 
-def main(quick: bool = False, scale: bool = False) -> None:
+def main(quick: bool = False, scale: bool = False, only=None, timing_only: bool = False) -> None:
+    if timing_only:
+        timing(scale)
+        return
     seeds = SEEDS[:2] if quick else SEEDS
     rows = []
-    for name in CANDIDATES:
+    for name in [name for name in CANDIDATES if not only or any(text in name for text in only)]:
         m = measure("benchmarks.bench_pipelines:pipeline_case", name, seeds)
         rows.append(_row(name, m.result) + [f"{m.peak_mib:.0f}"])
         print(f"  {name}: done", flush=True)
@@ -307,6 +317,11 @@ def main(quick: bool = False, scale: bool = False) -> None:
     )
     if quick:
         return
+    timing(scale)
+
+
+def timing(scale: bool = False) -> None:
+    """The counting model and the spatial default at 256 and 512, interleaved, one thread; ``scale``: 2048."""
     cases = {f"{method}, {size} x {size}": ("benchmarks.bench_pipelines:timing_case", (method, size), {}, 1)
              for size in (256, 512) for method in ("poisson", "spatial")}
     found = measure_interleaved(cases, repeat=3)
@@ -326,5 +341,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, no 512 x 512 run")
     parser.add_argument("--scale", action="store_true", help="also the default on a 2048 x 2048 mosaic")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="only the candidates whose name contains one of these texts")
+    parser.add_argument("--timing", action="store_true", help="only the interleaved timing (and --scale)")
     arguments = parser.parse_args()
-    main(arguments.quick, arguments.scale)
+    main(arguments.quick, arguments.scale, arguments.only, arguments.timing)

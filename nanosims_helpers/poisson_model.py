@@ -40,7 +40,7 @@ alternative is returned as a confidence map.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
@@ -51,7 +51,7 @@ from threadpoolctl import threadpool_limits
 from .clustering import ClusterResult, fit_kmeans
 from .hierarchical import largest_first
 from .preprocessing import preprocess
-from .spatial import FIT_SMOOTHING_PX, assign_phases, core_mask, potts_icm, smooth_counts
+from .spatial import FIT_SMOOTHING_PX, assign_phases, core_mask, potts_sweeps, smooth_counts
 from .validation import check_features, check_n_clusters
 
 __all__ = [
@@ -87,6 +87,9 @@ ICM_SWEEPS = 3
 MAX_COUNT_COST = 10.0
 #: Smoothing (pixels) of the counts for proposing each pixel's phase (not for the likelihood).
 PROPOSAL_SMOOTHING_PX = 0.7
+#: Pixels per block of rows where whole-image temporaries of (pixel, mass) or (pixel, phase)
+#: arrays would be large (2048 x 2048 images).
+BLOCK_PIXELS = 1 << 18
 
 _NEIGHBOURS = [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)]
 _FLOOR = 1e-6  # smallest expected count in a logarithm
@@ -107,7 +110,10 @@ def negative_binomial_nll(counts, means, phi: float) -> np.ndarray:
     if phi <= 0:
         return means - counts * np.log(means)
     size = 1.0 / phi
-    return (counts + size) * np.log(size + means) - counts * np.log(means)
+    nll = np.log(size + means)
+    nll *= counts + size
+    nll -= counts * np.log(means)
+    return nll
 
 
 def deviance(counts, means, phi: float) -> np.ndarray:
@@ -123,9 +129,27 @@ def deviance(counts, means, phi: float) -> np.ndarray:
     >>> round(float(deviance(np.array([[6.0]]), np.array([[4.0]]), 0.0)[0]), 4)  # 2 (6 log 1.5 - 2)
     0.8656
     """
-    counts = np.asarray(counts, dtype=float)
-    saturated = negative_binomial_nll(counts, np.maximum(counts, _FLOOR), phi)
-    return 2.0 * (negative_binomial_nll(counts, means, phi) - saturated).sum(axis=-1)
+    counts = np.asarray(counts)
+    counts = counts if counts.dtype.kind == "f" else counts.astype(float)
+    means = np.broadcast_to(means, counts.shape)
+    result = np.empty(counts.shape[:-1], dtype=counts.dtype)
+    for block in _row_blocks(counts):  # bounded temporaries on large images
+        saturated = negative_binomial_nll(counts[block], np.maximum(counts[block], _FLOOR), phi)
+        result[block] = 2.0 * _mass_sum(negative_binomial_nll(counts[block], means[block], phi) - saturated)
+    return result
+
+
+
+def _row_blocks(values: np.ndarray):
+    """Slices of the first axis covering about :data:`BLOCK_PIXELS` pixels each."""
+    per_row = max(int(np.prod(values.shape[1:-1], dtype=np.int64)), 1)
+    step = max(BLOCK_PIXELS // per_row, 1)
+    return [slice(start, start + step) for start in range(0, max(values.shape[0], 1), step)]
+
+
+def _mass_sum(values: np.ndarray) -> np.ndarray:
+    """Sum over the last (mass) axis, as a matrix product: several times faster than ``sum`` on so short an axis."""
+    return values @ np.ones(values.shape[-1], dtype=values.dtype)
 
 
 def _kernel(sigma_px: float) -> np.ndarray:
@@ -137,13 +161,6 @@ def _kernel(sigma_px: float) -> np.ndarray:
     line = np.exp(-0.5 * (offsets / sigma_px) ** 2)
     line /= line.sum()
     return np.outer(line, line)
-
-
-def _blur(values: np.ndarray, sigma_px: float) -> np.ndarray:
-    if sigma_px <= 0:
-        return values
-    sigmas = (sigma_px, sigma_px) + (0,) * (values.ndim - 2)
-    return ndimage.gaussian_filter(values, sigmas, mode="reflect", truncate=2.0)
 
 
 @dataclass
@@ -172,33 +189,64 @@ class PhaseModel:
     phi: float = 0.0
     beam_sigma_px: float = BEAM_SIGMA_PX
     beta: float = POTTS_BETA
+    _shares: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def n_phases(self) -> int:
         return self.compositions.shape[0]
 
-    def expected(self) -> np.ndarray:
-        """Expected counts (y, x, mass), float32: the blurred compositions of the labels, times the yield."""
+    def shares(self) -> np.ndarray:
+        """Share of each phase in each pixel's point spread, (y * x, phase) float32: the blurred
+        indicator of each phase. Kept while the labels (the same array), the point spread and the
+        number of phases stay: the fit replaces the label array whenever a label changes."""
+        key = (self.labels, self.beam_sigma_px, self.n_phases)
+        if self._shares is None or self._shares[0] is not key[0] or self._shares[1:3] != key[1:]:
+            self._shares = None  # let the old shares go first
+            # phase first: ndimage blurs contiguous planes faster than strided (y, x, phase) lines
+            shares = np.empty((self.n_phases,) + self.labels.shape, dtype=np.float32)
+            for phase, plane in enumerate(shares):
+                plane[...] = self.labels == phase
+                if self.beam_sigma_px > 0:
+                    ndimage.gaussian_filter(plane, self.beam_sigma_px, mode="reflect", truncate=2.0, output=plane)
+            self._shares = key + (shares.reshape(self.n_phases, -1).T,)
+        return self._shares[3]
+
+    def expected(self, rows: slice = slice(None)) -> np.ndarray:
+        """Expected counts (y, x, mass) of the image's ``rows``, float32: the blurred compositions of the
+        labels, times the yield.
+
+        ``blur(mu[z]) = shares @ mu``: the blur is linear, so one blur of the phase indicators
+        serves every composition.
+        """
         mu = self.compositions.astype(np.float32)
-        return self.ion_yield.astype(np.float32)[..., None] * _blur(mu[self.labels], self.beam_sigma_px)
+        start, stop, _ = rows.indices(self.labels.shape[0])
+        width = self.labels.shape[1]
+        blurred = (self.shares()[start * width: stop * width] @ mu).reshape(stop - start, width, mu.shape[1])
+        blurred *= self.ion_yield[start:stop, :, None].astype(np.float32)
+        return blurred
 
 
 def update_compositions(model: PhaseModel, n_iter: int = 2) -> None:
     """Maximum-likelihood compositions for fixed labels, yield and blur (Poisson EM, in place).
 
-    The blurred model is linear in the compositions, ``m = y * blur(mu[z])``; the multiplicative
-    EM step ``mu_k <- mu_k * sum_(j in k) blur(y x / m)_j / sum_(j in k) blur(y)_j`` never lowers
-    the likelihood and keeps the compositions positive. Boundary pixels pull no phase towards
-    their neighbours: they are explained as the mixtures they are.
+    The blurred model is linear in the compositions, ``m = y * S mu`` with ``S`` the shares of
+    the phases in each pixel's point spread (:meth:`PhaseModel.shares`); the multiplicative EM
+    step ``mu_k <- mu_k * (S^T (y x / m))_k / (S^T y)_k`` never lowers the likelihood and keeps
+    the compositions positive. Boundary pixels pull no phase towards their neighbours: they are
+    explained as the mixtures they are.
     """
-    flat = model.labels.ravel()
-    n_phases, n_masses = model.compositions.shape
-    exposure = np.bincount(flat, weights=_blur(model.ion_yield, model.beam_sigma_px).ravel(), minlength=n_phases)
+    shares = model.shares()
+    n_masses = model.compositions.shape[1]
     ion_yield = model.ion_yield.astype(np.float32)[..., None]
+    exposure = shares.T @ ion_yield.ravel()
+    width = model.labels.shape[1]
     for _ in range(n_iter):
-        ratio = model.counts / np.maximum(model.expected(), np.float32(_FLOOR))
-        back = _blur(ion_yield * ratio, model.beam_sigma_px).reshape(-1, n_masses)
-        sums = np.stack([np.bincount(flat, weights=back[:, j], minlength=n_phases) for j in range(n_masses)], axis=1)
+        sums = np.zeros(model.compositions.shape)
+        for block in _row_blocks(model.counts):
+            start, stop, _ = block.indices(model.labels.shape[0])
+            ratio = model.counts[block] / np.maximum(model.expected(block), np.float32(_FLOOR))
+            ratio *= ion_yield[block]
+            sums += shares[start * width: stop * width].T @ ratio.reshape(-1, n_masses)
         model.compositions = model.compositions * sums / np.maximum(exposure, _FLOOR)[:, None]
 
 
@@ -212,19 +260,28 @@ def update_yield(model: PhaseModel, sigma_px: float = YIELD_SIGMA_PX) -> None:
     window smooths what is left. The field is scaled to mean 1 and the compositions take the
     overall factor.
     """
-    modelled = _blur(model.compositions.sum(axis=1)[model.labels], model.beam_sigma_px)
-    observed = model.counts.sum(axis=-1, dtype=float)
-    rows, cols = np.indices(observed.shape, dtype=float)
-    design = np.stack([np.ones(observed.size), rows.ravel() / observed.shape[0], cols.ravel() / observed.shape[1]], 1)
-    weights = np.sqrt(modelled.ravel())
-    log_ratio = np.log((observed.ravel() + 0.5) / (modelled.ravel() + 0.5))
-    plane = (design @ np.linalg.lstsq(design * weights[:, None], log_ratio * weights, rcond=None)[0])
-    ramp = np.exp(plane).reshape(observed.shape)
+    totals = model.compositions.sum(axis=1).astype(np.float32)
+    modelled = (model.shares() @ totals).reshape(model.labels.shape).astype(float)
+    observed = _mass_sum(model.counts).astype(float)
+    ramp = np.exp(_weighted_plane(np.log((observed + 0.5) / (modelled + 0.5)), modelled))
     field = ramp * ndimage.gaussian_filter(observed, sigma_px, mode="reflect") / np.maximum(
         ndimage.gaussian_filter(modelled * ramp, sigma_px, mode="reflect"), _FLOOR)
     scale = field.mean()
     model.ion_yield = field / scale
     model.compositions = model.compositions * scale
+
+
+def _weighted_plane(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The plane ``a + b y / height + c x / width`` closest to ``values`` (y, x) in weighted least squares,
+    evaluated on the grid (normal equations: no (pixels x 3) design matrix on large images)."""
+    height, width = values.shape
+    rows = (np.arange(height) / height)[:, None]
+    cols = (np.arange(width) / width)[None, :]
+    basis = (np.ones((1, 1)), rows, cols)
+    gram = np.array([[np.sum(weights * a * b) for b in basis] for a in basis])
+    moments = np.array([np.sum(weights * a * values) for a in basis])
+    a, b, c = np.linalg.lstsq(gram, moments, rcond=None)[0]
+    return a + b * rows + c * cols
 
 
 def update_blur(model: PhaseModel, sigmas=None) -> None:
@@ -263,14 +320,19 @@ def _pure_costs(model: PhaseModel, smoothed: np.ndarray) -> np.ndarray:
     With the yield a factor of the mean, ``x log(y mu) = x log(y) + x log(mu)``: one matrix
     product, whatever the number of phases.
     """
-    pooled = 1.0 / (4.0 * np.pi * PROPOSAL_SMOOTHING_PX**2)
+    pooled = np.float32(1.0 / (4.0 * np.pi * PROPOSAL_SMOOTHING_PX**2))
     n_masses = smoothed.shape[2]
-    table = smoothed.reshape(-1, n_masses).astype(np.float32)
-    ion_yield = model.ion_yield.reshape(-1, 1).astype(np.float32)
+    table = smoothed.reshape(-1, n_masses)
+    ion_yield = model.ion_yield.reshape(-1, 1)
     mu = np.maximum(model.compositions, _FLOOR).astype(np.float32)
-    costs = ion_yield * mu.sum(axis=1) - table @ np.log(mu).T
-    costs -= table.sum(axis=1, keepdims=True) * np.log(np.maximum(ion_yield, _FLOOR))
-    return (costs / np.float32(pooled)).reshape(smoothed.shape[:2] + (mu.shape[0],))
+    costs = np.empty((table.shape[0], mu.shape[0]), dtype=np.float32)
+    for block in _row_blocks(table):
+        local_yield = ion_yield[block].astype(np.float32)
+        part = local_yield * mu.sum(axis=1)
+        part -= table[block].astype(np.float32) @ np.log(mu).T
+        part -= _mass_sum(table[block].astype(np.float32))[:, None] * np.log(np.maximum(local_yield, _FLOOR))
+        costs[block] = part / pooled
+    return costs.reshape(smoothed.shape[:2] + (mu.shape[0],))
 
 
 def _proposals(costs: np.ndarray, labels: np.ndarray, margin: float) -> np.ndarray:
@@ -283,9 +345,11 @@ def _proposals(costs: np.ndarray, labels: np.ndarray, margin: float) -> np.ndarr
 
 def _best_two(costs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """The cheapest phase other than each pixel's own."""
-    masked = costs.copy()
-    np.put_along_axis(masked, labels[..., None], np.inf, axis=-1)
-    return masked.argmin(axis=-1)
+    own = np.take_along_axis(costs, labels[..., None], -1)
+    np.put_along_axis(costs, labels[..., None], np.inf, axis=-1)  # in place (no copy of all costs) ...
+    best = costs.argmin(axis=-1)
+    np.put_along_axis(costs, labels[..., None], own, axis=-1)  # ... and restored
+    return best
 
 
 def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -313,23 +377,46 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
     kernel = _kernel(model.beam_sigma_px)
     radius = kernel.shape[0] // 2
     height, width, n_masses = model.counts.shape
-    padded_width = width + 2 * radius
-    pad = ((radius, radius), (radius, radius), (0, 0))
-    counts = np.pad(model.counts, pad).reshape(-1, n_masses)
-    means = np.pad(expected, pad, constant_values=1.0).reshape(-1, n_masses)
-    ion_yield = np.pad(model.ion_yield.astype(np.float32), radius).ravel()  # 0 outside: no change there
-    before = negative_binomial_nll(counts, means, model.phi)
-    rows, cols = np.divmod(pixels, width)
-    centre = (rows + radius) * padded_width + cols + radius
+    counts, means = model.counts.reshape(-1, n_masses), expected.reshape(-1, n_masses)
+    ion_yield = model.ion_yield.astype(np.float32).ravel()
+    near = kernel >= 0.1 * kernel.max()
+    shifts = [(dy - radius, dx - radius, np.float32(kernel[dy, dx])) for dy, dx in zip(*np.nonzero(near))]
+    chunks = _row_blocks(pixels[:, None])  # bounded temporaries when many pixels move
+
+    def reached(chunk):
+        """Per offset: the pixel it reaches (clipped to the image) and its share of the move (0 outside)."""
+        rows, cols = np.divmod(pixels[chunk], width)
+        for dy, dx, weight in shifts:
+            inside = (rows + dy >= 0) & (rows + dy < height) & (cols + dx >= 0) & (cols + dx < width)
+            at = np.clip(rows + dy, 0, height - 1) * width + np.clip(cols + dx, 0, width - 1)
+            yield at, np.where(inside, np.take(ion_yield, at) * weight, np.float32(0.0))
+
+    before = _nll_within(counts, means, model.phi, (at for chunk in chunks for at, _ in reached(chunk)))
     mu = model.compositions.astype(np.float32)
-    step = mu[candidates] - mu[model.labels.ravel()[pixels]]
     total = np.zeros(pixels.size, dtype=np.float32)
-    for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
-        at = centre + (dy - radius) * padded_width + (dx - radius)
-        after = means[at] + (ion_yield[at] * np.float32(kernel[dy, dx]))[:, None] * step
-        change = negative_binomial_nll(counts[at], after, model.phi) - before[at]
-        total += np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST).sum(axis=1)
+    for chunk in chunks:
+        step = mu[candidates[chunk]] - mu[model.labels.ravel()[pixels[chunk]]]
+        for at, share in reached(chunk):  # np.take: several times faster than fancy indexing
+            after = share[:, None] * step
+            after += np.take(means, at, axis=0)
+            change = negative_binomial_nll(np.take(counts, at, axis=0), after, model.phi)
+            change -= np.take(before, at, axis=0)
+            total[chunk] += _mass_sum(np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST, out=change))
     return total
+
+
+def _nll_within(counts: np.ndarray, means: np.ndarray, phi: float, indices) -> np.ndarray:
+    """:func:`negative_binomial_nll` of the rows (pixels) named in ``indices`` (an iterable of index
+    arrays), in blocks; the other rows are left 0."""
+    needed = np.zeros(counts.shape[0], dtype=bool)
+    for at in indices:
+        needed[at] = True
+    values = np.zeros(counts.shape, dtype=np.float32)
+    rows = np.flatnonzero(needed)
+    for chunk in _row_blocks(rows[:, None]):
+        values[rows[chunk]] = negative_binomial_nll(np.take(counts, rows[chunk], axis=0),
+                                                    np.take(means, rows[chunk], axis=0), phi)
+    return values
 
 
 def _votes(labels: np.ndarray, pixels: np.ndarray, phases: np.ndarray) -> np.ndarray:
@@ -341,16 +428,17 @@ def _votes(labels: np.ndarray, pixels: np.ndarray, phases: np.ndarray) -> np.nda
 
 def _neighbour_candidate(labels: np.ndarray) -> np.ndarray:
     """For each pixel, the most frequent phase among its 8 neighbours other than its own (-1: none)."""
-    padded = np.pad(labels, 1, mode="edge")
+    small = labels.astype(np.int16)  # phases are few: small integers keep the 8 stacked maps light
+    padded = np.pad(small, 1, mode="edge")
     shape = labels.shape
     around = np.stack([padded[1 + dy: 1 + dy + shape[0], 1 + dx: 1 + dx + shape[1]] for dy, dx in _NEIGHBOURS])
-    other = np.where(around != labels, around, -1)
-    best, best_count = np.full(shape, -1), np.zeros(shape, dtype=int)
+    other = np.where(around != small, around, np.int16(-1))
+    best, best_count = np.full(shape, -1, dtype=np.int16), np.zeros(shape, dtype=np.uint8)
     for layer in other:
-        count = (other == layer).sum(axis=0) * (layer >= 0)
+        count = (other == layer).sum(axis=0, dtype=np.uint8) * (layer >= 0)
         better = count > best_count
         best, best_count = np.where(better, layer, best), np.where(better, count, best_count)
-    return best
+    return best.astype(labels.dtype)
 
 
 def _label_changes(model: PhaseModel, expected: np.ndarray, proposals: np.ndarray, active=True):
@@ -358,7 +446,7 @@ def _label_changes(model: PhaseModel, expected: np.ndarray, proposals: np.ndarra
     labels = model.labels
     neighbour = _neighbour_candidate(labels)
     pixel_list, candidate_list = [], []
-    for candidate in (neighbour, proposals):
+    for candidate in (neighbour, np.where(proposals == neighbour, -1, proposals)):  # each move scored once
         pixels = np.flatnonzero((candidate >= 0) & (candidate != labels) & active)
         pixel_list.append(pixels)
         candidate_list.append(candidate.ravel()[pixels])
@@ -432,19 +520,23 @@ def phase_distinctness(model: PhaseModel, costs: np.ndarray) -> np.ndarray:
     pixels are not explained without b: b is a phase of its own.
     """
     labels, mu = model.labels, model.compositions.astype(np.float32)
-    alternative = _best_two(costs, labels)
-    step = mu[alternative] - mu[labels]
     kernel = _kernel(model.beam_sigma_px)
     radius = kernel.shape[0] // 2
-    padded_step = np.pad(step, ((radius, radius), (radius, radius), (0, 0)))
     padded_labels = np.pad(labels, radius, constant_values=-1)
-    shift = np.zeros(step.shape, dtype=np.float32)
-    height, width = labels.shape
-    for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
-        same = padded_labels[dy: dy + height, dx: dx + width] == labels
-        shift += np.float32(kernel[dy, dx]) * same[..., None] * padded_step[dy: dy + height, dx: dx + width]
-    replaced = model.expected() + model.ion_yield[..., None] * shift
-    values = deviance(model.counts, replaced, model.phi).ravel()
+    padded_alternative = np.pad(_best_two(costs, labels), radius)
+    values = np.empty(labels.shape, dtype=np.float32)
+    width = labels.shape[1]
+    for block in _row_blocks(model.counts):  # rows with a margin of the window's radius
+        start, stop, _ = block.indices(labels.shape[0])
+        around = padded_labels[start: stop + 2 * radius]
+        step = mu[padded_alternative[start: stop + 2 * radius]] - mu[around]
+        shift = np.zeros((stop - start, width, mu.shape[1]), dtype=np.float32)
+        for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
+            same = around[dy: dy + stop - start, dx: dx + width] == labels[block]
+            shift += np.float32(kernel[dy, dx]) * same[..., None] * step[dy: dy + stop - start, dx: dx + width]
+        shift *= model.ion_yield[block, :, None].astype(np.float32)
+        values[block] = deviance(model.counts[block], model.expected(block) + shift, model.phi)
+    values = values.ravel()
     flat = labels.ravel()
     order = np.argsort(flat, kind="stable")
     bounds = np.searchsorted(flat[order], np.arange(model.n_phases + 1))
@@ -468,7 +560,9 @@ def _start(counts: np.ndarray, n_start: int, random_state, masses=None) -> np.nd
     model = KMeans(n_start, n_init=1, random_state=random_state)
     with threadpool_limits(limits=1):
         fit_kmeans(model, table[core])
-    return assign_phases(features, model.cluster_centers_, beta=0.0)
+    # nearest centre, pixel by pixel: in blocks of rows, so that no (pixel x centre) table of the whole image is made
+    return np.concatenate([assign_phases(features[block], model.cluster_centers_, beta=0.0)
+                           for block in _row_blocks(features)])
 
 
 def _fit(model: PhaseModel, smoothed: np.ndarray, n_sweeps: int = 0) -> np.ndarray:
@@ -484,7 +578,7 @@ def _fit(model: PhaseModel, smoothed: np.ndarray, n_sweeps: int = 0) -> np.ndarr
     if n_sweeps:
         relabel(model, _proposals(costs, model.labels, 4.0 * model.beta), n_sweeps)
     else:
-        model.labels = potts_icm(costs, costs.argmin(axis=-1), model.beta, n_sweeps=2)
+        model.labels = potts_sweeps(costs, costs.argmin(axis=-1), model.beta, n_sweeps=2)
     return costs
 
 
@@ -571,23 +665,29 @@ def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0) -
     n_start = int(labels.max()) + 1
     model = PhaseModel(values.astype(np.float32), labels, _mean_counts(values, labels, n_start),
                        np.ones(values.shape[:2]), beam_sigma_px=BEAM_SIGMA_PX)
-    smoothed = smooth_counts(values, PROPOSAL_SMOOTHING_PX)
+    smoothed = smooth_counts(values, PROPOSAL_SMOOTHING_PX).astype(np.float32)
     _fit(model, smoothed)
     update_blur(model)
     _fit(model, smoothed, 2)  # mixed boundary pixels explained by the blur before births are sought
     _births(model, smoothed, random_state)
     _deaths(model, smoothed, n_clusters)
-    update_blur(model)
+    update_blur(model, [sigma for sigma in BEAM_SIGMAS_PX if abs(sigma - model.beam_sigma_px) <= 0.5])
     for _ in range(2):
         _fit(model, smoothed, ICM_SWEEPS)
     update_compositions(model)
     return model, _pure_costs(model, smoothed)
 
 
+def _phase_sums(flat: np.ndarray, table: np.ndarray, n_phases: int) -> np.ndarray:
+    """Sum of the rows of ``table`` (pixel, mass) over each phase of ``flat``, (phase, mass)."""
+    n_masses = table.shape[1]
+    index = (flat[:, None] * n_masses + np.arange(n_masses)).ravel()
+    return np.bincount(index, weights=table.ravel(), minlength=n_phases * n_masses).reshape(n_phases, n_masses)
+
+
 def _mean_counts(counts: np.ndarray, labels: np.ndarray, n_phases: int) -> np.ndarray:
     flat = labels.ravel()
-    table = counts.reshape(flat.size, -1)
-    sums = np.stack([np.bincount(flat, weights=column, minlength=n_phases) for column in table.T], axis=1)
+    sums = _phase_sums(flat, counts.reshape(flat.size, -1), n_phases)
     return np.maximum(sums / np.maximum(np.bincount(flat, minlength=n_phases), 1)[:, None], _FLOOR)
 
 

@@ -37,6 +37,7 @@ from .validation import check_features, check_finite_array, check_n_clusters, ch
 
 __all__ = [
     "assign_phases", "core_mask", "core_phases", "edge_strength", "neighbour_votes", "phase_centers", "potts_icm",
+    "potts_sweeps",
     "smooth_counts", "spatial_map",
 ]
 
@@ -208,8 +209,33 @@ def potts_icm(costs, labels, beta: float = POTTS_BETA, n_sweeps: int = POTTS_SWE
     check_non_negative(beta, "beta", "a neighbour weight")
     if isinstance(n_sweeps, bool) or not isinstance(n_sweeps, (int, np.integer)) or n_sweeps < 1:
         raise NanoSIMSError(f"n_sweeps={n_sweeps!r}: give a whole number of sweeps, 1 or more.")
+    return potts_sweeps(costs, labels, beta, n_sweeps)
+
+
+#: Pixels per block of rows in :func:`potts_sweeps` (bounds its temporaries on large images).
+SWEEP_BLOCK_PIXELS = 1 << 18
+
+
+def potts_sweeps(costs: np.ndarray, labels: np.ndarray, beta: float, n_sweeps: int) -> np.ndarray:
+    """The sweeps of :func:`potts_icm`, on arrays already checked: in blocks of rows and in the
+    costs' own floating type, so that a (pixel x label) table of the whole image is never copied.
+
+    Examples
+    --------
+    >>> costs = np.zeros((3, 3, 2), dtype=np.float32)
+    >>> costs[..., 1] = 1.0          # label 0 is cheaper everywhere but at the centre
+    >>> costs[1, 1] = [1.0, 0.0]
+    >>> potts_sweeps(costs, costs.argmin(axis=2), 0.5, 5).tolist()
+    [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    """
+    weight = costs.dtype.type(beta)
+    rows = max(SWEEP_BLOCK_PIXELS // costs.shape[1], 1)
     for _ in range(n_sweeps):
-        updated = np.argmin(costs - beta * neighbour_votes(labels, n_labels), axis=2)
+        votes = neighbour_votes(labels, costs.shape[2])
+        updated = np.empty(labels.shape, dtype=np.intp)
+        for start in range(0, costs.shape[0], rows):
+            updated[start: start + rows] = np.argmin(costs[start: start + rows] - weight * votes[start: start + rows],
+                                                     axis=2)
         if np.array_equal(updated, labels):
             break
         labels = updated
