@@ -34,12 +34,12 @@ from benchmarks._measure import measure, measure_interleaved, print_table
 from nanosims_helpers import poisson_model
 from nanosims_helpers.clustering import kmeans_map
 from nanosims_helpers.hierarchical import regroup_clusters
-from nanosims_helpers.io.samples import load_sample
 from nanosims_helpers.metrics import f1_matrix
 from nanosims_helpers.pipeline import cluster_image, reference_pipeline
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.realistic import REALISTIC_PHASES, RealisticSettings, simulate_realistic_image
 from nanosims_helpers.spatial import smooth_counts, spatial_map
+from nanosims_helpers.teaching.realistic import REALISTIC_PHASES, RealisticSettings, simulate_realistic_image
+from nanosims_helpers.teaching.samples import load_sample
 
 SEEDS = (0, 1, 2, 3, 4)
 CELLS = REALISTIC_PHASES.index("labelled cells")

@@ -15,8 +15,8 @@ from nanosims_helpers.poisson_model import (
     poisson_map,
     update_compositions,
 )
-from nanosims_helpers.realistic import RealisticSettings, simulate_realistic_image
 from nanosims_helpers.spatial import spatial_map
+from nanosims_helpers.teaching.realistic import RealisticSettings, simulate_realistic_image
 
 
 def blurred_poisson(means, rng, sigma=1.0, ion_yield=None):
