@@ -352,8 +352,8 @@ def _best_two(costs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return best
 
 
-def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Change of the negative log-likelihood if each of ``pixels`` took its candidate phase.
+def flip_costs(model: PhaseModel, expected: np.ndarray, indices: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Change of the negative log-likelihood if each pixel of ``indices`` took its candidate phase.
 
     A pixel's phase reaches the expected counts of the pixels of its point-spread window; the
     change is summed over the window offsets that carry at least a tenth of the centre's weight
@@ -365,7 +365,7 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
     model : PhaseModel
     expected : ndarray, shape (y, x, mass)
         ``model.expected()`` for the current labels.
-    pixels : ndarray of int
+    indices : ndarray of int
         Flat pixel indices.
     candidates : ndarray of int
         The phase each pixel would take.
@@ -381,11 +381,11 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
     ion_yield = model.ion_yield.astype(np.float32).ravel()
     near = kernel >= 0.1 * kernel.max()
     shifts = [(dy - radius, dx - radius, np.float32(kernel[dy, dx])) for dy, dx in zip(*np.nonzero(near))]
-    chunks = _row_blocks(pixels[:, None])  # bounded temporaries when many pixels move
+    chunks = _row_blocks(indices[:, None])  # bounded temporaries when many pixels move
 
     def reached(chunk):
         """Per offset: the pixel it reaches (clipped to the image) and its share of the move (0 outside)."""
-        rows, cols = np.divmod(pixels[chunk], width)
+        rows, cols = np.divmod(indices[chunk], width)
         for dy, dx, weight in shifts:
             inside = (rows + dy >= 0) & (rows + dy < height) & (cols + dx >= 0) & (cols + dx < width)
             at = np.clip(rows + dy, 0, height - 1) * width + np.clip(cols + dx, 0, width - 1)
@@ -393,9 +393,9 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, pixels: np.ndarray, cand
 
     before = _nll_within(counts, means, model.phi, (at for chunk in chunks for at, _ in reached(chunk)))
     mu = model.compositions.astype(np.float32)
-    total = np.zeros(pixels.size, dtype=np.float32)
+    total = np.zeros(indices.size, dtype=np.float32)
     for chunk in chunks:
-        step = mu[candidates[chunk]] - mu[model.labels.ravel()[pixels[chunk]]]
+        step = mu[candidates[chunk]] - mu[model.labels.ravel()[indices[chunk]]]
         for at, share in reached(chunk):  # np.take: several times faster than fancy indexing
             after = share[:, None] * step
             after += np.take(means, at, axis=0)

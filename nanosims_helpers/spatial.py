@@ -326,7 +326,7 @@ def spatial_map(
     core = core_mask(fit_features, core_quantile).ravel()
     if np.count_nonzero(core) < n_clusters:
         core[:] = True
-    groups = core_phases(fit_features.reshape(n_pixels, -1)[core], n_clusters, random_state)
+    groups = core_phases(fit_features.reshape(n_pixels, -1)[core], n_clusters, random_state=random_state)
     features = preprocess(smooth_counts(values, ASSIGN_SMOOTHING_PX), preprocessing, masses=masses)
     centers = phase_centers(features.reshape(n_pixels, -1)[core], groups, n_clusters)
     labels = assign_phases(features, centers, beta)
@@ -334,12 +334,12 @@ def spatial_map(
     return ClusterResult(rank[labels], centers[np.argsort(rank)], features)
 
 
-def phase_centers(table, groups, n_clusters: int) -> np.ndarray:
-    """Mean feature row of each phase: the rows of ``table`` whose ``groups`` entry is that phase.
+def phase_centers(features, groups, n_clusters: int) -> np.ndarray:
+    """Mean feature row of each phase: the rows of ``features`` whose ``groups`` entry is that phase.
 
     Parameters
     ----------
-    table : ndarray, shape (pixels, n_features)
+    features : ndarray, shape (pixels, n_features)
     groups : ndarray of int, shape (pixels,)
         Phase of each row, 0 .. n_clusters-1, or -1 for rows that belong to none
         (:func:`core_phases`).
@@ -355,7 +355,7 @@ def phase_centers(table, groups, n_clusters: int) -> np.ndarray:
     [2.0, 10.0]
     """
     kept = np.asarray(groups) >= 0
-    groups, rows = np.asarray(groups)[kept], np.asarray(table, dtype=float)[kept]
+    groups, rows = np.asarray(groups)[kept], np.asarray(features, dtype=float)[kept]
     sums = np.stack([np.bincount(groups, weights=column, minlength=n_clusters) for column in rows.T], axis=1)
     return sums / np.bincount(groups, minlength=n_clusters)[:, None]
 
@@ -402,7 +402,7 @@ def assign_phases(features, centers, beta: float = POTTS_BETA) -> np.ndarray:
     return potts_icm(costs, costs.argmin(axis=2), beta)
 
 
-def core_phases(pixels: np.ndarray, n_clusters: int, random_state=0) -> np.ndarray:
+def core_phases(features: np.ndarray, n_clusters: int, *, random_state=0) -> np.ndarray:
     """Phase of every core pixel: micro-clusters by KMeans, merged into ``n_clusters`` by Ward.
 
     Ward weights each micro-cluster by the square root of its pixel count: with the full count a
@@ -413,7 +413,7 @@ def core_phases(pixels: np.ndarray, n_clusters: int, random_state=0) -> np.ndarr
 
     Parameters
     ----------
-    pixels : ndarray, shape (pixels, n_features)
+    features : ndarray, shape (pixels, n_features)
         Features of the core pixels (:func:`core_mask`), of one image or sampled from many.
     n_clusters : int
         Number of phases, k >= 2.
@@ -438,7 +438,7 @@ def core_phases(pixels: np.ndarray, n_clusters: int, random_state=0) -> np.ndarr
     >>> len(set(groups[:300].tolist())), len(set(groups[300:].tolist())), bool(groups[0] != groups[-1])
     (1, 1, True)
     """
-    n_micro = min(max(MIN_MICRO_CLUSTERS, 3 * n_clusters), np.unique(pixels, axis=0).shape[0])
+    n_micro = min(max(MIN_MICRO_CLUSTERS, 3 * n_clusters), np.unique(features, axis=0).shape[0])
     if n_micro < n_clusters:
         raise NanoSIMSError(
             f"n_clusters={n_clusters}: the image has only {n_micro} distinct pixel value(s) where it is "
@@ -446,7 +446,7 @@ def core_phases(pixels: np.ndarray, n_clusters: int, random_state=0) -> np.ndarr
         )
     model = KMeans(n_micro, n_init=1, random_state=random_state)
     with threadpool_limits(limits=1):  # see clustering.kmeans_map: faster on a busy 2-core machine
-        fit_kmeans(model, pixels)
+        fit_kmeans(model, features)
     counts = np.bincount(model.labels_, minlength=n_micro)
     kept = np.flatnonzero(counts >= MIN_PHASE_PIXELS)
     if kept.size < n_clusters:

@@ -511,7 +511,7 @@ def fit_model(sample: StudySample, n_clusters: int) -> StudyModel:
     mean, scale = _mean_scale(sample.features("assign_any"))
     fit_pixels = (sample.features("fit_core") - fit_mean) / fit_scale
     n_clusters = check_n_clusters(n_clusters, fit_pixels.shape[0])
-    groups = core_phases(fit_pixels, n_clusters, sample.random_state)
+    groups = core_phases(fit_pixels, n_clusters, random_state=sample.random_state)
     centers = phase_centers((sample.features("assign_core") - mean) / scale, groups, n_clusters)
     rank = largest_first(np.bincount(groups[groups >= 0], minlength=n_clusters))
     return StudyModel(
