@@ -22,8 +22,6 @@ from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.metrics import score_table
 from nanosims_helpers.pipeline import DEFAULT_METHOD, default_preprocessing
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.runs.many_images import collect_inputs, output_prefixes
-from nanosims_helpers.runs.outputs import display_image, write_label_tiff, write_scores_json
 from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -193,41 +191,6 @@ def test_missing_out_is_a_usage_error(capsys, soil_tif):
     with pytest.raises(SystemExit) as stop:
         main([str(soil_tif)])
     assert stop.value.code == 2 and "--out" in capsys.readouterr().err
-
-
-def test_output_prefixes_ignore_case_and_never_collide():
-    prefixes = output_prefixes(["x/Soil.tif", "y/soil.im", "soil_2.tif", "z/SOIL.tiff"])
-    assert prefixes == ["Soil", "soil_2", "soil_2_2", "SOIL_3"]
-    assert len({p.lower() for p in prefixes}) == 4
-
-
-def test_collect_inputs_expands_folders_and_drops_repeats(tmp_path):
-    for name in ("b.TIF", "a.im", "c.tiff", "notes.txt"):
-        (tmp_path / name).write_text("")
-    found = collect_inputs([tmp_path, tmp_path / "a.im", tmp_path / "gone.tif"])
-    assert [p.name for p in found] == ["a.im", "b.TIF", "c.tiff", "gone.tif"]
-
-
-def test_label_tiff_switches_to_uint16_above_255_clusters(tmp_path):
-    labels = np.arange(300).reshape(15, 20)
-    write_label_tiff(labels, tmp_path / "l.tif", pixel_size_um=0.1)
-    read = tifffile.imread(tmp_path / "l.tif")
-    assert read.dtype == np.uint16 and np.array_equal(read, labels)
-
-
-def test_scores_json_writes_nan_as_null(tmp_path):
-    write_scores_json({"silhouette": np.float64("nan"), "k": np.int64(3), "path": tmp_path}, tmp_path / "s.json")
-    assert json.loads((tmp_path / "s.json").read_text()) == {"silhouette": None, "k": 3, "path": str(tmp_path)}
-
-
-def test_display_image_sums_whole_blocks_and_fits_the_size():
-    counts = np.arange(10 * 9 * 2, dtype=float).reshape(10, 9, 2)
-    labels = np.arange(90).reshape(10, 9)
-    small, small_labels = display_image(NanoSIMSImage(counts, ("12C", "16O")), labels, size=4)
-    assert small.shape == (3, 3, 2) and small.masses == ("12C", "16O")
-    assert small.counts[1, 2, 0] == counts[3:6, 6:9, 0].sum()
-    assert small.counts.sum() == counts[:9, :9].sum()
-    assert np.array_equal(small_labels, labels[:9:3, :9:3])
 
 
 def test_real_cameca_files_go_through(run_cli, tmp_path, cameca_files):
