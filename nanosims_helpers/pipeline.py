@@ -56,7 +56,7 @@ def cluster_image(
     smooths the counts slightly, finds the phases on the pixels away from boundaries, and cleans
     the map with a Potts prior (no salt and pepper). On five seeds of the realistic sample it
     scored ARI 0.92-0.93 and found the 13C/15N-labelled cells with F1 0.86-0.89; on ``soil_256``
-    ARI 0.976 (``benchmarks/bench_pipelines.py``, ``tests/test_recommended_pipeline.py``).
+    ARI 0.976 (``benchmarks/bench_pipelines.py``, ``tests/test_pipeline.py``).
 
     ``method="poisson"`` (:func:`nanosims_helpers.poisson_model.poisson_map`) is a
     counting-statistics model of the image: each phase a composition times a smooth ion-yield

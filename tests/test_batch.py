@@ -19,7 +19,8 @@ import psutil
 import pytest
 import tifffile
 
-from nanosims_helpers.batch import Outcome, Runner, attempt, one_line
+from nanosims_helpers import batch
+from nanosims_helpers.batch import Outcome, Runner, attempt, one_line, worker_limit
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.io.files import MANIFEST_NAME, PARTIAL_PREFIX, remove_partial_files, replacing
 from nanosims_helpers.io.loading import save_image_tiff
@@ -230,3 +231,40 @@ def test_ctrl_c_stops_the_workers_and_leaves_only_whole_files(folder, tmp_path):
 def _ctrl_c_as_in_a_terminal():
     """Let the command take Ctrl-C even when the tests run as a background job, where SIGINT is ignored."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _slow(value):
+    time.sleep(0.3)
+    return value
+
+
+def test_a_scheduler_that_goes_away_during_the_run_ends_it_with_one_error():
+    from distributed import LocalCluster
+
+    local = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
+                         dashboard_address=None)
+    outcomes, start = [], time.monotonic()
+    with pytest.raises(NanoSIMSError, match="connection was lost during the run"):
+        with Runner(scheduler=local.scheduler_address, progress=False) as runner:
+            for outcome in runner.run(_slow, [(i,) for i in range(40)], labels=range(40)):
+                outcomes.append(outcome)
+                if len(outcomes) == 2:
+                    local.close()
+    assert time.monotonic() - start < 30
+    assert 2 <= len(outcomes) < 40 and all(o.ok for o in outcomes)
+
+
+def test_workers_are_capped_by_inputs_cores_and_memory(monkeypatch):
+    monkeypatch.setattr(batch, "_usable_cores", lambda: 8)
+
+    class Memory:
+        available = 3 * batch.WORKER_MEMORY_BYTES + 1
+
+    monkeypatch.setattr("psutil.virtual_memory", lambda: Memory)
+    assert worker_limit(4, 100) == (3, "--workers 4 lowered to 3: free memory for 3 (1.1 GB each)")
+    count, why = worker_limit(1000, 12)
+    assert count == 3 and why == ("--workers 1000 lowered to 3: 12 input(s), 8 usable core(s), "
+                                  "free memory for 3 (1.1 GB each)")
+    assert worker_limit(2, 1)[0] == 1 and worker_limit(3, 50) == (3, None)
+    Memory.available = 0
+    assert worker_limit(4, 10)[0] == 1  # at least one

@@ -1,6 +1,9 @@
 """The nanosims-cluster command: outputs per image, summary, bad inputs, exit statuses, help."""
 
+import contextlib
+import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,15 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import tifffile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nanosims_helpers.cli import main
 from nanosims_helpers.image import NanoSIMSImage
+from nanosims_helpers.io.files import MANIFEST_NAME
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.metrics import score_table
 from nanosims_helpers.pipeline import DEFAULT_METHOD, default_preprocessing
 from nanosims_helpers.preprocessing import preprocess
-from nanosims_helpers.runs.many_images import collect_inputs, output_prefixes
-from nanosims_helpers.runs.outputs import display_image, write_label_tiff, write_scores_json
 from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,41 +193,6 @@ def test_missing_out_is_a_usage_error(capsys, soil_tif):
     assert stop.value.code == 2 and "--out" in capsys.readouterr().err
 
 
-def test_output_prefixes_ignore_case_and_never_collide():
-    prefixes = output_prefixes(["x/Soil.tif", "y/soil.im", "soil_2.tif", "z/SOIL.tiff"])
-    assert prefixes == ["Soil", "soil_2", "soil_2_2", "SOIL_3"]
-    assert len({p.lower() for p in prefixes}) == 4
-
-
-def test_collect_inputs_expands_folders_and_drops_repeats(tmp_path):
-    for name in ("b.TIF", "a.im", "c.tiff", "notes.txt"):
-        (tmp_path / name).write_text("")
-    found = collect_inputs([tmp_path, tmp_path / "a.im", tmp_path / "gone.tif"])
-    assert [p.name for p in found] == ["a.im", "b.TIF", "c.tiff", "gone.tif"]
-
-
-def test_label_tiff_switches_to_uint16_above_255_clusters(tmp_path):
-    labels = np.arange(300).reshape(15, 20)
-    write_label_tiff(labels, tmp_path / "l.tif", pixel_size_um=0.1)
-    read = tifffile.imread(tmp_path / "l.tif")
-    assert read.dtype == np.uint16 and np.array_equal(read, labels)
-
-
-def test_scores_json_writes_nan_as_null(tmp_path):
-    write_scores_json({"silhouette": np.float64("nan"), "k": np.int64(3), "path": tmp_path}, tmp_path / "s.json")
-    assert json.loads((tmp_path / "s.json").read_text()) == {"silhouette": None, "k": 3, "path": str(tmp_path)}
-
-
-def test_display_image_sums_whole_blocks_and_fits_the_size():
-    counts = np.arange(10 * 9 * 2, dtype=float).reshape(10, 9, 2)
-    labels = np.arange(90).reshape(10, 9)
-    small, small_labels = display_image(NanoSIMSImage(counts, ("12C", "16O")), labels, size=4)
-    assert small.shape == (3, 3, 2) and small.masses == ("12C", "16O")
-    assert small.counts[1, 2, 0] == counts[3:6, 6:9, 0].sum()
-    assert small.counts.sum() == counts[:9, :9].sum()
-    assert np.array_equal(small_labels, labels[:9:3, :9:3])
-
-
 def test_real_cameca_files_go_through(run_cli, tmp_path, cameca_files):
     code, _, err = run_cli(*cameca_files, "--out", tmp_path, "-k", 3)
     assert code == 0
@@ -282,3 +251,75 @@ def test_confidence_for_a_method_without_one_is_a_bad_command_line(capsys, tmp_p
     err = capsys.readouterr().err
     assert stop.value.code == 2 and "--confidence needs a method that gives one: --method poisson" in err
     assert not list(tmp_path.iterdir())
+
+
+# Random command lines thrown at ``nanosims-cluster``: whatever the options, an exit status of 0, 1 or 2,
+# no traceback, and no file written outside ``--out``.
+#
+# The runs are in-process on one 16 x 16 image of three masses, so each takes well under a second.
+# ``--traceback`` (which shows tracebacks on purpose), more than one worker (seconds to start) and
+# real scheduler addresses (nothing is sent anywhere) are left out.
+
+
+ODD_TEXT = st.sampled_from(["", " ", "-1", "0", "1", "2", "3", "auto", "x", "1.5", "1e3", "nan", "99999999999999999999",
+                            "12C,,16O", "12C/12C", "13C/12C", "tcp://", "\u00b5", "../escape"])
+
+OPTIONS = {
+    "-k": st.one_of(ODD_TEXT, st.integers(-2, 40).map(str)),
+    "--k-max": st.one_of(ODD_TEXT, st.integers(0, 12).map(str)),
+    "--method": st.one_of(ODD_TEXT, st.sampled_from(["spatial", "kmeans", "pca-kmeans", "hierarchical"])),
+    "--preprocessing": st.one_of(ODD_TEXT, st.sampled_from(["asinh", "composition", "max", "zscore"])),
+    "--masses": st.one_of(ODD_TEXT, st.sampled_from(["12C,16O", "12C, 27Al16O", "16O", "99Xx", "SE"])),
+    "--random-state": st.one_of(ODD_TEXT, st.integers(-5, 2**33).map(str)),
+    "--seed": st.one_of(ODD_TEXT, st.integers(0, 10).map(str)),
+    "--components": st.one_of(ODD_TEXT, st.integers(-1, 5).map(str)),
+    "--threads": st.one_of(ODD_TEXT, st.integers(-1, 2).map(str)),
+    "--ratios": st.one_of(ODD_TEXT, st.sampled_from(["13C/12C", "12C15N/12C14N", "16O/12C", "13C/12C,13C/12C"])),
+    "--min-region-pixels": st.one_of(ODD_TEXT, st.integers(-1, 10**6).map(str)),
+    "--sample-size": st.one_of(ODD_TEXT, st.integers(0, 3000).map(str)),
+    "--workers": st.sampled_from(["0", "1", "-3", "x", ""]),
+    "--scheduler": st.sampled_from(["", "nonsense", "inproc://x", "http://127.0.0.1:1/status", "tcp://h:0"]),
+    "--model": st.sampled_from(["absent.json", "image.tif", "."]),
+}
+FLAGS = ["--joint", "--version", "--help"]
+
+command_lines = st.tuples(
+    st.dictionaries(st.sampled_from(sorted(OPTIONS)), st.none(), max_size=5).flatmap(
+        lambda chosen: st.fixed_dictionaries({name: OPTIONS[name] for name in chosen})),
+    st.lists(st.sampled_from(FLAGS), max_size=1, unique=True),
+    st.booleans(),  # the image given as a file (True) or its folder
+)
+
+
+def _tree(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_size
+            for p in root.rglob("*") if "out" not in p.relative_to(root).parts}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command_lines)
+def test_random_command_lines_exit_0_1_or_2_without_traceback_or_stray_files(tmp_path, monkeypatch, line):
+    options, flags, as_file = line
+    inputs = tmp_path / "inputs"
+    if not inputs.exists():
+        inputs.mkdir()
+        save_image_tiff(simulate_soil_image((16, 16), random_state=0)[0].select(["12C", "13C", "16O", "27Al16O"]),
+                        inputs / "image.tif")
+    monkeypatch.chdir(tmp_path)
+    before = _tree(tmp_path)
+    argv = [str(inputs / "image.tif") if as_file else str(inputs), "--out", "out", *flags]
+    for name, value in options.items():
+        argv += [name, value] if not value.startswith("-") else [f"{name}={value}"]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main(argv)
+        except SystemExit as stop:
+            code = stop.code
+    assert code in (0, 1, 2), (argv, code, err.getvalue())
+    assert "Traceback" not in err.getvalue(), (argv, err.getvalue())
+    assert _tree(tmp_path) == before, argv  # nothing outside out/
+    out = tmp_path / "out"
+    if out.exists():  # no temporary file or folder left in it
+        assert [p.name for p in out.glob(".*")] in ([], [MANIFEST_NAME]), argv
+        shutil.rmtree(out)

@@ -19,7 +19,6 @@ from nanosims_helpers.metrics import adjusted_rand
 from nanosims_helpers.pipeline import cluster_image
 from nanosims_helpers.plot import cluster_colors, plot_cluster_fractions, plot_cluster_map
 from nanosims_helpers.preprocessing import composition_transform
-from nanosims_helpers.runs.outputs import profiles_table
 from nanosims_helpers.runs.study_outputs import cluster_sums, study_profiles_table
 from nanosims_helpers.spatial import FIT_SMOOTHING_PX, core_mask, core_phases, phase_centers, smooth_counts
 from nanosims_helpers.study import (
@@ -401,20 +400,6 @@ def test_study_profiles_equal_statistics_over_all_pixels_of_the_study(model, sim
         np.testing.assert_allclose(rows["mean_counts"], counts[inside].mean(axis=0), rtol=1e-12)
         np.testing.assert_allclose(rows["std_counts"], counts[inside].std(axis=0), rtol=1e-9)
         np.testing.assert_allclose(rows["mean_scaled"], features[inside].mean(axis=0), rtol=1e-12)
-
-
-def test_image_profiles_list_clusters_absent_from_the_image():
-    counts = np.arange(12.0).reshape(2, 3, 2)
-    labels = np.array([[0, 0, 2], [2, 2, 0]])
-    table = profiles_table(counts, counts / 2, labels, ["12C", "16O"], n_clusters=4)
-    assert table["cluster"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
-    assert table["pixels"].tolist() == [3, 3, 0, 0, 3, 3, 0, 0]
-    assert table.loc[table["pixels"] == 0, "mean_counts"].isna().all()
-    present = profiles_table(counts, counts / 2, np.array([[0, 0, 1], [1, 1, 0]]), ["12C", "16O"])
-    np.testing.assert_array_equal(table.loc[table["cluster"] == 2, "mean_counts"],
-                                  present.loc[present["cluster"] == 1, "mean_counts"])
-    with pytest.raises(NanoSIMSError, match="n_clusters=2"):
-        profiles_table(counts, counts, labels, ["12C", "16O"], n_clusters=2)
 
 
 def test_fractions_bars_and_maps_share_the_cluster_colours():

@@ -1,4 +1,4 @@
-"""nanosims-cluster --ratios: isotope and region tables per image, enriched clusters in the summary."""
+"""One image run with --ratios (runs/one_image.py): isotope and region tables, enriched clusters in the summary."""
 
 import json
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""The command line under hostile but ordinary use: bad addresses and peers, re-runs, odd files, interrupts.
+"""Runs of many images (runs/many_images.py) under hostile but ordinary use: bad addresses and peers, re-runs,
+odd files, interrupts; and how the inputs and their output prefixes are found.
 
 Every server a test needs (a web server, a peer sending junk, a Dask scheduler) listens on
 127.0.0.1, is started by the test and stopped by it; the connect timeout is shortened through
@@ -26,14 +27,14 @@ import pytest
 import tifffile
 
 from nanosims_helpers import batch, cli
-from nanosims_helpers.batch import Runner, worker_limit
-from nanosims_helpers.errors import NanoSIMSError
+from nanosims_helpers.batch import Runner
 from nanosims_helpers.io.files import MANIFEST_NAME, RunFolder
 from nanosims_helpers.io.loading import load_image, save_image_tiff
 from nanosims_helpers.runs import many_images
+from nanosims_helpers.runs.many_images import collect_inputs, output_prefixes
 from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FAST = ["--method", "kmeans", "--masses", "12C,16O,27Al16O"]  # pixel-by-pixel k-means on three masses: quick
 
 
@@ -115,44 +116,7 @@ def test_nothing_listening_at_the_address_ends_the_run_in_one_line_at_once(run_c
     one_line_without_traceback(err)
 
 
-def _slow(value):
-    time.sleep(0.3)
-    return value
-
-
-def test_a_scheduler_that_goes_away_during_the_run_ends_it_with_one_error():
-    from distributed import LocalCluster
-
-    local = LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", host="127.0.0.1",
-                         dashboard_address=None)
-    outcomes, start = [], time.monotonic()
-    with pytest.raises(NanoSIMSError, match="connection was lost during the run"):
-        with Runner(scheduler=local.scheduler_address, progress=False) as runner:
-            for outcome in runner.run(_slow, [(i,) for i in range(40)], labels=range(40)):
-                outcomes.append(outcome)
-                if len(outcomes) == 2:
-                    local.close()
-    assert time.monotonic() - start < 30
-    assert 2 <= len(outcomes) < 40 and all(o.ok for o in outcomes)
-
-
 # --- workers -------------------------------------------------------------------------------------
-
-
-def test_workers_are_capped_by_inputs_cores_and_memory(monkeypatch):
-    monkeypatch.setattr(batch, "_usable_cores", lambda: 8)
-
-    class Memory:
-        available = 3 * batch.WORKER_MEMORY_BYTES + 1
-
-    monkeypatch.setattr("psutil.virtual_memory", lambda: Memory)
-    assert worker_limit(4, 100) == (3, "--workers 4 lowered to 3: free memory for 3 (1.1 GB each)")
-    count, why = worker_limit(1000, 12)
-    assert count == 3 and why == ("--workers 1000 lowered to 3: 12 input(s), 8 usable core(s), "
-                                  "free memory for 3 (1.1 GB each)")
-    assert worker_limit(2, 1)[0] == 1 and worker_limit(3, 50) == (3, None)
-    Memory.available = 0
-    assert worker_limit(4, 10)[0] == 1  # at least one
 
 
 def test_the_command_starts_no_more_workers_than_inputs_and_says_so(run_cli, images, tmp_path, monkeypatch):
@@ -438,3 +402,16 @@ def test_dask_options_without_dask_installed_say_how_to_install_it(capsys, image
     err = capsys.readouterr().err
     assert stop.value.code == 2 and 'pip install "nanosims-helpers[dask]"' in err and option[0] in err.splitlines()[-1]
     assert not (tmp_path / "out").exists()
+
+
+def test_output_prefixes_ignore_case_and_never_collide():
+    prefixes = output_prefixes(["x/Soil.tif", "y/soil.im", "soil_2.tif", "z/SOIL.tiff"])
+    assert prefixes == ["Soil", "soil_2", "soil_2_2", "SOIL_3"]
+    assert len({p.lower() for p in prefixes}) == 4
+
+
+def test_collect_inputs_expands_folders_and_drops_repeats(tmp_path):
+    for name in ("b.TIF", "a.im", "c.tiff", "notes.txt"):
+        (tmp_path / name).write_text("")
+    found = collect_inputs([tmp_path, tmp_path / "a.im", tmp_path / "gone.tif"])
+    assert [p.name for p in found] == ["a.im", "b.TIF", "c.tiff", "gone.tif"]
