@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--confidence", action="store_true",
         help="also write STEM_confidence.tif: each pixel's probability of its cluster, for the methods that "
-        "model the counts (--method " + " or ".join(_confident_methods()) + ")",
+        "model the counts (--method " + _methods_with("gives_confidence") + ")",
     )
     parser.add_argument(
         "--components", type=_positive_int, metavar="N",
@@ -269,8 +269,9 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _confident_methods() -> list[str]:
-    return [name for name in method_names() if get_method(name).gives_confidence]
+def _methods_with(flag: str) -> str:
+    """``"a or b"``: the methods whose registry record has ``flag`` set (e.g. ``"takes_components"``)."""
+    return " or ".join(name for name in method_names() if getattr(get_method(name), flag))
 
 
 def _check_study_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -337,10 +338,9 @@ def _main(argv) -> int:
         parser.error("--k-max applies only to -k auto")
     _check_study_arguments(parser, args)
     if args.components is not None and not get_method(args.method).takes_components:
-        taking = [name for name in method_names() if get_method(name).takes_components]
-        parser.error(f"--components applies only to --method {' or '.join(taking)}")
+        parser.error(f"--components applies only to --method {_methods_with('takes_components')}")
     if args.confidence and not get_method(args.method).gives_confidence:
-        parser.error(f"--confidence needs a method that gives one: --method {' or '.join(_confident_methods())} "
+        parser.error(f"--confidence needs a method that gives one: --method {_methods_with('gives_confidence')} "
                      f"(the {args.method} method gives none)")
     try:  # the science and its libraries load now, once the command line is read
         from .batch import Runner, require_dask, worker_limit
