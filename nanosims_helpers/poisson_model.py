@@ -426,13 +426,16 @@ def _votes(labels: np.ndarray, pixels: np.ndarray, phases: np.ndarray) -> np.nda
     return sum((padded[rows + 1 + dy, cols + 1 + dx] == phases).astype(float) for dy, dx in _NEIGHBOURS)
 
 
-def _neighbour_candidate(labels: np.ndarray) -> np.ndarray:
-    """For each pixel, the most frequent phase among its 8 neighbours other than its own (-1: none)."""
+def _neighbour_candidate(labels: np.ndarray, excluded: np.ndarray | None = None) -> np.ndarray:
+    """For each pixel, the most frequent phase among its 8 neighbours other than its own and than
+    ``excluded`` (a phase per pixel, or None) (-1: none)."""
     small = labels.astype(np.int16)  # phases are few: small integers keep the 8 stacked maps light
     padded = np.pad(small, 1, mode="edge")
     shape = labels.shape
     around = np.stack([padded[1 + dy: 1 + dy + shape[0], 1 + dx: 1 + dx + shape[1]] for dy, dx in _NEIGHBOURS])
     other = np.where(around != small, around, np.int16(-1))
+    if excluded is not None:
+        other[other == excluded.astype(np.int16)] = -1
     best, best_count = np.full(shape, -1, dtype=np.int16), np.zeros(shape, dtype=np.uint8)
     for layer in other:
         count = (other == layer).sum(axis=0, dtype=np.uint8) * (layer >= 0)
@@ -445,8 +448,12 @@ def _label_changes(model: PhaseModel, expected: np.ndarray, proposals: np.ndarra
     """Pixels (of ``active``), candidate phases and cost changes (likelihood and Potts) of their moves."""
     labels = model.labels
     neighbour = _neighbour_candidate(labels)
+    # the runner-up too: the rim pixel of a small particle often has more neighbours of the
+    # surrounding phase than of the particle's own
+    second = _neighbour_candidate(labels, neighbour)
+    proposals = np.where((proposals == neighbour) | (proposals == second), -1, proposals)
     pixel_list, candidate_list = [], []
-    for candidate in (neighbour, np.where(proposals == neighbour, -1, proposals)):  # each move scored once
+    for candidate in (neighbour, second, proposals):  # each move scored once
         pixels = np.flatnonzero((candidate >= 0) & (candidate != labels) & active)
         pixel_list.append(pixels)
         candidate_list.append(candidate.ravel()[pixels])
