@@ -731,6 +731,12 @@ def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0) -
     _grow_small_phases(model)
     for _ in range(2):
         _fit(model, smoothed, ICM_SWEEPS)
+    while n_clusters is None:  # judged again on the labels of the blurred likelihood
+        n_phases = model.n_phases
+        _deaths(model, smoothed, None)
+        if model.n_phases == n_phases:
+            break
+        _fit(model, smoothed, ICM_SWEEPS)
     update_compositions(model)
     return model, _pure_costs(model, smoothed)
 
