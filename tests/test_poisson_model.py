@@ -321,3 +321,11 @@ def test_a_phase_of_small_particles_takes_back_its_rim_but_labelled_cells_do_not
     np.testing.assert_array_equal(model.labels, truth)
     assert objective(model) < before
     assert model.compositions[1, 0] == pytest.approx(mu[1, 0], rel=0.1)  # the major mass, after 3 EM steps
+
+
+def test_phases_of_mixed_boundary_pixels_are_not_counted():
+    """Realistic sample (6 phases): the final labels thin the mixtures of two phases' boundaries to
+    rings that the blurred neighbours explain, and judged again there they are not phases (8 were
+    counted when the phases were judged only before the final labels)."""
+    sample = simulate_realistic_image((128, 128), random_state=1)
+    assert count_phases(sample.image.counts) == 6
