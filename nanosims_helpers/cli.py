@@ -184,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-k", "--clusters", type=_n_clusters, default="auto", metavar="N|auto",
         help="number of clusters, or 'auto': the largest k up to the knee of the entropy curve that two "
-        "independent halves of the counts reproduce (split-half check; default: auto)",
+        "independent halves of the counts reproduce (split-half check; default: auto); for --method "
+        + _methods_with("recommends_k") + ", the phases its counting statistics tell apart, with the split-half "
+        "scores of that k",
     )
     parser.add_argument(
         "--k-max", type=_k_max, metavar="N",
@@ -336,6 +338,9 @@ def _main(argv) -> int:
     args = parser.parse_args(argv)
     if args.k_max is not None and args.clusters != "auto":
         parser.error("--k-max applies only to -k auto")
+    if args.k_max is not None and args.method and get_method(args.method).recommends_k:
+        parser.error(f"--k-max sets how far -k auto sweeps k; --method {args.method} counts its clusters itself, "
+                     "without a sweep: leave --k-max out")
     _check_study_arguments(parser, args)
     if args.components is not None and not get_method(args.method).takes_components:
         parser.error(f"--components applies only to --method {_methods_with('takes_components')}")

@@ -93,7 +93,7 @@ def _halves(image: NanoSIMSImage, rng) -> tuple[np.ndarray, np.ndarray, str]:
     return first, second, PLANE_SPLIT
 
 
-def split_counts(image: NanoSIMSImage, random_state=0) -> tuple[NanoSIMSImage, NanoSIMSImage]:
+def split_counts(image: NanoSIMSImage, *, random_state=0) -> tuple[NanoSIMSImage, NanoSIMSImage]:
     """Split the counts of ``image`` into two independent halves (see the module description).
 
     Parameters

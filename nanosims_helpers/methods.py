@@ -75,6 +75,11 @@ class Method:
     gives_confidence : bool
         True if its result holds a confidence map (each pixel's posterior probability of its
         cluster, :attr:`~nanosims_helpers.clustering.ClusterResult.confidence`).
+    recommends_k : str or None
+        ``"module:function"`` that counts the method's clusters with its own statistics, for a
+        method that can (``recommend(image, tolerance_px=..., random_state=...)`` returns a
+        :class:`~nanosims_helpers.split_half.KChoice`): ``-k auto`` calls it instead of sweeping k.
+        None: ``-k auto`` sweeps k (:func:`~nanosims_helpers.split_half.recommend_k`).
     """
 
     name: str
@@ -88,6 +93,7 @@ class Method:
     tolerance_px: int = 0
     tree: tuple[str, str] | None = None
     gives_confidence: bool = False
+    recommends_k: str | None = None
 
     def load(self):
         """Import and return the function that clusters."""
@@ -107,7 +113,8 @@ REGISTRY: dict[str, Method] = {method.name: method for method in (
            tolerance_px=1),
     Method("poisson", "nanosims_helpers.poisson_model:poisson_map", needs_counts=True, preprocessing="composition",
            description="counting-statistics model: compositions under an ion-yield field, beam blur, Potts prior",
-           takes_preprocessing=False, tolerance_px=1, gives_confidence=True),
+           takes_preprocessing=False, tolerance_px=1, gives_confidence=True,
+           recommends_k="nanosims_helpers.split_half:recommend_counted_k"),
     Method("kmeans", "nanosims_helpers.clustering:kmeans_map", needs_counts=False,
            preprocessing=RECOMMENDED_PREPROCESSING, description="k-means on the preprocessed channels, pixel by pixel"),
     Method("pca-kmeans", "nanosims_helpers.clustering:pca_kmeans_map", needs_counts=False,

@@ -202,7 +202,7 @@ def split_half_scores(
     image = check_splittable(image)
     k_list = _check_k_values(n_clusters_range, image.shape[0] * image.shape[1])
     cluster = _default_cluster if cluster is None else cluster
-    halves = split_counts(image, random_state)
+    halves = split_counts(image, random_state=random_state)
     rows = [_agreement(k, *_half_labels(halves, k, cluster, random_state), tolerance_px) for k in k_list]
     return pd.DataFrame(rows, columns=list(SPLIT_HALF_COLUMNS))
 
@@ -314,7 +314,7 @@ def recommend_k(
         features = preprocess(image.for_clustering().counts)
     knee = int(find_knee(sweep_k(features, range(2, max_clusters + 1), random_state=random_state, progress=False)))
     try:
-        halves = split_counts(image, random_state)
+        halves = split_counts(image, random_state=random_state)
     except NanoSIMSError as exc:
         warnings.warn(f"{exc} No split-half check: k = {knee}, the knee of the entropy curve.", UserWarning,
                       stacklevel=2)
@@ -387,7 +387,7 @@ def recommend_counted_k(image, *, threshold: float = SPLIT_HALF_THRESHOLD, toler
     k = count_phases(counted.counts, random_state=random_state)
     rule = "phases the counting model tells apart, pixel by pixel (likelihood-ratio test per pixel)"
     try:
-        halves = split_counts(counted, random_state)
+        halves = split_counts(counted, random_state=random_state)
     except NanoSIMSError as exc:
         warnings.warn(f"{exc} No split-half check of k = {k}.", UserWarning, stacklevel=2)
         return KChoice(k, np.nan, np.nan, k, rule, pd.DataFrame(columns=list(SPLIT_HALF_COLUMNS)))

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -242,6 +243,26 @@ def test_confidence_writes_each_pixels_probability_of_its_cluster(run_cli, tmp_p
     assert (1 - confidence[beside_other]).mean() > 5 * (1 - confidence[~beside_other]).mean()
     assert np.median(confidence[~beside_other]) > 0.9
     assert "soil_confidence.tif" in json.loads((tmp_path / ".nanosims-cluster.json").read_text())["files"]
+
+
+def test_auto_k_of_the_counting_model_is_its_own_count_and_the_overview_shows_confidence(run_cli, tmp_path, soil_tif):
+    code, out, err = run_cli(soil_tif, "--out", tmp_path / "poisson", "--method", "poisson", "--masses", FEW)
+    assert code == 0, err
+    record = json.loads((tmp_path / "poisson" / "soil_scores.json").read_text())
+    assert record["k_chosen"].startswith("auto: phases the counting model tells apart")
+    assert len(record["split_half_scores"]) == 1 and record["split_half_scores"][0]["k"] == record["k"]
+    assert record["k"] == len(np.unique(tifffile.imread(tmp_path / "poisson" / "soil_labels.tif")))
+    code, out, err = run_cli(soil_tif, "--out", tmp_path / "spatial", "-k", record["k"], "--masses", FEW)
+    assert code == 0, err
+    heights = [plt.imread(tmp_path / name / "soil_overview.png").shape[0] for name in ("poisson", "spatial")]
+    assert heights[0] > heights[1] + 256, "the counting model's overview has its confidence map below the clusters"
+
+
+def test_k_max_is_refused_for_a_method_that_counts_its_clusters(capsys, tmp_path, soil_tif):
+    with pytest.raises(SystemExit) as stop:
+        main([str(soil_tif), "--out", str(tmp_path), "--method", "poisson", "--k-max", "6"])
+    assert stop.value.code == 2 and "counts its clusters itself" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("argv", [["-k", "3"], ["-k", "3", "--method", "kmeans"], ["--joint", "-k", "3"]])

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from ..errors import NanoSIMSError
 from ..image import check_image
 from ..metrics import match_labels
-from ..validation import check_cluster_labels, check_percentile_range, check_whole_number
+from ..validation import check_cluster_labels, check_finite_array, check_percentile_range, check_whole_number
 from .style import (
     _area_fractions,
     _axes_grid,
@@ -212,11 +212,14 @@ OVERVIEW_DPI = 80
 #: Largest side, in screen pixels, of each ion image and of the cluster map in :func:`plot_overview`.
 OVERVIEW_PANEL = 256
 OVERVIEW_MAP = 512
+#: Colour scale of the confidence map in :func:`plot_overview`: from a coin toss between two clusters to sure.
+CONFIDENCE_RANGE = (0.5, 1.0)
 _MARGIN, _HEADER, _GAP, _ABOVE, _BELOW, _STRIP, _LEGEND = 16, 64, 24, 28, 40, 10, 260
 
 
 @_projector_readable
-def plot_overview(image, labels, *, title=None, n_clusters=None, ncols=4, cmap="viridis", percentile=(1, 99)):
+def plot_overview(image, labels, *, title=None, n_clusters=None, ncols=4, cmap="viridis", percentile=(1, 99),
+                  confidence=None):
     """One figure of an image and its clustering: every ion image with its colour scale, then the cluster map.
 
     Made to be saved for many images (``nanosims-cluster`` writes one per image): everything is
@@ -224,8 +227,8 @@ def plot_overview(image, labels, *, title=None, n_clusters=None, ncols=4, cmap="
     pass. Each ion image is drawn 256 screen pixels on its longer side, with its mass name above
     and its colour scale below (the colours span the ``percentile`` range of that channel; pixels
     beyond it take the end colours); the cluster map is drawn 512 pixels on its longer side, with
-    a legend of the clusters' areas. Save it at ``dpi=OVERVIEW_DPI`` for one screen pixel per
-    pixel of the layout.
+    a legend of the clusters' areas, and below it the ``confidence`` map where one is given. Save
+    it at ``dpi=OVERVIEW_DPI`` for one screen pixel per pixel of the layout.
 
     Parameters
     ----------
@@ -244,6 +247,10 @@ def plot_overview(image, labels, *, title=None, n_clusters=None, ncols=4, cmap="
         Colormap of the ion images.
     percentile : (float, float)
         Contrast of each ion image, as in :func:`plot_channels`.
+    confidence : array_like of float, shape (y, x), optional
+        Each pixel's probability of its cluster (``ClusterResult.confidence`` of the methods that
+        give one), drawn like an ion image on a fixed scale from 0.5 (a coin toss between two
+        clusters, and below) to 1 (sure).
 
     Returns
     -------
@@ -253,7 +260,7 @@ def plot_overview(image, labels, *, title=None, n_clusters=None, ncols=4, cmap="
     ------
     NanoSIMSError
         If ``image`` is not a NanoSIMSImage, ``labels`` is not a label map of its pixels, or
-        ``n_clusters``, ``ncols`` or ``percentile`` are invalid.
+        ``n_clusters``, ``ncols``, ``percentile`` or ``confidence`` are invalid.
 
     Examples
     --------
@@ -269,23 +276,33 @@ def plot_overview(image, labels, *, title=None, n_clusters=None, ncols=4, cmap="
     n_masses = image.shape[2]
     ncols = min(check_whole_number(ncols, "ncols", minimum=1), n_masses)
     panel, drawn_map = _fitted(image.shape[:2], OVERVIEW_PANEL), _fitted(image.shape[:2], OVERVIEW_MAP)
+    if confidence is not None:
+        confidence = check_finite_array(confidence, "confidence", ndim=(2,))
+        if confidence.shape != image.shape[:2]:
+            raise NanoSIMSError(f"confidence has shape {confidence.shape}, but the image has {image.shape[:2]} pixels; "
+                                "pass the confidence map of this image's clustering.")
     row_height = _ABOVE + panel[0] + _BELOW
     map_top = _HEADER + math.ceil(n_masses / ncols) * row_height + _ABOVE
     width = max(ncols * (OVERVIEW_PANEL + _GAP) - _GAP, OVERVIEW_MAP + _LEGEND) + 2 * _MARGIN
-    figure, ax = _pixel_axes(width, map_top + drawn_map[0] + _MARGIN)
+    below_map = map_top + drawn_map[0] + (0 if confidence is None else _BELOW + _ABOVE + panel[0] + _BELOW)
+    figure, ax = _pixel_axes(width, below_map + _MARGIN)
     ax.text(width / 2, 6, title or image.name, ha="center", va="top", fontsize="x-large")
     ax.text(width / 2, 34, _channels_caption(image, lower, upper), ha="center", va="top")
     for index in range(n_masses):
         row, col = divmod(index, ncols)
         left = _MARGIN + col * (OVERVIEW_PANEL + _GAP) + (OVERVIEW_PANEL - panel[1]) // 2
-        _draw_channel(ax, image.counts[:, :, index], image.masses[index], (_HEADER + row * row_height + _ABOVE, left),
-                      panel, cmap, (lower, upper))
+        channel = image.counts[:, :, index]
+        _draw_panel(ax, channel, image.masses[index], (_HEADER + row * row_height + _ABOVE, left), panel, cmap,
+                    _contrast_range(channel, lower, upper), "counts")
     left = _MARGIN + (width - 2 * _MARGIN - OVERVIEW_MAP - _LEGEND) // 2 + (OVERVIEW_MAP - drawn_map[1]) // 2
     colors = cluster_colors(n_clusters)
     _draw_labels(ax, flat.reshape(image.shape[:2]), colors, extent=_extent((map_top, left), drawn_map))
     ax.text(left + drawn_map[1] / 2, map_top - 4, f"{n_clusters} clusters", ha="center", va="bottom", fontsize="large")
     legend = _legend_labels(_area_fractions(flat, n_clusters), None)
     _cluster_legend(ax, colors, legend, anchor=(left + drawn_map[1] + 12, map_top), transform=ax.transData)
+    if confidence is not None:
+        _draw_panel(ax, confidence, "confidence", (map_top + drawn_map[0] + _BELOW + _ABOVE, left), panel, "magma",
+                    CONFIDENCE_RANGE, "probability of its cluster")
     return figure
 
 
@@ -311,21 +328,22 @@ def _pixel_axes(width, height):
     return figure, ax
 
 
-def _draw_channel(ax, channel, mass, corner, size, cmap, percentile):
-    """One ion image at ``corner`` (top, left), ``size`` screen pixels: its mass above, its colour scale below."""
-    vmin, vmax = _contrast_range(channel, *percentile)
-    shrunk = size[1] < channel.shape[1]
-    ax.imshow(channel, cmap=cmap, vmin=vmin, vmax=vmax, extent=_extent(corner, size),
+def _draw_panel(ax, values, name, corner, size, cmap, limits, unit):
+    """One map of ``values`` at ``corner`` (top, left), ``size`` screen pixels: its name above, its colour scale
+    from ``limits`` (vmin, vmax) in ``unit`` below."""
+    vmin, vmax = limits
+    shrunk = size[1] < values.shape[1]
+    ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, extent=_extent(corner, size),
               interpolation="antialiased" if shrunk else "nearest")
     top, left = corner
-    ax.text(left + size[1] / 2, top - 4, mass, ha="center", va="bottom", fontsize="large")
+    ax.text(left + size[1] / 2, top - 4, name, ha="center", va="bottom", fontsize="large")
     strip = top + size[0] + 6
     left = left + size[1] / 2 - OVERVIEW_PANEL / 2
     ax.imshow(np.linspace(0.0, 1.0, OVERVIEW_PANEL)[None], cmap=cmap, aspect="auto", interpolation="nearest",
               extent=_extent((strip, left), (_STRIP, OVERVIEW_PANEL)))
     below = strip + _STRIP + 2
     ax.text(left, below, f"≤ {_rounded(vmin)}", ha="left", va="top")
-    ax.text(left + OVERVIEW_PANEL / 2, below, "counts", ha="center", va="top")
+    ax.text(left + OVERVIEW_PANEL / 2, below, unit, ha="center", va="top")
     ax.text(left + OVERVIEW_PANEL, below, f"≥ {_rounded(vmax)}", ha="right", va="top")
 
 

@@ -15,7 +15,7 @@ from ..defaults import DEFAULT_COMPONENTS, DEFAULT_MAX_CLUSTERS
 from ..errors import NanoSIMSError
 from ..io.loading import SUPPORTED_SUFFIXES, load_image
 from ..isotopes import split_for_ratios
-from ..methods import get_method
+from ..methods import get_method, load
 from ..metrics import score_table
 from ..pipeline import cluster_image
 from ..preprocessing import preprocess
@@ -39,9 +39,10 @@ def _check_not_folder(path: Path) -> None:
 
 
 def choose_k(image, args: argparse.Namespace):
-    """Recommend k for ``-k auto``: :func:`nanosims_helpers.split_half.recommend_k`, with the halves
-    clustered by the method, preprocessing and masses of the command line, and the method's
-    boundary tolerance (:class:`~nanosims_helpers.methods.Method`).
+    """Recommend k for ``-k auto``: the method's own count where its registry record names one
+    (:class:`~nanosims_helpers.methods.Method`, ``recommends_k``), else
+    :func:`nanosims_helpers.split_half.recommend_k`, with the halves clustered by the method,
+    preprocessing and masses of the command line; both with the method's boundary tolerance.
 
     Returns
     -------
@@ -53,12 +54,15 @@ def choose_k(image, args: argparse.Namespace):
     NanoSIMSError
         If the image has too few pixels for ``--k-max`` clusters.
     """
+    method = get_method(args.method)
+    if method.recommends_k:
+        return load(method.recommends_k)(image, tolerance_px=method.tolerance_px, random_state=args.random_state)
     preprocessing = _preprocessing(args)
     cluster = partial(cluster_image, method=args.method, preprocessing=preprocessing, masses=list(image.masses),
                       n_components=args.components or DEFAULT_COMPONENTS)
     features = preprocess(image.counts, preprocessing, masses=image.masses)
     return recommend_k(image, args.k_max or DEFAULT_MAX_CLUSTERS, features=features, cluster=cluster,
-                       tolerance_px=get_method(args.method).tolerance_px, random_state=args.random_state)
+                       tolerance_px=method.tolerance_px, random_state=args.random_state)
 
 
 def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
@@ -101,7 +105,8 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
         record.update(write_isotope_outputs(loaded, result.labels, args.ratios, args.out, prefix,
                                             args.min_region_pixels, split=split))
         note_empty_regions(record, args.min_region_pixels)
-    write_outputs(whole, result.preprocessed, result.labels, record, args.out, prefix, shown=loaded)
+    write_outputs(whole, result.preprocessed, result.labels, record, args.out, prefix, shown=loaded,
+                  confidence=result.confidence)
     if args.confidence:  # the command line lets it through only for methods that give one
         write_confidence_tiff(result.confidence, Path(args.out) / f"{prefix}{CONFIDENCE_SUFFIX}", image.pixel_size_um)
     return record

@@ -227,19 +227,30 @@ def display_image(image: NanoSIMSImage, labels, size: int = DISPLAY_SIZE):
     >>> small.shape, labels.shape, small.counts[0, 0, 0].item()
     ((4, 4, 1), (4, 4), 4.0)
     """
-    factor = math.ceil(max(image.shape[:2]) / size)
+    factor = _display_factor(image.shape, size)
     if factor <= 1:
         return image, np.asarray(labels)
     rows, cols = (n // factor * factor for n in image.shape[:2])
-    blocks = image.counts[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor, -1)
     pixel_size = None if image.pixel_size_um is None else image.pixel_size_um * factor
-    small = NanoSIMSImage(blocks.sum(axis=(1, 3)), image.masses, image.path, pixel_size)
+    small = NanoSIMSImage(_block_sums(image.counts, factor), image.masses, image.path, pixel_size)
     return small, np.asarray(labels)[:rows:factor, :cols:factor]
+
+
+def _display_factor(shape, size: int) -> int:
+    """The side of the square blocks that fit an image of ``shape`` (y, x, ...) within ``size`` pixels a side."""
+    return max(math.ceil(max(shape[:2]) / size), 1)
+
+
+def _block_sums(values: np.ndarray, factor: int) -> np.ndarray:
+    """Sums of ``values`` (y, x, ...) over whole ``factor`` x ``factor`` blocks (a ragged edge is left out)."""
+    rows, cols = (n // factor * factor for n in values.shape[:2])
+    blocks = values[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor, *values.shape[2:])
+    return blocks.sum(axis=(1, 3))
 
 
 def write_overview_png(
     image: NanoSIMSImage, labels, path, title: str | None = None, display_size: int = DISPLAY_SIZE,
-    n_clusters: int | None = None,
+    n_clusters: int | None = None, confidence=None,
 ) -> Path:
     """Save the ion images above the cluster map as a PNG, titled with the file name (see :func:`plot_overview`).
 
@@ -259,6 +270,9 @@ def write_overview_png(
     n_clusters : int, optional
         k of the model that made ``labels``, when the image may lack its last clusters (a study
         model): keeps every cluster's colour the same in every image.
+    confidence : ndarray of float, shape (y, x), optional
+        Each pixel's probability of its cluster, drawn below the map (block means where the
+        image is shrunk, so that a block of unsure pixels stays visible).
 
     Returns
     -------
@@ -266,7 +280,11 @@ def write_overview_png(
         ``path``.
     """
     small, small_labels = display_image(image, labels, display_size)
-    figure = plot_overview(small, small_labels, title=title or image.name, n_clusters=n_clusters)
+    if confidence is not None:
+        factor = _display_factor(image.shape, display_size)
+        confidence = _block_sums(np.asarray(confidence, dtype=float), factor) / factor**2
+    figure = plot_overview(small, small_labels, title=title or image.name, n_clusters=n_clusters,
+                           confidence=confidence)
     with replacing(path) as temporary:  # zlib level 3: a third quicker than the default 6, the file 7 % larger
         figure.savefig(temporary, dpi=OVERVIEW_DPI, pil_kwargs={"compress_level": 3})
     figure.clear()  # its 10-15 MB go now, not at the garbage collector's next full pass (a run grew by 150 MB)
@@ -275,7 +293,7 @@ def write_overview_png(
 
 def write_outputs(
     image: NanoSIMSImage, features, labels, record: dict, out_dir, prefix: str, n_clusters: int | None = None,
-    shown: NanoSIMSImage | None = None,
+    shown: NanoSIMSImage | None = None, confidence=None,
 ) -> dict[str, Path]:
     """Write the label TIFF, profiles CSV, scores JSON and overview PNG of one image.
 
@@ -299,6 +317,8 @@ def write_outputs(
     shown : NanoSIMSImage, optional
         The image whose channels the overview draws, e.g. the whole file when channels such as
         ``SE`` were left out of clustering; ``image`` by default.
+    confidence : ndarray of float, shape (y, x), optional
+        Each pixel's probability of its cluster, for the methods that give one: drawn in the overview.
 
     Returns
     -------
@@ -310,7 +330,7 @@ def write_outputs(
     write_csv(profiles_table(image.counts, features, labels, image.masses, n_clusters), paths["profiles"])
     write_scores_json(record, paths["scores"])
     write_overview_png(shown or image, labels, paths["overview"], title=_overview_title(image, record),
-                       n_clusters=n_clusters)
+                       n_clusters=n_clusters, confidence=confidence)
     return paths
 
 

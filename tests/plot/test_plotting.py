@@ -190,9 +190,31 @@ def test_overview_keeps_the_aspect_of_the_image(image, labels):
     assert max(right - left, bottom - top) == 512  # the map is the last image drawn
 
 
+def test_overview_draws_the_confidence_map_below_the_clusters_on_a_fixed_scale(image, labels):
+    confidence = np.ones(SHAPE)
+    confidence[: SHAPE[0] // 2] = 0.3
+    without, fig = plot_overview(image, labels), plot_overview(image, labels, confidence=confidence)
+    ax = fig.axes[0]
+    drawn = next(shown for shown in ax.images if np.array_equal(shown.get_array(), confidence))
+    map_image = next(shown for shown in ax.images if np.array_equal(shown.get_array(), labels))
+    assert drawn.get_clim() == (0.5, 1.0) and drawn.get_cmap().name == "magma"
+    assert min(drawn.get_extent()[2:]) > max(map_image.get_extent()[2:]), "below the cluster map"
+    texts = [text.get_text() for text in ax.texts]
+    assert "confidence" in texts and "probability of its cluster" in texts and "≤ 0.5" in texts and "≥ 1" in texts
+    assert fig.get_figheight() > without.get_figheight()
+    pixels = rendered(fig)
+    left, right, bottom, top = drawn.get_extent()
+    magma = matplotlib.colormaps["magma"]
+    # the upper half is below 0.5 (the dark end), the lower half sure (the bright end)
+    np.testing.assert_allclose(pixels[round(top + 2), round((left + right) / 2)], magma(0.0)[:3], atol=0.02)
+    np.testing.assert_allclose(pixels[round(bottom - 2), round((left + right) / 2)], magma(1.0)[:3], atol=0.02)
+
+
 @pytest.mark.parametrize(
     "change, match",
     [
+        ({"confidence": np.ones((3, 3))}, "confidence"),
+        ({"confidence": np.full(SHAPE, np.nan)}, "confidence"),
         ({"labels": np.zeros((3, 3), int)}, "labels"),
         ({"n_clusters": 2}, "0 .. 1"),
         ({"percentile": (99, 1)}, "percentile"),

@@ -8,6 +8,7 @@ import tifffile
 
 from nanosims_helpers.errors import NanoSIMSError
 from nanosims_helpers.image import NanoSIMSImage
+from nanosims_helpers.runs import outputs
 from nanosims_helpers.runs.outputs import display_image, profiles_table, write_label_tiff, write_scores_json
 
 
@@ -31,6 +32,25 @@ def test_display_image_sums_whole_blocks_and_fits_the_size():
     assert small.counts[1, 2, 0] == counts[3:6, 6:9, 0].sum()
     assert small.counts.sum() == counts[:9, :9].sum()
     assert np.array_equal(small_labels, labels[:9:3, :9:3])
+
+
+def test_overview_shrinks_the_confidence_map_by_block_means_with_the_image(tmp_path, monkeypatch):
+    drawn, draw = {}, outputs.plot_overview
+
+    def plot_overview(image, labels, **options):
+        drawn.update(options, shape=image.shape[:2], labels=labels)
+        return draw(image, labels, **options)
+
+    monkeypatch.setattr(outputs, "plot_overview", plot_overview)
+    confidence = np.ones((10, 9))
+    confidence[3, 7] = 0.1  # one unsure pixel in the block of rows 3-5, columns 6-8
+    outputs.write_overview_png(NanoSIMSImage(np.ones((10, 9, 1)), ("12C",)), np.zeros((10, 9), int),
+                               tmp_path / "o.png", display_size=4, confidence=confidence)
+    expected = np.ones((3, 3))
+    expected[1, 2] = (8 + 0.1) / 9
+    assert drawn["shape"] == (3, 3)
+    np.testing.assert_allclose(drawn["confidence"], expected)
+    assert (tmp_path / "o.png").stat().st_size > 0
 
 
 def test_image_profiles_list_clusters_absent_from_the_image():
