@@ -380,7 +380,7 @@ def recommend_counted_k(image, *, threshold: float = SPLIT_HALF_THRESHOLD, toler
     >>> recommend_counted_k(image).k
     3
     """
-    from .poisson_model import count_phases, poisson_map
+    from .poisson_model import count_phases, fit_phases
 
     check_image(image, _MAKE_AN_IMAGE)
     counted = image.for_clustering()
@@ -392,8 +392,8 @@ def recommend_counted_k(image, *, threshold: float = SPLIT_HALF_THRESHOLD, toler
         warnings.warn(f"{exc} No split-half check of k = {k}.", UserWarning, stacklevel=2)
         return KChoice(k, np.nan, np.nan, k, rule, pd.DataFrame(columns=list(SPLIT_HALF_COLUMNS)))
 
-    def cluster(half, n_clusters, random_state):
-        return poisson_map(half.counts, n_clusters, random_state=random_state)
+    def cluster(half, n_clusters, random_state):  # the labels alone: no confidence map
+        return fit_phases(half.counts, n_clusters, random_state=random_state)[0].labels
 
     row = _agreement(k, *_half_labels(halves, k, cluster, random_state), tolerance_px)
     if row["split_half_f1"] < threshold:
