@@ -710,8 +710,13 @@ def _main_alternatives(labels: np.ndarray, alternative: np.ndarray, n_phases: in
     return table.argmax(axis=1)
 
 
-def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0) -> tuple[PhaseModel, np.ndarray]:
-    """Fit the model (module docstring) with ``n_clusters`` phases, or as many as are distinct."""
+def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0,
+               refits: int = 2) -> tuple[PhaseModel, np.ndarray]:
+    """Fit the model (module docstring) with ``n_clusters`` phases, or as many as are distinct.
+
+    ``refits``: rounds of yield, compositions and labels (:data:`ICM_SWEEPS` each) once the
+    phases are chosen; the second moves few pixels (the split-half check makes do with one).
+    """
     values = check_features(counts, "counts", ndim=(3,))
     n_pixels = values.shape[0] * values.shape[1]
     if n_clusters is not None:
@@ -729,7 +734,7 @@ def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0) -
     _deaths(model, smoothed, n_clusters)
     update_blur(model, [sigma for sigma in BEAM_SIGMAS_PX if abs(sigma - model.beam_sigma_px) <= 0.5])
     _grow_small_phases(model)
-    for _ in range(2):
+    for _ in range(refits):
         _fit(model, smoothed, ICM_SWEEPS)
     while n_clusters is None:  # judged again on the labels of the blurred likelihood
         n_phases = model.n_phases

@@ -351,12 +351,13 @@ def recommend_counted_k(image, *, threshold: float = SPLIT_HALF_THRESHOLD, toler
     not explained without it (a per-pixel likelihood-ratio test, one degree of freedom per
     mass), so a small phase with many counts per pixel counts and a large one within counting
     noise of another does not. One fit of the whole image instead of a k sweep; both halves of
-    the counts (:func:`split_counts`) are then clustered at that k with the counting model and
+    the counts (:func:`split_counts`) are then clustered at that k with the counting model (the
+    labels only, with one final refit: :func:`~nanosims_helpers.poisson_model.fit_phases`) and
     scored as in :func:`split_half_scores`, as evidence; a worst-cluster F1 below ``threshold``
     gives a warning (a phase the whole image supports may be too faint for half of its counts),
-    not another k. On the realistic sample the count is measured against the true number of
-    phases, with and without a rare charcoal phase, by ``benchmarks/bench_pipelines.py``
-    ("counting model, k from the counts").
+    not another k. So it costs about three fits of the model, and a fixed k one fit and its
+    confidence map. The count and the time beside a fixed k are measured on the realistic sample,
+    with and without a rare charcoal phase, by ``benchmarks/bench_counted_k.py``.
 
     Parameters
     ----------
@@ -392,8 +393,8 @@ def recommend_counted_k(image, *, threshold: float = SPLIT_HALF_THRESHOLD, toler
         warnings.warn(f"{exc} No split-half check of k = {k}.", UserWarning, stacklevel=2)
         return KChoice(k, np.nan, np.nan, k, rule, pd.DataFrame(columns=list(SPLIT_HALF_COLUMNS)))
 
-    def cluster(half, n_clusters, random_state):  # the labels alone: no confidence map
-        return fit_phases(half.counts, n_clusters, random_state=random_state)[0].labels
+    def cluster(half, n_clusters, random_state):  # the labels alone: no confidence map, one final refit
+        return fit_phases(half.counts, n_clusters, random_state=random_state, refits=1)[0].labels
 
     row = _agreement(k, *_half_labels(halves, k, cluster, random_state), tolerance_px)
     if row["split_half_f1"] < threshold:

@@ -19,6 +19,7 @@ from nanosims_helpers.split_half import (
     SPLIT_HALF_THRESHOLD,
     hold_out_counts,
     near_f1_matrix,
+    recommend_counted_k,
     recommend_k,
     remember_split,
     split_counts,
@@ -249,3 +250,19 @@ def test_the_kit_remembers_which_split_its_maps_were_found_on_while_they_live():
     key = id(labels)
     del labels
     assert key not in count_split._SPLITS  # forgotten with the map
+
+
+def test_recommend_counted_k_clusters_each_half_on_its_own_counts():
+    """Two planes that disagree: the odd plane splits the field left from right, the even plane
+    top from bottom. Their sum has three compositions (the two mixed quadrants alike), so the
+    count is 3; each half of the counts, clustered alone, shows another map, and the check says
+    so. Halves clustered on anything but their own counts would agree."""
+    rng = np.random.default_rng(21)
+    means = np.full((2, 32, 32, 2), 2.0)
+    means[0, :, :16, 0] = means[0, :, 16:, 1] = 40.0
+    means[1, :16, :, 0] = means[1, 16:, :, 1] = 40.0
+    image = NanoSIMSImage.from_planes(rng.poisson(means).astype(float), ("12C", "16O"))
+    with pytest.warns(UserWarning, match="worst-matched cluster"):
+        choice = recommend_counted_k(image)
+    assert choice.k == 3
+    assert choice.split_half_f1 < 0.7
