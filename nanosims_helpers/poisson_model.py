@@ -40,8 +40,8 @@ Started from more phases than asked for (micro-clusters of the phase interiors, 
 :mod:`nanosims_helpers.spatial`), the fit removes phases, least distinct first, down to
 ``n_clusters``; with ``n_clusters=None`` it stops when every phase left is distinct
 (:func:`count_phases`), judged again once the final labels are fitted (a phase of mixed boundary
-pixels thins there to rings that the blurred neighbours explain). The posterior probability of each pixel's phase against its best
-alternative is returned as a confidence map.
+pixels thins there to rings that the blurred neighbours explain). The posterior probability of
+each pixel's phase against its best alternative is returned as a confidence map.
 """
 
 from __future__ import annotations
