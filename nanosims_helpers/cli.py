@@ -35,7 +35,7 @@ from .defaults import (
     STUDY_SAMPLE_SIZE,
 )
 from .errors import NanoSIMSError
-from .methods import DEFAULT_METHOD, STUDY_METHOD, default_preprocessing, get_method, method_names
+from .methods import DEFAULT_METHOD, STUDY_METHOD, default_preprocessing, get_method, method_names, method_names_with
 from .preprocessing import PREPROCESSING
 from .runs import INTERRUPTED_WHILE_STARTING, PROG, SUMMARY_NAME
 from .version import kit_version
@@ -273,7 +273,7 @@ def _add_study_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _methods_with(flag: str) -> str:
     """``"a or b"``: the methods whose registry record has ``flag`` set (e.g. ``"takes_components"``)."""
-    return " or ".join(name for name in method_names() if getattr(get_method(name), flag))
+    return " or ".join(method_names_with(flag))
 
 
 def _check_study_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

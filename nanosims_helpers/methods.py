@@ -34,7 +34,7 @@ from .preprocessing import RECOMMENDED_PREPROCESSING
 
 __all__ = [
     "DEFAULT_METHOD", "METHODS", "REGISTRY", "STUDY_METHOD", "Method", "default_preprocessing", "get_method",
-    "method_names", "on_components",
+    "method_names", "method_names_with", "on_components",
 ]
 
 
@@ -76,10 +76,12 @@ class Method:
         True if its result holds a confidence map (each pixel's posterior probability of its
         cluster, :attr:`~nanosims_helpers.clustering.ClusterResult.confidence`).
     recommends_k : str or None
-        ``"module:function"`` that counts the method's clusters with its own statistics, for a
-        method that can (``recommend(image, tolerance_px=..., random_state=...)`` returns a
-        :class:`~nanosims_helpers.split_half.KChoice`): ``-k auto`` calls it instead of sweeping k.
-        None: ``-k auto`` sweeps k (:func:`~nanosims_helpers.split_half.recommend_k`).
+        For a method that counts its clusters with its own statistics (it takes
+        ``n_clusters=None``): ``"module:function"`` that recommends that count with its evidence
+        (``recommend(image, n_clusters=..., tolerance_px=..., random_state=...)`` returns a
+        :class:`~nanosims_helpers.split_half.KChoice`; ``n_clusters`` the count of a fit already
+        made). ``-k auto`` fits such a method once with ``n_clusters=None`` and calls it, instead of
+        sweeping k. None: ``-k auto`` sweeps k (:func:`~nanosims_helpers.split_half.recommend_k`).
     """
 
     name: str
@@ -139,6 +141,17 @@ METHODS = tuple(REGISTRY)
 def method_names() -> tuple[str, ...]:
     """The names of the registered methods, the default first."""
     return tuple(REGISTRY)
+
+
+def method_names_with(flag: str) -> tuple[str, ...]:
+    """The names of the methods whose record has ``flag`` set (e.g. ``"gives_confidence"``).
+
+    Examples
+    --------
+    >>> method_names_with("gives_confidence"), method_names_with("takes_components")
+    (('poisson',), ('pca-kmeans',))
+    """
+    return tuple(name for name in method_names() if getattr(REGISTRY[name], flag))
 
 
 def on_components(name: str) -> str | None:

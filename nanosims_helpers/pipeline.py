@@ -18,7 +18,7 @@ from .count_split import hold_out_counts, remember_split
 from .errors import NanoSIMSError
 from .image import NanoSIMSImage
 from .isotopes import split_for_ratios
-from .methods import DEFAULT_METHOD, METHODS, Method, default_preprocessing, get_method
+from .methods import DEFAULT_METHOD, METHODS, Method, default_preprocessing, get_method, method_names_with
 from .preprocessing import RECOMMENDED_PREPROCESSING, preprocess
 
 __all__ = [
@@ -38,7 +38,7 @@ def _as_image(image) -> NanoSIMSImage:
 
 def cluster_image(
     image,
-    n_clusters: int,
+    n_clusters: int | None,
     *,
     method: str = DEFAULT_METHOD,
     preprocessing: str | None = None,
@@ -84,8 +84,10 @@ def cluster_image(
     ----------
     image : NanoSIMSImage or array_like, shape (y, x, mass)
         Counts; an array's masses are called "mass 1", "mass 2", ...
-    n_clusters : int
-        Number of clusters, k >= 2.
+    n_clusters : int or None
+        Number of clusters, k >= 2; None for a method that counts its clusters itself
+        (``"poisson"``: the phases its counts tell apart, see
+        :func:`~nanosims_helpers.poisson_model.count_phases`).
     method : str
         A name of :mod:`nanosims_helpers.methods`: ``"spatial"`` (the default, above),
         ``"poisson"`` (the counting model, above), ``"kmeans"`` (KMeans on the preprocessed channels),
@@ -137,6 +139,10 @@ def cluster_image(
     'held-out half: binomial thinning, random_state 0'
     """
     record = get_method(method)
+    if n_clusters is None and not record.recommends_k:
+        raise NanoSIMSError(f"method={method!r} needs a number of clusters; only "
+                            f"{list(method_names_with('recommends_k'))} count their own "
+                            "(n_clusters=None). Choose k with recommend_k(image).")
     preprocessing = record.preprocessing if preprocessing is None else preprocessing
     image = _as_image(image)
     selected = _selected(image, masses)

@@ -343,8 +343,8 @@ def recommend_k(
                    pd.DataFrame(rows, columns=list(SPLIT_HALF_COLUMNS)))
 
 
-def recommend_counted_k(image, *, threshold: float = SPLIT_HALF_THRESHOLD, tolerance_px: int = TOLERANCE_PX,
-                        random_state=0) -> KChoice:
+def recommend_counted_k(image, *, n_clusters: int | None = None, threshold: float = SPLIT_HALF_THRESHOLD,
+                        tolerance_px: int = TOLERANCE_PX, random_state=0) -> KChoice:
     """Recommend the number of phases the counting model tells apart, with its split-half scores.
 
     :func:`nanosims_helpers.poisson_model.count_phases` keeps a phase when most of its pixels are
@@ -363,6 +363,10 @@ def recommend_counted_k(image, *, threshold: float = SPLIT_HALF_THRESHOLD, toler
     ----------
     image : NanoSIMSImage
         Raw counts, with planes where they were kept.
+    n_clusters : int, optional
+        The count, where the whole image was already fitted with it
+        (``cluster_image(image, None, method="poisson")``, as ``nanosims-cluster -k auto`` does, so
+        that the image is fitted once); by default counted here.
     threshold, tolerance_px, random_state
         As in :func:`recommend_k`.
 
@@ -385,7 +389,7 @@ def recommend_counted_k(image, *, threshold: float = SPLIT_HALF_THRESHOLD, toler
 
     check_image(image, _MAKE_AN_IMAGE)
     counted = image.for_clustering()
-    k = count_phases(counted.counts, random_state=random_state)
+    k = count_phases(counted.counts, random_state=random_state) if n_clusters is None else n_clusters
     rule = "phases the counting model tells apart, pixel by pixel (likelihood-ratio test per pixel)"
     try:
         halves = split_counts(counted, random_state=random_state)

@@ -16,12 +16,14 @@ import tifffile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nanosims_helpers import poisson_model
 from nanosims_helpers.cli import main
 from nanosims_helpers.image import NanoSIMSImage
 from nanosims_helpers.io.files import MANIFEST_NAME
 from nanosims_helpers.io.loading import save_image_tiff
 from nanosims_helpers.metrics import score_table
 from nanosims_helpers.pipeline import DEFAULT_METHOD, default_preprocessing
+from nanosims_helpers.poisson_model import fit_phases
 from nanosims_helpers.preprocessing import preprocess
 from nanosims_helpers.teaching.synthetic import simulate_soil_image
 
@@ -245,13 +247,18 @@ def test_confidence_writes_each_pixels_probability_of_its_cluster(run_cli, tmp_p
     assert "soil_confidence.tif" in json.loads((tmp_path / ".nanosims-cluster.json").read_text())["files"]
 
 
-def test_auto_k_of_the_counting_model_is_its_own_count_and_the_overview_shows_confidence(run_cli, tmp_path, soil_tif):
+def test_auto_k_of_the_counting_model_is_its_own_count_and_the_overview_shows_confidence(run_cli, tmp_path, soil_tif,
+                                                                                         monkeypatch):
     code, out, err = run_cli(soil_tif, "--out", tmp_path / "poisson", "--method", "poisson", "--masses", FEW)
     assert code == 0, err
     record = json.loads((tmp_path / "poisson" / "soil_scores.json").read_text())
     assert record["k_chosen"].startswith("auto: phases the counting model tells apart")
     assert len(record["split_half_scores"]) == 1 and record["split_half_scores"][0]["k"] == record["k"]
     assert record["k"] == len(np.unique(tifffile.imread(tmp_path / "poisson" / "soil_labels.tif")))
+    fits = []
+    monkeypatch.setattr(poisson_model, "fit_phases", lambda *a, **o: fits.append(a[1]) or fit_phases(*a, **o))
+    assert run_cli(soil_tif, "--out", tmp_path / "again", "--method", "poisson", "--masses", FEW)[0] == 0
+    assert fits == [None, record["k"], record["k"]], "the image fitted once with its own count, then both halves"
     code, out, err = run_cli(soil_tif, "--out", tmp_path / "spatial", "-k", record["k"], "--masses", FEW)
     assert code == 0, err
     heights = [plt.imread(tmp_path / name / "soil_overview.png").shape[0] for name in ("poisson", "spatial")]

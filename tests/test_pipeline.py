@@ -144,6 +144,17 @@ def test_unknown_mass_lists_the_masses(soil):
         cluster_image(soil[0], 3, masses=["13C"])
 
 
+def test_only_a_method_that_counts_its_clusters_takes_no_k():
+    rng = np.random.default_rng(0)
+    means = np.zeros((24, 24, 2))
+    means[:, :12], means[:, 12:] = [30.0, 2.0], [2.0, 40.0]
+    counts = rng.poisson(means).astype(float)
+    assert cluster_image(counts, None, method="poisson").n_clusters == 2
+    for method in ("spatial", "kmeans", "hierarchical"):
+        with pytest.raises(NanoSIMSError, match=rf"method='{method}' needs a number of clusters; only \['poisson'\]"):
+            cluster_image(counts, None, method=method)
+
+
 @pytest.mark.parametrize("bad", [np.zeros((4, 4)), np.full((4, 4, 2), np.inf)])
 def test_bad_arrays_raise(bad):
     with pytest.raises(NanoSIMSError):

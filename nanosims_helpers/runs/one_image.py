@@ -38,11 +38,12 @@ def _check_not_folder(path: Path) -> None:
         )
 
 
-def choose_k(image, args: argparse.Namespace):
-    """Recommend k for ``-k auto``: the method's own count where its registry record names one
-    (:class:`~nanosims_helpers.methods.Method`, ``recommends_k``), else
-    :func:`nanosims_helpers.split_half.recommend_k`, with the halves clustered by the method,
-    preprocessing and masses of the command line; both with the method's boundary tolerance.
+def choose_k(image, args: argparse.Namespace, result=None):
+    """Recommend k for ``-k auto``: :func:`nanosims_helpers.split_half.recommend_k`, with the halves
+    clustered by the method, preprocessing and masses of the command line, and the method's
+    boundary tolerance (:class:`~nanosims_helpers.methods.Method`). For a method that counts its
+    clusters (``recommends_k``), ``result`` is its clustering of the whole image with its own
+    count, and its recommender adds the split-half scores of that k.
 
     Returns
     -------
@@ -56,13 +57,31 @@ def choose_k(image, args: argparse.Namespace):
     """
     method = get_method(args.method)
     if method.recommends_k:
-        return load(method.recommends_k)(image, tolerance_px=method.tolerance_px, random_state=args.random_state)
+        return load(method.recommends_k)(image, n_clusters=result.n_clusters, tolerance_px=method.tolerance_px,
+                                         random_state=args.random_state)
     preprocessing = _preprocessing(args)
     cluster = partial(cluster_image, method=args.method, preprocessing=preprocessing, masses=list(image.masses),
                       n_components=args.components or DEFAULT_COMPONENTS)
     features = preprocess(image.counts, preprocessing, masses=image.masses)
     return recommend_k(image, args.k_max or DEFAULT_MAX_CLUSTERS, features=features, cluster=cluster,
                        tolerance_px=method.tolerance_px, random_state=args.random_state)
+
+
+def _cluster(image, args: argparse.Namespace):
+    """The clustering of ``image`` and, with ``-k auto``, the choice of k (else None).
+
+    A method that counts its clusters fits the image once with its own count, and the
+    recommendation checks that k on the halves; the others sweep k first, then cluster.
+    """
+    cluster = partial(cluster_image, image, method=args.method, preprocessing=_preprocessing(args),
+                      n_components=args.components or DEFAULT_COMPONENTS, random_state=args.random_state)
+    if args.clusters != "auto":
+        return cluster(args.clusters), None
+    if get_method(args.method).recommends_k:
+        result = cluster(None)
+        return result, choose_k(image, args, result)
+    choice = choose_k(image, args)
+    return cluster(choice.k), choice
 
 
 def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
@@ -83,9 +102,7 @@ def cluster_file(path: Path, prefix: str, args: argparse.Namespace) -> dict:
         split = split_for_ratios(loaded, args.ratios, whole.masses, random_state=args.random_state)
         image = split.selection.select(whole.masses)
     preprocessing = _preprocessing(args)
-    choice = choose_k(image, args) if auto else None
-    result = cluster_image(image, choice.k if auto else args.clusters, method=args.method, preprocessing=preprocessing,
-                           n_components=args.components or DEFAULT_COMPONENTS, random_state=args.random_state)
+    result, choice = _cluster(image, args)
     scores = score_table(result.preprocessed, result.labels, random_state=args.random_state)
     record = {
         "input": str(path),
