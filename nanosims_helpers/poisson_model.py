@@ -373,7 +373,7 @@ def update_blur(model: PhaseModel, sigmas=None) -> None:
     mixed = np.flatnonzero(ndimage.maximum_filter(model.labels, reach) != ndimage.minimum_filter(model.labels, reach))
     counts = np.take(model.counts.reshape(-1, model.counts.shape[2]), mixed, axis=0)
     likelihood = {}
-    for sigma in sigmas:
+    for sigma in sorted(sigmas, key=lambda sigma: sigma != model.beam_sigma_px):  # the kept shares first
         model.beam_sigma_px = sigma
         likelihood[sigma] = float(negative_binomial_nll(counts, model.expected_at(mixed), model.phi).sum())
     model.beam_sigma_px = min(likelihood, key=likelihood.get)
