@@ -90,6 +90,9 @@ MAX_COUNT_COST = 10.0
 PROPOSAL_SMOOTHING_PX = 0.7
 #: Pixels per part of :func:`flip_costs`'s work: its temporaries then stay in the processor's cache.
 CACHE_PIXELS = 8192
+#: Most pixels :func:`flip_costs` scores from one table of their windows (up to 13 pixels each, 29
+#: numbers a pixel): bounded memory on large images.
+TABLE_PIXELS = 1 << 15
 #: Pixels per block of rows where whole-image temporaries of (pixel, mass) or (pixel, phase)
 #: arrays would be large (2048 x 2048 images).
 BLOCK_PIXELS = 1 << 18
@@ -366,17 +369,34 @@ def update_blur(model: PhaseModel, sigmas=None) -> None:
     """Take the point spread (of ``sigmas``, default :data:`BEAM_SIGMAS_PX`) under which the labels
     and compositions explain the counts best (in place).
 
-    Only the pixels with another phase within the widest spread's reach are scored: elsewhere
-    every spread gives the phase's own composition, and the same likelihood."""
-    sigmas = BEAM_SIGMAS_PX if sigmas is None else sigmas
-    reach = _line(max(sigmas)).size
+    The likelihood has one optimum over the point spread (too narrow or too wide misplaces every
+    boundary more): from the current spread (or the nearest one in ``sigmas``) the search steps to
+    the better of the next narrower and wider while the likelihood improves. Only the pixels with
+    another phase within the widest spread's reach are scored: elsewhere every spread gives the
+    phase's own composition, and the same likelihood.
+    """
+    sigmas = sorted(BEAM_SIGMAS_PX if sigmas is None else sigmas)
+    reach = _line(sigmas[-1]).size
     mixed = np.flatnonzero(ndimage.maximum_filter(model.labels, reach) != ndimage.minimum_filter(model.labels, reach))
-    counts = np.take(model.counts.reshape(-1, model.counts.shape[2]), mixed, axis=0)
+    counts = model.counts.reshape(-1, model.counts.shape[2])
     likelihood = {}
-    for sigma in sorted(sigmas, key=lambda sigma: sigma != model.beam_sigma_px):  # the kept shares first
-        model.beam_sigma_px = sigma
-        likelihood[sigma] = float(negative_binomial_nll(counts, model.expected_at(mixed), model.phi).sum())
-    model.beam_sigma_px = min(likelihood, key=likelihood.get)
+
+    def cost(index: int) -> float:
+        if index not in likelihood:
+            model.beam_sigma_px = sigmas[index]
+            likelihood[index] = sum(  # in blocks: bounded temporaries on large images
+                float(negative_binomial_nll(np.take(counts, part, axis=0), model.expected_at(part), model.phi).sum())
+                for part in (mixed[block] for block in _row_blocks(mixed[:, None])))
+        return likelihood[index]
+
+    best = int(np.argmin([abs(sigma - model.beam_sigma_px) for sigma in sigmas]))
+    cost(best)  # first, while the shares kept are those of the current spread
+    while True:
+        step = min((index for index in (best - 1, best + 1) if 0 <= index < len(sigmas)), key=cost, default=best)
+        if cost(step) >= cost(best):
+            break
+        best = step
+    model.beam_sigma_px = sigmas[best]
 
 
 def update_dispersion(model: PhaseModel, expected: np.ndarray) -> None:
@@ -467,13 +487,14 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, indices: np.ndarray, can
     shifts = [(dy * padded_width + dx, np.float32(kernel[dy, dx])) for dy, dx in zip(*np.nonzero(near))]
     mu = model.compositions.astype(np.float32)
     total = np.empty(indices.size, dtype=np.float32)
-    for chunk in _row_blocks(indices[:, None]):  # bounded tables when many pixels move
+    for start in range(0, indices.size, TABLE_PIXELS):  # bounded tables when many pixels move
+        chunk = slice(start, start + TABLE_PIXELS)
         rows, cols = np.divmod(indices[chunk], width)
         corner = rows * padded_width + cols  # the window's first pixel, in the padded image
         where, table = _window_table(model, expected, [corner + shift for shift, _ in shifts], radius)
         step = (mu[candidates[chunk]] - mu[model.labels.ravel()[indices[chunk]]]).T
-        for start in range(0, step.shape[1], CACHE_PIXELS):  # temporaries that stay in the cache
-            part = slice(start, start + CACHE_PIXELS)
+        for first in range(0, step.shape[1], CACHE_PIXELS):  # temporaries that stay in the cache
+            part = slice(first, first + CACHE_PIXELS)
             total[chunk][part] = _window_change(table, [np.take(where, corner[part] + shift) for shift, _ in shifts],
                                                 [weight for _, weight in shifts], step[:, part], model.phi)
     return total
@@ -492,7 +513,7 @@ def _window_table(model: PhaseModel, expected: np.ndarray, reached, radius: int)
         needed[at] = True
     needed = needed.reshape(height + 2 * radius, width + 2 * radius)[radius: radius + height, radius: radius + width]
     pixels = np.flatnonzero(needed)
-    where = np.full((height + 2 * radius, width + 2 * radius), pixels.size, dtype=np.intp)
+    where = np.full((height + 2 * radius, width + 2 * radius), pixels.size, dtype=np.int32)
     where[radius: radius + height, radius: radius + width][needed] = np.arange(pixels.size)
     table = np.empty((4 * n_masses + 1, pixels.size + 1), dtype=np.float32)
     counts, means = table[:n_masses], table[2 * n_masses: 3 * n_masses]
@@ -534,10 +555,18 @@ def _window_change(table: np.ndarray, columns, weights, step: np.ndarray, phi: f
 
 
 def _votes(labels: np.ndarray, pixels: np.ndarray, phases: np.ndarray) -> np.ndarray:
-    """How many of the 8 neighbours of each pixel have the given phase."""
-    padded = np.pad(labels, 1, constant_values=-1)
+    """How many more of the 8 neighbours of each pixel have the given phase than the pixel's own."""
+    width = labels.shape[1] + 2
+    padded = np.pad(labels, 1, constant_values=-1).ravel()
     rows, cols = np.divmod(pixels, labels.shape[1])
-    return sum((padded[rows + 1 + dy, cols + 1 + dx] == phases).astype(float) for dy, dx in _NEIGHBOURS)
+    centre = (rows + 1) * width + cols + 1
+    own = np.take(padded, centre)
+    margin = np.zeros(pixels.size)
+    for dy, dx in _NEIGHBOURS:
+        around = np.take(padded, centre + dy * width + dx)
+        margin += around == phases
+        margin -= around == own
+    return margin
 
 
 def _neighbour_candidate(labels: np.ndarray) -> np.ndarray:
@@ -566,7 +595,7 @@ def _label_changes(model: PhaseModel, expected: np.ndarray, proposals: np.ndarra
         candidate_list.append(candidate.ravel()[pixels])
     pixels, candidates = np.concatenate(pixel_list), np.concatenate(candidate_list)
     change = flip_costs(model, expected, pixels, candidates) - model.beta * (
-        _votes(labels, pixels, candidates) - _votes(labels, pixels, labels.ravel()[pixels]))
+        _votes(labels, pixels, candidates))
     return pixels, candidates, change
 
 

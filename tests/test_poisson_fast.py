@@ -157,7 +157,7 @@ def test_flip_costs_in_parts_follow_the_window_to_the_image_edges(monkeypatch, p
     """Every pixel of a small image (corners and edges, where part of the window is outside), two
     candidates each, scored in blocks and cache-sized parts: scipy's likelihood, offset by offset,
     each count's share bounded, nothing outside the image."""
-    monkeypatch.setattr(poisson_model, "BLOCK_PIXELS", 50)
+    monkeypatch.setattr(poisson_model, "TABLE_PIXELS", 50)
     monkeypatch.setattr(poisson_model, "CACHE_PIXELS", 16)
     rng = np.random.default_rng(7)
     labels = blocky_labels(rng, (11, 9), 3)
@@ -172,14 +172,17 @@ def test_flip_costs_in_parts_follow_the_window_to_the_image_edges(monkeypatch, p
     np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=0.01)  # float32 sums of terms near 3000
 
 
-def test_the_point_spread_scored_near_boundaries_is_the_one_of_the_whole_image():
-    """A blur of 1.5 px, chosen by update_blur (which scores only pixels near a boundary) and by
-    the likelihood of every pixel under each point spread (scipy's blur and Poisson)."""
+@pytest.mark.parametrize("start", [0.0, 1.0, 2.0])
+def test_the_point_spread_scored_near_boundaries_is_the_one_of_the_whole_image(monkeypatch, start):
+    """A blur of 1.5 px, chosen by update_blur (which scores only pixels near a boundary, in blocks,
+    stepping from the current spread) and by the likelihood of every pixel under each point spread
+    (scipy's blur and Poisson)."""
+    monkeypatch.setattr(poisson_model, "BLOCK_PIXELS", 100)
     rng = np.random.default_rng(8)
     labels = blocky_labels(rng, (40, 36), 3)
     mu = np.array([[30.0, 2.0], [3.0, 40.0], [12.0, 12.0]])
     counts = rng.poisson(ndimage.gaussian_filter(mu[labels], (1.5, 1.5, 0), truncate=2.0)).astype(np.float32)
-    model = PhaseModel(counts, labels, mu, np.ones(labels.shape))
+    model = PhaseModel(counts, labels, mu, np.ones(labels.shape), beam_sigma_px=start)
     poisson_model.update_blur(model)
     whole = {sigma: -stats.poisson.logpmf(counts, np.maximum(ndimage.gaussian_filter(
         mu[labels], (sigma, sigma, 0), truncate=2.0), 1e-6)).sum() for sigma in poisson_model.BEAM_SIGMAS_PX}
@@ -217,3 +220,16 @@ def test_the_expected_counts_kept_between_sweeps_are_those_of_the_labels(monkeyp
     monkeypatch.setattr(poisson_model, "flip_costs", checked)
     poisson_model.relabel(model, np.full(truth.shape, -1), n_sweeps=4)
     assert len(sweeps) >= 3 and np.mean(model.labels == truth) > np.mean(labels == truth)
+
+
+def test_the_vote_margin_counts_the_candidates_neighbours_less_the_pixels_own():
+    """Against the spatial method's count of each label among the 8 neighbours (edges and corners included)."""
+    from nanosims_helpers.spatial import neighbour_votes
+
+    rng = np.random.default_rng(11)
+    labels = rng.integers(0, 3, (7, 6))
+    pixels = np.arange(labels.size)
+    candidates = rng.integers(0, 3, labels.size)
+    votes = neighbour_votes(labels, 3).reshape(-1, 3).astype(int)
+    expected = votes[pixels, candidates] - votes[pixels, labels.ravel()]
+    np.testing.assert_array_equal(poisson_model._votes(labels, pixels, candidates), expected)
