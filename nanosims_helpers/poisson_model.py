@@ -250,12 +250,12 @@ class PhaseModel:
 
     def observed_totals(self, sigma_px: float) -> tuple[np.ndarray, np.ndarray]:
         """The counts summed over the masses (y, x) and their Gaussian smoothing of ``sigma_px``
-        (reflected edges), float64: the counts never change, so both are kept."""
+        (reflected edges), float64: the counts never change, so the smoothing is kept (float32)."""
+        observed = _mass_sum(self.counts).astype(float)
         if self._observed is None or self._observed[0] is not self.counts or self._observed[1] != sigma_px:
-            observed = _mass_sum(self.counts).astype(float)
-            smoothed = ndimage.gaussian_filter(observed, sigma_px, mode="reflect")
-            self._observed = (self.counts, sigma_px, observed, smoothed)
-        return self._observed[2:]
+            smoothed = ndimage.gaussian_filter(observed, sigma_px, mode="reflect").astype(np.float32)
+            self._observed = (self.counts, sigma_px, smoothed)
+        return observed, self._observed[2].astype(float)
 
     def move(self, pixels: np.ndarray, phases: np.ndarray) -> np.ndarray:
         """Give the pixels (distinct flat indices) new phases; return a mask (y, x) of the pixels
@@ -627,6 +627,7 @@ def relabel(model: PhaseModel, proposals: np.ndarray, n_sweeps: int = ICM_SWEEPS
             changed = np.flatnonzero(changed)
             expected.reshape(-1, expected.shape[2])[changed] = model.expected_at(changed)
         else:
+            del expected  # before the new one is made: large images
             expected = model.expected()
         active = ndimage.maximum_filter(moves, 5, mode="constant")
 
