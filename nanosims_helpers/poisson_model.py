@@ -46,6 +46,7 @@ each pixel's phase against its best alternative is returned as a confidence map.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,6 +98,11 @@ ICM_SWEEPS = 3
 MAX_COUNT_COST = 10.0
 #: Smoothing (pixels) of the counts for proposing each pixel's phase (not for the likelihood).
 PROPOSAL_SMOOTHING_PX = 0.7
+#: Pixels per part of :func:`flip_costs`'s work: its temporaries then stay in the processor's cache.
+CACHE_PIXELS = 8192
+#: Most pixels :func:`flip_costs` scores from one table of their windows (up to 13 pixels each, 29
+#: numbers a pixel): bounded memory on large images.
+TABLE_PIXELS = 1 << 15
 #: Pixels per block of rows where whole-image temporaries of (pixel, mass) or (pixel, phase)
 #: arrays would be large (2048 x 2048 images).
 BLOCK_PIXELS = 1 << 18
@@ -163,15 +169,41 @@ def _mass_sum(values: np.ndarray) -> np.ndarray:
     return values @ np.ones(values.shape[-1], dtype=values.dtype)
 
 
+def _line(sigma_px: float) -> np.ndarray:
+    """The 1-D point spread (normalised), as ``ndimage.gaussian_filter`` with ``truncate=2`` uses it."""
+    if sigma_px <= 0:
+        return np.ones(1)
+    offsets = np.arange(-int(2.0 * sigma_px + 0.5), int(2.0 * sigma_px + 0.5) + 1)
+    line = np.exp(-0.5 * (offsets / sigma_px) ** 2)
+    return line / line.sum()
+
+
 def _kernel(sigma_px: float) -> np.ndarray:
     """The 2-D point spread (normalised), as ``ndimage.gaussian_filter`` with ``truncate=2`` uses it."""
-    radius = max(int(2.0 * sigma_px + 0.5), 0)
-    if sigma_px <= 0:
-        return np.ones((1, 1))
-    offsets = np.arange(-radius, radius + 1)
-    line = np.exp(-0.5 * (offsets / sigma_px) ** 2)
-    line /= line.sum()
+    line = _line(sigma_px)
     return np.outer(line, line)
+
+
+@functools.lru_cache(maxsize=16)
+def _reach(length: int, sigma_px: float) -> np.ndarray:
+    """How much a position of an axis of ``length`` adds to each position around it under the 1-D
+    point spread with reflected edges (``mode="reflect"``), (length, 2 r + 1) float32: entry
+    ``[p, t]`` is the weight of ``p`` in the blur at ``p + t - r`` (0 where that is outside).
+
+    Examples
+    --------
+    >>> _reach(3, 1.0)[0].astype(float).round(3).tolist()  # to -2, -1 (outside), 0 (twice: reflected), 1, 2
+    [0.0, 0.0, 0.647, 0.299, 0.054]
+    """
+    line = _line(sigma_px)
+    radius = line.size // 2
+    position = np.arange(length)[:, None, None]
+    target = position + np.arange(2 * radius + 1)[None, :, None] - radius
+    source = (target + np.arange(-radius, radius + 1)) % (2 * length)  # reflected, as often as needed
+    source = np.where(source >= length, 2 * length - 1 - source, source)
+    weights = ((source == position) * line).sum(axis=-1)
+    weights[(target[..., 0] < 0) | (target[..., 0] >= length)] = 0.0
+    return weights.astype(np.float32)
 
 
 @dataclass
@@ -201,6 +233,7 @@ class PhaseModel:
     beam_sigma_px: float = BEAM_SIGMA_PX
     beta: float = POTTS_BETA
     _shares: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    _observed: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def n_phases(self) -> int:
@@ -209,9 +242,9 @@ class PhaseModel:
     def shares(self) -> np.ndarray:
         """Share of each phase in each pixel's point spread, (y * x, phase) float32: the blurred
         indicator of each phase. Kept while the labels (the same array), the point spread and the
-        number of phases stay: the fit replaces the label array whenever a label changes."""
-        key = (self.labels, self.beam_sigma_px, self.n_phases)
-        if self._shares is None or self._shares[0] is not key[0] or self._shares[1:3] != key[1:]:
+        number of phases stay: the fit replaces the label array whenever a label changes, and
+        :meth:`move` carries the shares over to the new labels."""
+        if not self._shares_current():
             self._shares = None  # let the old shares go first
             # phase first: ndimage blurs contiguous planes faster than strided (y, x, phase) lines
             shares = np.empty((self.n_phases,) + self.labels.shape, dtype=np.float32)
@@ -219,8 +252,54 @@ class PhaseModel:
                 plane[...] = self.labels == phase
                 if self.beam_sigma_px > 0:
                     ndimage.gaussian_filter(plane, self.beam_sigma_px, mode="reflect", truncate=2.0, output=plane)
-            self._shares = key + (shares.reshape(self.n_phases, -1).T,)
+            self._shares = (self.labels, self.beam_sigma_px, self.n_phases, shares.reshape(self.n_phases, -1).T)
         return self._shares[3]
+
+    def _shares_current(self) -> bool:
+        return self._shares is not None and self._shares[0] is self.labels and self._shares[1:3] == (
+            self.beam_sigma_px, self.n_phases)
+
+    def observed_totals(self, sigma_px: float) -> tuple[np.ndarray, np.ndarray]:
+        """The counts summed over the masses (y, x) and their Gaussian smoothing of ``sigma_px``
+        (reflected edges), float64: the counts never change, so the smoothing is kept (float32)."""
+        observed = _mass_sum(self.counts).astype(float)
+        if self._observed is None or self._observed[0] is not self.counts or self._observed[1] != sigma_px:
+            smoothed = ndimage.gaussian_filter(observed, sigma_px, mode="reflect").astype(np.float32)
+            self._observed = (self.counts, sigma_px, smoothed)
+        return observed, self._observed[2].astype(float)
+
+    def move(self, pixels: np.ndarray, phases: np.ndarray) -> np.ndarray:
+        """Give the pixels (distinct flat indices) new phases; return a mask (y, x) of the pixels
+        whose expected counts change (those within the point spread's radius of a moved pixel).
+
+        Kept shares follow, when few pixels move, without blurring every phase again: the blur is
+        linear, so each moved pixel's point spread (reflected at the image's edges,
+        :func:`_reach`) is taken from its old phase's share and added to its new one's.
+        """
+        height, width = self.labels.shape
+        along_y, along_x = _reach(height, self.beam_sigma_px), _reach(width, self.beam_sigma_px)
+        size = along_y.shape[1]
+        flat = self.labels.ravel().copy()
+        old, flat[pixels] = flat[pixels], phases
+        # each moved pixel costs about 5 of the window's updates per share of a full blur
+        carried = self._shares_current() and 5 * size**2 * pixels.size < self.n_phases * flat.size
+        self.labels = flat.reshape(height, width)
+        changed = np.zeros(flat.size, dtype=bool)
+        changed[pixels] = True
+        changed = ndimage.maximum_filter(changed.reshape(height, width), size, mode="constant")
+        if not carried:
+            return changed
+        rows, cols = np.divmod(pixels, width)
+        planes = self._shares[3].T.reshape(-1)  # (phase, pixel), a view
+        for dy in range(size):
+            for dx in range(size):
+                weight = along_y[rows, dy] * along_x[cols, dx]
+                reached = np.flatnonzero(weight)
+                at = (rows[reached] + dy - size // 2) * width + cols[reached] + dx - size // 2
+                planes[old[reached] * flat.size + at] -= weight[reached]
+                planes[phases[reached] * flat.size + at] += weight[reached]
+        self._shares = (self.labels,) + self._shares[1:]
+        return changed
 
     def expected(self, rows: slice = slice(None)) -> np.ndarray:
         """Expected counts (y, x, mass) of the image's ``rows``, float32: the blurred compositions of the
@@ -229,11 +308,14 @@ class PhaseModel:
         ``blur(mu[z]) = shares @ mu``: the blur is linear, so one blur of the phase indicators
         serves every composition.
         """
-        mu = self.compositions.astype(np.float32)
         start, stop, _ = rows.indices(self.labels.shape[0])
         width = self.labels.shape[1]
-        blurred = (self.shares()[start * width: stop * width] @ mu).reshape(stop - start, width, mu.shape[1])
-        blurred *= self.ion_yield[start:stop, :, None].astype(np.float32)
+        return self.expected_at(slice(start * width, stop * width)).reshape(stop - start, width, -1)
+
+    def expected_at(self, pixels) -> np.ndarray:
+        """Expected counts (pixel, mass) of the pixels of ``pixels`` (flat indices or a slice), float32."""
+        blurred = self.shares()[pixels] @ self.compositions.astype(np.float32)
+        blurred *= self.ion_yield.ravel()[pixels, None].astype(np.float32)
         return blurred
 
 
@@ -273,10 +355,9 @@ def update_yield(model: PhaseModel, sigma_px: float = YIELD_SIGMA_PX) -> None:
     """
     totals = model.compositions.sum(axis=1).astype(np.float32)
     modelled = (model.shares() @ totals).reshape(model.labels.shape).astype(float)
-    observed = _mass_sum(model.counts).astype(float)
+    observed, smoothed = model.observed_totals(sigma_px)
     ramp = np.exp(_weighted_plane(np.log((observed + 0.5) / (modelled + 0.5)), modelled))
-    field = ramp * ndimage.gaussian_filter(observed, sigma_px, mode="reflect") / np.maximum(
-        ndimage.gaussian_filter(modelled * ramp, sigma_px, mode="reflect"), _FLOOR)
+    field = ramp * smoothed / np.maximum(ndimage.gaussian_filter(modelled * ramp, sigma_px, mode="reflect"), _FLOOR)
     scale = field.mean()
     model.ion_yield = field / scale
     model.compositions = model.compositions * scale
@@ -297,12 +378,36 @@ def _weighted_plane(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def update_blur(model: PhaseModel, sigmas=None) -> None:
     """Take the point spread (of ``sigmas``, default :data:`BEAM_SIGMAS_PX`) under which the labels
-    and compositions explain the counts best (in place)."""
+    and compositions explain the counts best (in place).
+
+    The likelihood has one optimum over the point spread (too narrow or too wide misplaces every
+    boundary more): from the current spread (or the nearest one in ``sigmas``) the search steps to
+    the better of the next narrower and wider while the likelihood improves. Only the pixels with
+    another phase within the widest spread's reach are scored: elsewhere every spread gives the
+    phase's own composition, and the same likelihood.
+    """
+    sigmas = sorted(BEAM_SIGMAS_PX if sigmas is None else sigmas)
+    reach = _line(sigmas[-1]).size
+    mixed = np.flatnonzero(ndimage.maximum_filter(model.labels, reach) != ndimage.minimum_filter(model.labels, reach))
+    counts = model.counts.reshape(-1, model.counts.shape[2])
     likelihood = {}
-    for sigma in BEAM_SIGMAS_PX if sigmas is None else sigmas:
-        model.beam_sigma_px = sigma
-        likelihood[sigma] = float(negative_binomial_nll(model.counts, model.expected(), model.phi).sum())
-    model.beam_sigma_px = min(likelihood, key=likelihood.get)
+
+    def cost(index: int) -> float:
+        if index not in likelihood:
+            model.beam_sigma_px = sigmas[index]
+            likelihood[index] = sum(  # in blocks: bounded temporaries on large images
+                float(negative_binomial_nll(np.take(counts, part, axis=0), model.expected_at(part), model.phi).sum())
+                for part in (mixed[block] for block in _row_blocks(mixed[:, None])))
+        return likelihood[index]
+
+    best = int(np.argmin([abs(sigma - model.beam_sigma_px) for sigma in sigmas]))
+    cost(best)  # first, while the shares kept are those of the current spread
+    while True:
+        step = min((index for index in (best - 1, best + 1) if 0 <= index < len(sigmas)), key=cost, default=best)
+        if cost(step) >= cost(best):
+            break
+        best = step
+    model.beam_sigma_px = sigmas[best]
 
 
 def update_dispersion(model: PhaseModel, expected: np.ndarray) -> None:
@@ -388,53 +493,91 @@ def flip_costs(model: PhaseModel, expected: np.ndarray, indices: np.ndarray, can
     kernel = _kernel(model.beam_sigma_px)
     radius = kernel.shape[0] // 2
     height, width, n_masses = model.counts.shape
-    counts, means = model.counts.reshape(-1, n_masses), expected.reshape(-1, n_masses)
-    ion_yield = model.ion_yield.astype(np.float32).ravel()
+    padded_width = width + 2 * radius
     near = kernel >= 0.1 * kernel.max()
-    shifts = [(dy - radius, dx - radius, np.float32(kernel[dy, dx])) for dy, dx in zip(*np.nonzero(near))]
-    chunks = _row_blocks(indices[:, None])  # bounded temporaries when many pixels move
-
-    def reached(chunk):
-        """Per offset: the pixel it reaches (clipped to the image) and its share of the move (0 outside)."""
-        rows, cols = np.divmod(indices[chunk], width)
-        for dy, dx, weight in shifts:
-            inside = (rows + dy >= 0) & (rows + dy < height) & (cols + dx >= 0) & (cols + dx < width)
-            at = np.clip(rows + dy, 0, height - 1) * width + np.clip(cols + dx, 0, width - 1)
-            yield at, np.where(inside, np.take(ion_yield, at) * weight, np.float32(0.0))
-
-    before = _nll_within(counts, means, model.phi, (at for chunk in chunks for at, _ in reached(chunk)))
+    shifts = [(dy * padded_width + dx, np.float32(kernel[dy, dx])) for dy, dx in zip(*np.nonzero(near))]
     mu = model.compositions.astype(np.float32)
-    total = np.zeros(indices.size, dtype=np.float32)
-    for chunk in chunks:
-        step = mu[candidates[chunk]] - mu[model.labels.ravel()[indices[chunk]]]
-        for at, share in reached(chunk):  # np.take: several times faster than fancy indexing
-            after = share[:, None] * step
-            after += np.take(means, at, axis=0)
-            change = negative_binomial_nll(np.take(counts, at, axis=0), after, model.phi)
-            change -= np.take(before, at, axis=0)
-            total[chunk] += _mass_sum(np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST, out=change))
+    total = np.empty(indices.size, dtype=np.float32)
+    for start in range(0, indices.size, TABLE_PIXELS):  # bounded tables when many pixels move
+        chunk = slice(start, start + TABLE_PIXELS)
+        rows, cols = np.divmod(indices[chunk], width)
+        corner = rows * padded_width + cols  # the window's first pixel, in the padded image
+        where, table = _window_table(model, expected, [corner + shift for shift, _ in shifts], radius)
+        step = (mu[candidates[chunk]] - mu[model.labels.ravel()[indices[chunk]]]).T
+        for first in range(0, step.shape[1], CACHE_PIXELS):  # temporaries that stay in the cache
+            part = slice(first, first + CACHE_PIXELS)
+            total[chunk][part] = _window_change(table, [np.take(where, corner[part] + shift) for shift, _ in shifts],
+                                                [weight for _, weight in shifts], step[:, part], model.phi)
     return total
 
 
-def _nll_within(counts: np.ndarray, means: np.ndarray, phi: float, indices) -> np.ndarray:
-    """:func:`negative_binomial_nll` of the rows (pixels) named in ``indices`` (an iterable of index
-    arrays), in blocks; the other rows are left 0."""
-    needed = np.zeros(counts.shape[0], dtype=bool)
-    for at in indices:
+def _window_table(model: PhaseModel, expected: np.ndarray, reached, radius: int):
+    """The pixels that ``reached`` (index arrays into the image padded by ``radius``) name, and a
+    table of them: counts, counts + 1/phi, expected counts, their negative log-likelihood and the
+    yield, (4 mass + 1, pixel + 1) float32, its last column for outside the image (no counts, a
+    mean of 1 and no yield: a move reaches nothing there). Mass first, so that each quantity of a
+    gathered window is one contiguous block. Returns ``(where, table)``: ``where`` maps padded
+    pixels to columns."""
+    height, width, n_masses = model.counts.shape
+    needed = np.zeros((height + 2 * radius) * (width + 2 * radius), dtype=bool)
+    for at in reached:
         needed[at] = True
-    values = np.zeros(counts.shape, dtype=np.float32)
-    rows = np.flatnonzero(needed)
-    for chunk in _row_blocks(rows[:, None]):
-        values[rows[chunk]] = negative_binomial_nll(np.take(counts, rows[chunk], axis=0),
-                                                    np.take(means, rows[chunk], axis=0), phi)
-    return values
+    needed = needed.reshape(height + 2 * radius, width + 2 * radius)[radius: radius + height, radius: radius + width]
+    pixels = np.flatnonzero(needed)
+    where = np.full((height + 2 * radius, width + 2 * radius), pixels.size, dtype=np.int32)
+    where[radius: radius + height, radius: radius + width][needed] = np.arange(pixels.size)
+    table = np.empty((4 * n_masses + 1, pixels.size + 1), dtype=np.float32)
+    counts, means = table[:n_masses], table[2 * n_masses: 3 * n_masses]
+    counts[:, :-1] = np.take(model.counts.reshape(-1, n_masses), pixels, axis=0).T
+    means[:, :-1] = np.take(expected.reshape(-1, n_masses), pixels, axis=0).T
+    counts[:, -1], means[:, -1], table[-1] = 0.0, 1.0, np.append(np.take(model.ion_yield.ravel(), pixels), 0.0)
+    table[n_masses: 2 * n_masses] = counts + np.float32(1.0 / model.phi if model.phi > 0 else 0.0)
+    table[3 * n_masses: 4 * n_masses] = negative_binomial_nll(counts, means, model.phi)
+    return where.ravel(), table
+
+
+def _window_change(table: np.ndarray, columns, weights, step: np.ndarray, phi: float) -> np.ndarray:
+    """Sum over the window's offsets (``columns`` of ``table``, :func:`_window_table`, and their
+    ``weights``) of the change of the negative log-likelihood when the mean moves by
+    ``weight * yield * step`` (mass, pixel), each count's share bounded by :data:`MAX_COUNT_COST`."""
+    n_masses = step.shape[0]
+    total = np.zeros(step.shape[1], dtype=np.float32)
+    size = np.float32(1.0 / phi) if phi > 0 else None
+    for at, weight in zip(columns, weights):
+        window = np.take(table, at, axis=1, mode="clip")  # valid indices: "clip" skips the checks
+        counts, means, before = (window[k * n_masses: (k + 1) * n_masses] for k in (0, 2, 3))
+        after = (weight * window[-1]) * step
+        after += means
+        np.maximum(after, np.float32(_FLOOR), out=after)
+        if size is None:  # Poisson: m - x log m
+            change = np.log(after)
+            change *= counts
+            np.subtract(after, change, out=change)
+        else:  # negative binomial: (x + 1/phi) log(1/phi + m) - x log m
+            change = after + size
+            np.log(change, out=change)
+            change *= window[n_masses: 2 * n_masses]
+            np.log(after, out=after)
+            after *= counts
+            change -= after
+        change -= before
+        total += np.ones(n_masses, dtype=np.float32) @ np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST, out=change)
+    return total
 
 
 def _votes(labels: np.ndarray, pixels: np.ndarray, phases: np.ndarray) -> np.ndarray:
-    """How many of the 8 neighbours of each pixel have the given phase."""
-    padded = np.pad(labels, 1, constant_values=-1)
+    """How many more of the 8 neighbours of each pixel have the given phase than the pixel's own."""
+    width = labels.shape[1] + 2
+    padded = np.pad(labels, 1, constant_values=-1).ravel()
     rows, cols = np.divmod(pixels, labels.shape[1])
-    return sum((padded[rows + 1 + dy, cols + 1 + dx] == phases).astype(float) for dy, dx in _NEIGHBOURS)
+    centre = (rows + 1) * width + cols + 1
+    own = np.take(padded, centre)
+    margin = np.zeros(pixels.size)
+    for dy, dx in _NEIGHBOURS:
+        around = np.take(padded, centre + dy * width + dx)
+        margin += around == phases
+        margin -= around == own
+    return margin
 
 
 def _neighbour_candidate(labels: np.ndarray, excluded: np.ndarray | None = None) -> np.ndarray:
@@ -470,7 +613,7 @@ def _label_changes(model: PhaseModel, expected: np.ndarray, proposals: np.ndarra
         candidate_list.append(candidate.ravel()[pixels])
     pixels, candidates = np.concatenate(pixel_list), np.concatenate(candidate_list)
     change = flip_costs(model, expected, pixels, candidates) - model.beta * (
-        _votes(labels, pixels, candidates) - _votes(labels, pixels, labels.ravel()[pixels]))
+        _votes(labels, pixels, candidates))
     return pixels, candidates, change
 
 
@@ -484,8 +627,9 @@ def relabel(model: PhaseModel, proposals: np.ndarray, n_sweeps: int = ICM_SWEEPS
     """
     shape = model.labels.shape
     active = np.ones(shape, dtype=bool)
+    expected = model.expected()
     for _ in range(n_sweeps):
-        pixels, candidates, change = _label_changes(model, model.expected(), proposals, active)
+        pixels, candidates, change = _label_changes(model, expected, proposals, active)
         gain = np.zeros(shape[0] * shape[1])
         best = np.full(gain.size, -1)
         order = np.argsort(change)[::-1]  # the largest gains written last
@@ -495,10 +639,15 @@ def relabel(model: PhaseModel, proposals: np.ndarray, n_sweeps: int = ICM_SWEEPS
         moves = (gain > 0) & (gain >= ndimage.maximum_filter(gain, 3, mode="constant"))
         if not moves.any():
             break
-        flat = model.labels.ravel().copy()
-        flat[moves.ravel()] = best[moves.ravel()]
-        model.labels = flat.reshape(shape)
-        active = ndimage.binary_dilation(moves, np.ones((5, 5), dtype=bool))
+        moved = np.flatnonzero(moves)
+        changed = model.move(moved, best[moved])
+        if 4 * np.count_nonzero(changed) < changed.size:
+            changed = np.flatnonzero(changed)
+            expected.reshape(-1, expected.shape[2])[changed] = model.expected_at(changed)
+        else:
+            del expected  # before the new one is made: large images
+            expected = model.expected()
+        active = ndimage.maximum_filter(moves, 5, mode="constant")
 
 
 def confidence_map(model: PhaseModel, costs: np.ndarray) -> np.ndarray:

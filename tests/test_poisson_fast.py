@@ -104,3 +104,133 @@ def test_update_compositions_reaches_the_maximum_likelihood_of_the_blurred_model
     best = np.exp(minimize(nll, np.log(np.full(4, 10.0)), method="Nelder-Mead",
                            options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000}).x).reshape(2, 2)
     np.testing.assert_allclose(model.compositions, best, rtol=2e-3)
+
+
+@pytest.mark.parametrize(("shape", "sigma"), [((40, 36), 1.0), ((9, 200), 2.0), ((3, 400), 1.5), ((25, 25), 0.0)])
+def test_moved_labels_carry_the_blurred_indicators_over_as_a_full_blur_gives_them(shape, sigma):
+    """Pixels moved a few at a time (edges and corners included, and images narrower than the point
+    spread, whose edges reflect more than once): the shares kept on the model equal scipy's blur of
+    the new labels, and every pixel whose shares changed is in the returned mask."""
+    rng = np.random.default_rng(6)
+    labels = rng.integers(0, 4, shape)
+    model = PhaseModel(np.zeros(shape + (2,), np.float32), labels, rng.uniform(1.0, 50.0, (4, 2)), np.ones(shape),
+                       beam_sigma_px=sigma)
+    edges = np.flatnonzero(np.pad(np.zeros((shape[0] - 2, shape[1] - 2), bool), 1, constant_values=True))
+    for step in range(4):
+        pixels = np.union1d(rng.choice(labels.size, 3, replace=False), rng.choice(edges, 2, replace=False))
+        kept = model.shares().copy()
+        changed = model.move(pixels, (model.labels.ravel()[pixels] + rng.integers(1, 4, pixels.size)) % 4)
+        assert model._shares_current()  # carried over, not blurred again
+        blurred = np.stack([ndimage.gaussian_filter((model.labels == phase).astype(float), sigma, truncate=2.0)
+                            for phase in range(4)], axis=-1).reshape(-1, 4)
+        np.testing.assert_allclose(model.shares(), blurred, atol=1e-6)
+        assert np.all(changed.ravel()[np.any(np.abs(blurred - kept) > 1e-6, axis=1)])
+
+
+def _windowed_change_by_scipy(model, pixel, candidate):
+    """The definition of :func:`flip_costs` for one pixel, offset by offset with scipy's distributions."""
+    height, width, _ = model.counts.shape
+    kernel = poisson_model._kernel(model.beam_sigma_px)
+    radius = kernel.shape[0] // 2
+    row, col = divmod(int(pixel), width)
+    expected = model.expected().astype(float)
+    step = model.compositions[candidate] - model.compositions[model.labels[row, col]]
+    total = 0.0
+    for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
+        y, x = row + dy - radius, col + dx - radius
+        if 0 <= y < height and 0 <= x < width:
+            before = expected[y, x]
+            after = before + kernel[dy, dx] * model.ion_yield[y, x] * step
+            counts = model.counts[y, x].astype(float)
+            if model.phi > 0:
+                size = 1.0 / model.phi
+                change = (stats.nbinom.logpmf(counts, size, size / (size + before))
+                          - stats.nbinom.logpmf(counts, size, size / (size + after)))
+            else:
+                change = stats.poisson.logpmf(counts, before) - stats.poisson.logpmf(counts, after)
+            total += np.clip(change, -poisson_model.MAX_COUNT_COST, poisson_model.MAX_COUNT_COST).sum()
+    return total
+
+
+@pytest.mark.parametrize("phi", [0.0, 0.02])
+def test_flip_costs_in_parts_follow_the_window_to_the_image_edges(monkeypatch, phi):
+    """Every pixel of a small image (corners and edges, where part of the window is outside), two
+    candidates each, scored in blocks and cache-sized parts: scipy's likelihood, offset by offset,
+    each count's share bounded, nothing outside the image."""
+    monkeypatch.setattr(poisson_model, "TABLE_PIXELS", 50)
+    monkeypatch.setattr(poisson_model, "CACHE_PIXELS", 16)
+    rng = np.random.default_rng(7)
+    labels = blocky_labels(rng, (11, 9), 3)
+    mu = np.array([[30.0, 2.0, 5.0], [3.0, 40.0, 1.0], [400.0, 10.0, 0.3]])
+    ion_yield = rng.uniform(0.7, 1.3, labels.shape)
+    counts = rng.poisson(ion_yield[..., None] * mu[labels]).astype(np.float32)
+    model = PhaseModel(counts, labels, mu, ion_yield, phi=phi, beam_sigma_px=1.0)
+    pixels = np.repeat(np.arange(labels.size), 2)
+    candidates = (labels.ravel()[pixels] + np.tile([1, 2], labels.size)) % 3
+    fast = poisson_model.flip_costs(model, model.expected(), pixels, candidates)
+    reference = [_windowed_change_by_scipy(model, pixel, candidate) for pixel, candidate in zip(pixels, candidates)]
+    np.testing.assert_allclose(fast, reference, rtol=1e-4, atol=0.01)  # float32 sums of terms near 3000
+
+
+@pytest.mark.parametrize("start", [0.0, 1.0, 2.0])
+def test_the_point_spread_scored_near_boundaries_is_the_one_of_the_whole_image(monkeypatch, start):
+    """A blur of 1.5 px, chosen by update_blur (which scores only pixels near a boundary, in blocks,
+    stepping from the current spread) and by the likelihood of every pixel under each point spread
+    (scipy's blur and Poisson)."""
+    monkeypatch.setattr(poisson_model, "BLOCK_PIXELS", 100)
+    rng = np.random.default_rng(8)
+    labels = blocky_labels(rng, (40, 36), 3)
+    mu = np.array([[30.0, 2.0], [3.0, 40.0], [12.0, 12.0]])
+    counts = rng.poisson(ndimage.gaussian_filter(mu[labels], (1.5, 1.5, 0), truncate=2.0)).astype(np.float32)
+    model = PhaseModel(counts, labels, mu, np.ones(labels.shape), beam_sigma_px=start)
+    poisson_model.update_blur(model)
+    whole = {sigma: -stats.poisson.logpmf(counts, np.maximum(ndimage.gaussian_filter(
+        mu[labels], (sigma, sigma, 0), truncate=2.0), 1e-6)).sum() for sigma in poisson_model.BEAM_SIGMAS_PX}
+    assert model.beam_sigma_px == min(whole, key=whole.get) == 1.5
+
+
+def test_the_observed_totals_are_kept_until_the_counts_change():
+    rng = np.random.default_rng(9)
+    counts = rng.poisson(5.0, (12, 10, 3)).astype(np.float32)
+    model = PhaseModel(counts, np.zeros((12, 10), int), np.ones((1, 3)), np.ones((12, 10)))
+    totals, smoothed = model.observed_totals(3.0)
+    np.testing.assert_allclose(smoothed, ndimage.gaussian_filter(counts.sum(axis=-1).astype(float), 3.0), rtol=1e-6)
+    model.counts = counts[::-1].copy()
+    np.testing.assert_allclose(model.observed_totals(3.0)[1],
+                               ndimage.gaussian_filter(counts[::-1].sum(axis=-1).astype(float), 3.0), rtol=1e-6)
+
+
+def test_the_expected_counts_kept_between_sweeps_are_those_of_the_labels(monkeypatch):
+    """relabel updates the expected counts only around moved pixels: at every sweep they equal the
+    expected counts of the labels computed afresh (scipy's blur)."""
+    rng = np.random.default_rng(10)
+    truth = blocky_labels(rng, (48, 40), 3)
+    mu = np.array([[30.0, 2.0, 5.0], [3.0, 40.0, 1.0], [10.0, 10.0, 30.0]])
+    counts = rng.poisson(ndimage.gaussian_filter(mu[truth], (1.0, 1.0, 0), truncate=2.0)).astype(np.float32)
+    labels = truth.copy()
+    labels[rng.random(truth.shape) < 0.006] = 2  # a few wrong pixels (few: the shares and means are carried over)
+    model = PhaseModel(counts, labels, mu, np.ones(truth.shape), phi=0.01)
+    original, sweeps = poisson_model.flip_costs, []
+
+    def checked(model, expected, indices, candidates):
+        direct = ndimage.gaussian_filter(mu[model.labels], (1.0, 1.0, 0), truncate=2.0)
+        np.testing.assert_allclose(expected, direct, rtol=1e-4, atol=1e-4)
+        sweeps.append(indices.size)
+        return original(model, expected, indices, candidates)
+
+    monkeypatch.setattr(poisson_model, "flip_costs", checked)
+    poisson_model.relabel(model, np.full(truth.shape, -1), n_sweeps=4)
+    assert len(sweeps) >= 3 and np.mean(model.labels == truth) > np.mean(labels == truth)
+
+
+def test_the_vote_margin_counts_the_candidates_neighbours_less_the_pixels_own():
+    """Against the spatial method's count of each label among the 8 neighbours (edges and corners included)."""
+    from nanosims_helpers.spatial import neighbour_votes
+
+    rng = np.random.default_rng(11)
+    labels = rng.integers(0, 3, (7, 6))
+    pixels = np.arange(labels.size)
+    candidates = rng.integers(0, 3, labels.size)
+    votes = neighbour_votes(labels, 3).reshape(-1, 3).astype(int)
+    expected = votes[pixels, candidates] - votes[pixels, labels.ravel()]
+    np.testing.assert_array_equal(poisson_model._votes(labels, pixels, candidates), expected)
