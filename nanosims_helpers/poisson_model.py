@@ -123,13 +123,26 @@ def negative_binomial_nll(counts, means, phi: float) -> np.ndarray:
     >>> round(float(negative_binomial_nll(3.0, 3.0, 0.0)), 6), round(float(3.0 - 3.0 * np.log(3.0)), 6)
     (-0.295837, -0.295837)
     """
-    means = np.maximum(means, _FLOOR)
-    if phi <= 0:
-        return means - counts * np.log(means)
-    size = 1.0 / phi
-    nll = np.log(size + means)
-    nll *= counts + size
-    nll -= counts * np.log(means)
+    shape = np.broadcast(counts, means).shape
+    means = np.array(np.broadcast_to(np.maximum(means, _FLOOR), shape), ndmin=1)  # new: _nll_into overwrites it
+    size = 1.0 / phi if phi > 0 else None
+    return _nll_into(counts, means, size, None if size is None else counts + size).reshape(shape)
+
+
+def _nll_into(counts, means, size, weight):
+    """:func:`negative_binomial_nll` of ``means`` (at least the floor; overwritten) with ``size = 1 / phi``
+    (None: Poisson) and ``weight = counts + size``: ``(x + 1/phi) log(1/phi + m) - x log m``."""
+    if size is None:  # Poisson: m - x log m
+        nll = np.log(means)
+        nll *= counts
+        np.subtract(means, nll, out=nll)
+        return nll
+    nll = means + size
+    np.log(nll, out=nll)
+    nll *= weight
+    np.log(means, out=means)
+    means *= counts
+    nll -= means
     return nll
 
 
@@ -549,17 +562,7 @@ def _window_change(table: np.ndarray, columns, weights, step: np.ndarray, phi: f
         after = (weight * window[-1]) * step
         after += means
         np.maximum(after, np.float32(_FLOOR), out=after)
-        if size is None:  # Poisson: m - x log m
-            change = np.log(after)
-            change *= counts
-            np.subtract(after, change, out=change)
-        else:  # negative binomial: (x + 1/phi) log(1/phi + m) - x log m
-            change = after + size
-            np.log(change, out=change)
-            change *= window[n_masses: 2 * n_masses]
-            np.log(after, out=after)
-            after *= counts
-            change -= after
+        change = _nll_into(counts, after, size, window[n_masses: 2 * n_masses])
         change -= before
         total += np.ones(n_masses, dtype=np.float32) @ np.clip(change, -MAX_COUNT_COST, MAX_COUNT_COST, out=change)
     return total
