@@ -153,12 +153,13 @@ def cluster_image(
     else:
         split = split_for_ratios(image, ratios, selected.masses, random_state=random_state)
         selected = split.selection.select(selected.masses)
-    preprocessed = preprocess(selected.counts, preprocessing, masses=selected.masses)
-    if record.needs_counts:
+    if record.needs_counts:  # the preprocessed values after the fit: not held through it (large images)
         options = {"preprocessing": preprocessing} if record.takes_preprocessing else {}
         result = record.load()(selected.counts, n_clusters, masses=selected.masses, random_state=random_state,
                                **options)
+        preprocessed = preprocess(selected.counts, preprocessing, masses=selected.masses)
     else:
+        preprocessed = preprocess(selected.counts, preprocessing, masses=selected.masses)
         result = _cluster_features(record, preprocessed, n_clusters, n_components, random_state)
     result = replace(result, split=split, preprocessed=preprocessed)
     remember_split(result.labels, split)
