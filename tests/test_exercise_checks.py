@@ -235,7 +235,8 @@ def test_05_1_best_number_of_groups(soil, features):
     from nanosims_helpers.clustering import kmeans_map
 
     many = kmeans_map(features, 12, random_state=0)
-    ari = {n: adjusted_rand(regroup_clusters(many.labels, many.centers, n_groups=n).labels, truth) for n in range(2, 7)}
+    ari = {n: adjusted_rand(regroup_clusters(many.labels, many.centers, n_clusters=n).labels, truth)
+           for n in range(2, 7)}
     best = max(ari, key=ari.get)
     worst = min(ari, key=ari.get)
     _right("05-1", (best, ari[best]))
@@ -259,7 +260,7 @@ def test_05_2_regroup_by_meaning(soil, features):
     _wrong("05-2", per_cluster, "one group per CLUSTER")
     _wrong("05-2", many.labels, "still has the 12 clusters")
     _wrong("05-2", np.argmin(scores, axis=1)[many.labels], "WEAKEST")
-    by_distance = regroup_clusters(many.labels, many.centers, n_groups=4).labels
+    by_distance = regroup_clusters(many.labels, many.centers, n_clusters=4).labels
     if adjusted_rand(by_distance, per_cluster[many.labels]) < 1:  # merging by distance is another answer
         _wrong("05-2", by_distance, "differ from naming")
     _wrong("05-2", truth[:10], "shape")
@@ -354,8 +355,9 @@ def test_07_2_split_half_f1_of_the_default_pipeline_on_a_crop():
 
 
 def test_08_3_the_held_out_ratio_passes_and_the_circular_ones_fail():
-    from nanosims_helpers import NanoSIMSImage, cluster_image
+    from nanosims_helpers.image import NanoSIMSImage
     from nanosims_helpers.isotopes import AIR_15N_14N, VPDB_13C_12C, isotope_table, ratio_of_sums
+    from nanosims_helpers.pipeline import cluster_image
 
     ratios = [("13C", "12C"), ("12C15N", "12C14N")]
     means = [300.0, 300.0 * VPDB_13C_12C, 50.0, 60.0, 60.0 * AIR_15N_14N]

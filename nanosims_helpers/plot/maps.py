@@ -55,7 +55,7 @@ def plot_channels(image, *, cmap="viridis", percentile=(1, 99), ncols=4, fig=Non
 
     Examples
     --------
-    >>> from nanosims_helpers import NanoSIMSImage
+    >>> from nanosims_helpers.image import NanoSIMSImage
     >>> image = NanoSIMSImage(np.arange(32.0).reshape(4, 4, 2), ("12C", "16O"))
     >>> [ax.get_title() for ax in plot_channels(image).axes if ax.images]
     ['12C', '16O']
@@ -264,7 +264,7 @@ def plot_overview(image, labels, *, title=None, n_clusters=None, ncols=4, cmap="
 
     Examples
     --------
-    >>> from nanosims_helpers import NanoSIMSImage
+    >>> from nanosims_helpers.image import NanoSIMSImage
     >>> image = NanoSIMSImage(np.arange(32.0).reshape(4, 4, 2), ("12C", "16O"))
     >>> figure = plot_overview(image, np.array([[0, 0, 1, 1]] * 4), title="demo")
     >>> [text.get_text() for text in figure.axes[0].get_legend().get_texts()]

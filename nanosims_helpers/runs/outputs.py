@@ -424,7 +424,7 @@ def write_isotope_outputs(image: NanoSIMSImage, labels, ratios, out_dir, prefix:
     ('13C/12C: cluster 1', 2, 'all')
     """
     clusters = isotope_table(image, labels, ratios, names, split=split)
-    regions = region_table(image, cluster_regions(labels, min_pixels=min_region_pixels), ratios, labels, names,
+    regions = region_table(image, cluster_regions(labels, min_region_pixels=min_region_pixels), ratios, labels, names,
                            split=split)
     paths = {f"{kind}_csv": Path(out_dir) / f"{prefix}{suffix}" for kind, suffix in ISOTOPE_SUFFIXES.items()}
     write_csv(clusters, paths["isotopes_csv"])

@@ -150,7 +150,7 @@ def find_cells(image: NanoSIMSImage, labels, cluster: int | None = None, min_reg
         code = int(np.searchsorted(values, cluster))
     else:
         return np.zeros(labels.shape, dtype=np.intp)
-    return cluster_regions(codes, code, min_pixels=min_region_pixels)
+    return cluster_regions(codes, code, min_region_pixels=min_region_pixels)
 
 
 def check_cells(cells, reported, image: NanoSIMSImage) -> tuple[np.ndarray, dict]:

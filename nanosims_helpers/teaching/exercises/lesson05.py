@@ -25,7 +25,7 @@ def _ari_by_groups_05_1() -> pd.Series:
 
     _, truth = _sample("soil_256")
     many = _over_split()
-    return pd.Series({n: adjusted_rand(regroup_clusters(many.labels, many.centers, n_groups=n).labels, truth)
+    return pd.Series({n: adjusted_rand(regroup_clusters(many.labels, many.centers, n_clusters=n).labels, truth)
                       for n in range(2, 7)})
 
 
@@ -39,7 +39,7 @@ def _ari_by_groups_05_1() -> pd.Series:
         "the adjusted Rand index of the regrouped labels with the truth: "
         "`pd.Series({n: ... "
         "for n in range(2, 7)})` is the table: answer its `.idxmax()` and `.max()`.",
-        "`ari = pd.Series({n: adjusted_rand(regroup_clusters(many.labels, many.centers, n_groups=n).labels, truth) "
+        "`ari = pd.Series({n: adjusted_rand(regroup_clusters(many.labels, many.centers, n_clusters=n).labels, truth) "
         "for n in range(2, 7)})`; `answer = (int(ari.idxmax()), ari.max())`.",
     ),
 )
