@@ -38,12 +38,10 @@ def _check_not_folder(path: Path) -> None:
         )
 
 
-def choose_k(image, args: argparse.Namespace, result=None):
-    """Recommend k for ``-k auto``: :func:`nanosims_helpers.split_half.recommend_k`, with the halves
-    clustered by the method, preprocessing and masses of the command line, and the method's
-    boundary tolerance (:class:`~nanosims_helpers.methods.Method`). For a method that counts its
-    clusters (``recommends_k``), ``result`` is its clustering of the whole image with its own
-    count, and its recommender adds the split-half scores of that k.
+def choose_k(image, args: argparse.Namespace):
+    """Recommend k for ``-k auto`` by sweeping k: :func:`nanosims_helpers.split_half.recommend_k`, with
+    the halves clustered by the method, preprocessing and masses of the command line, and the
+    method's boundary tolerance (:class:`~nanosims_helpers.methods.Method`).
 
     Returns
     -------
@@ -55,31 +53,30 @@ def choose_k(image, args: argparse.Namespace, result=None):
     NanoSIMSError
         If the image has too few pixels for ``--k-max`` clusters.
     """
-    method = get_method(args.method)
-    if method.recommends_k:
-        return load(method.recommends_k)(image, n_clusters=result.n_clusters, tolerance_px=method.tolerance_px,
-                                         random_state=args.random_state)
     preprocessing = _preprocessing(args)
     cluster = partial(cluster_image, method=args.method, preprocessing=preprocessing, masses=list(image.masses),
                       n_components=args.components or DEFAULT_COMPONENTS)
     features = preprocess(image.counts, preprocessing, masses=image.masses)
     return recommend_k(image, args.k_max or DEFAULT_MAX_CLUSTERS, features=features, cluster=cluster,
-                       tolerance_px=method.tolerance_px, random_state=args.random_state)
+                       tolerance_px=get_method(args.method).tolerance_px, random_state=args.random_state)
 
 
 def _cluster(image, args: argparse.Namespace):
     """The clustering of ``image`` and, with ``-k auto``, the choice of k (else None).
 
-    A method that counts its clusters fits the image once with its own count, and the
-    recommendation checks that k on the halves; the others sweep k first, then cluster.
+    A method that counts its clusters fits the image once with its own count, and its
+    recommender (``recommends_k``) checks that k on the halves; the others sweep k first
+    (:func:`choose_k`), then cluster.
     """
     cluster = partial(cluster_image, image, method=args.method, preprocessing=_preprocessing(args),
                       n_components=args.components or DEFAULT_COMPONENTS, random_state=args.random_state)
     if args.clusters != "auto":
         return cluster(args.clusters), None
-    if get_method(args.method).recommends_k:
+    method = get_method(args.method)
+    if method.recommends_k:
         result = cluster(None)
-        return result, choose_k(image, args, result)
+        return result, load(method.recommends_k)(image, n_clusters=result.n_clusters,
+                                                 tolerance_px=method.tolerance_px, random_state=args.random_state)
     choice = choose_k(image, args)
     return cluster(choice.k), choice
 
