@@ -63,8 +63,8 @@ def cluster_image(
     field, blurred by the beam, Poisson counts widened by the composition variation within a phase,
     a Potts prior; phases added where no phase explains connected pixels and removed where their
     pixels are explained without them. It returns a ``confidence`` map beside the labels. On the
-    same five seeds it scored ARI 0.97-0.98 and labelled-cell F1 0.95-0.96, on ``soil_256`` 0.997, and
-    it keeps small bright particles the spatial method loses; it takes about 4 times as long. With
+    same five seeds it scored ARI 0.97-0.98 and labelled-cell F1 0.95-0.97, on ``soil_256`` 0.996, and
+    it keeps small bright particles the spatial method loses; it takes about 3.5 times as long. With
     ``n_clusters=None`` it keeps the phases its counts tell apart (the true number on 20 of 20
     realistic images).
     ``preprocessing`` does not change its clusters (it models the counts), only the values

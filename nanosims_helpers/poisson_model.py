@@ -58,7 +58,7 @@ from threadpoolctl import threadpool_limits
 from .clustering import ClusterResult, fit_kmeans
 from .hierarchical import largest_first
 from .preprocessing import preprocess
-from .spatial import FIT_SMOOTHING_PX, assign_phases, core_mask, potts_sweeps, smooth_counts
+from .spatial import FIT_SMOOTHING_PX, core_mask, potts_sweeps, smooth_counts
 from .validation import check_features, check_n_clusters
 
 __all__ = [
@@ -83,12 +83,19 @@ MIN_PHASE_PIXELS = 4
 #: Phases of which more than this share of the pixels touch another phase are small objects
 #: (particles a few pixels across), whose rim the fit may have given to their surroundings.
 SMALL_PHASE_RIM_SHARE = 0.5
-#: Micro-clusters the fit starts from: at least this many, or ``n_clusters + 6``.
+#: Micro-clusters the fit starts from: at least this many, or ``n_clusters`` + :data:`EXTRA_START_PHASES`.
 MIN_START_PHASES = 12
+#: Micro-clusters beyond ``n_clusters`` the fit starts from (it removes the least distinct).
+EXTRA_START_PHASES = 6
 #: Most phases added for unexplained pixels.
 MAX_BIRTHS = 4
 #: Most pixels the starting micro-clusters are fitted on (a random sample of the interiors).
 FIT_SAMPLE_SIZE = 10_000
+#: KMeans starts of the micro-clusters (the best kept). With one, the labelled cells of the
+#: realistic sample got no micro-cluster of their own from 1 of 20 random starts and were lost
+#: (F1 0.12; 5 images x 4 values of ``random_state``, ``bench_pipelines --starts 4``); with two,
+#: from none (F1 0.93 or more).
+START_KMEANS_INIT = 2
 #: Sweeps of iterated conditional modes after each change of the phases.
 ICM_SWEEPS = 3
 #: Most a single count may change the cost of a move, in log-likelihood units: a burst of counts
@@ -103,6 +110,8 @@ CACHE_PIXELS = 8192
 #: Most pixels :func:`flip_costs` scores from one table of their windows (up to 13 pixels each, 29
 #: numbers a pixel): bounded memory on large images.
 TABLE_PIXELS = 1 << 15
+#: Most pixels of a phase :func:`phase_distinctness` takes the median over (evenly spaced).
+DISTINCTNESS_PIXELS = 4096
 #: Pixels per block of rows where whole-image temporaries of (pixel, mass) or (pixel, phase)
 #: arrays would be large (2048 x 2048 images).
 BLOCK_PIXELS = 1 << 18
@@ -327,7 +336,10 @@ class PhaseModel:
 
     def expected_at(self, pixels) -> np.ndarray:
         """Expected counts (pixel, mass) of the pixels of ``pixels`` (flat indices or a slice), float32."""
-        blurred = self.shares()[pixels] @ self.compositions.astype(np.float32)
+        shares = self.shares()
+        # the shares are (phase, pixel) planes seen as (pixel, phase): picked plane by plane
+        picked = shares[pixels] if isinstance(pixels, slice) else np.take(shares.T, pixels, axis=1).T
+        blurred = picked @ self.compositions.astype(np.float32)
         blurred *= self.ion_yield.ravel()[pixels, None].astype(np.float32)
         return blurred
 
@@ -378,15 +390,19 @@ def update_yield(model: PhaseModel, sigma_px: float = YIELD_SIGMA_PX) -> None:
 
 def _weighted_plane(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The plane ``a + b y / height + c x / width`` closest to ``values`` (y, x) in weighted least squares,
-    evaluated on the grid (normal equations: no (pixels x 3) design matrix on large images)."""
+    evaluated on the grid (normal equations from the row and column sums: no (pixels x 3) design
+    matrix and no whole-image temporary per entry on large images)."""
     height, width = values.shape
-    rows = (np.arange(height) / height)[:, None]
-    cols = (np.arange(width) / width)[None, :]
-    basis = (np.ones((1, 1)), rows, cols)
-    gram = np.array([[np.sum(weights * a * b) for b in basis] for a in basis])
-    moments = np.array([np.sum(weights * a * values) for a in basis])
+    rows, cols = np.arange(height) / height, np.arange(width) / width
+    weight_rows, weight_cols = weights.sum(axis=1), weights.sum(axis=0)
+    cross = rows @ weights @ cols
+    gram = np.array([[weight_rows.sum(), weight_rows @ rows, weight_cols @ cols],
+                     [weight_rows @ rows, weight_rows @ rows**2, cross],
+                     [weight_cols @ cols, cross, weight_cols @ cols**2]])
+    weighted = weights * values
+    moments = np.array([weighted.sum(), weighted.sum(axis=1) @ rows, weighted.sum(axis=0) @ cols])
     a, b, c = np.linalg.lstsq(gram, moments, rcond=None)[0]
-    return a + b * rows + c * cols
+    return a + b * rows[:, None] + c * cols[None, :]
 
 
 def update_blur(model: PhaseModel, sigmas=None) -> None:
@@ -583,54 +599,75 @@ def _votes(labels: np.ndarray, pixels: np.ndarray, phases: np.ndarray) -> np.nda
     return margin
 
 
-def _neighbour_candidate(labels: np.ndarray, excluded: np.ndarray | None = None) -> np.ndarray:
-    """For each pixel, the most frequent phase among its 8 neighbours other than its own and than
-    ``excluded`` (a phase per pixel, or None) (-1: none)."""
-    small = labels.astype(np.int16)  # phases are few: small integers keep the 8 stacked maps light
-    padded = np.pad(small, 1, mode="edge")
-    shape = labels.shape
-    around = np.stack([padded[1 + dy: 1 + dy + shape[0], 1 + dx: 1 + dx + shape[1]] for dy, dx in _NEIGHBOURS])
-    other = np.where(around != small, around, np.int16(-1))
-    if excluded is not None:
-        other[other == excluded.astype(np.int16)] = -1
-    best, best_count = np.full(shape, -1, dtype=np.int16), np.zeros(shape, dtype=np.uint8)
+def _boundary(labels: np.ndarray) -> np.ndarray:
+    """True for the pixels with a neighbour (of 8) of another phase."""
+    height, width = labels.shape
+    padded = np.pad(labels, 1, mode="edge")
+    differs = np.zeros(labels.shape, dtype=bool)
+    for dy, dx in _NEIGHBOURS:
+        differs |= padded[1 + dy: 1 + dy + height, 1 + dx: 1 + dx + width] != labels
+    return differs
+
+
+def _most_frequent(other: np.ndarray) -> np.ndarray:
+    """The most frequent value >= 0 of each column of ``other`` (the first row's on a tie; -1: none)."""
+    best, best_count = np.full(other.shape[1], -1, dtype=other.dtype), np.zeros(other.shape[1], dtype=np.uint8)
     for layer in other:
         count = (other == layer).sum(axis=0, dtype=np.uint8) * (layer >= 0)
         better = count > best_count
         best, best_count = np.where(better, layer, best), np.where(better, count, best_count)
-    return best.astype(labels.dtype)
+    return best
+
+
+def _neighbour_candidates(labels: np.ndarray, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of the ``pixels`` (flat indices), the most frequent phase among its 8 neighbours
+    other than its own, and the runner-up (-1: none)."""
+    small = labels.astype(np.int16)  # phases are few: small integers keep the 8 gathered rows light
+    width = labels.shape[1] + 2
+    padded = np.pad(small, 1, mode="edge").ravel()
+    rows, cols = np.divmod(pixels, labels.shape[1])
+    centre = (rows + 1) * width + cols + 1
+    other = np.stack([np.take(padded, centre + dy * width + dx) for dy, dx in _NEIGHBOURS])
+    other[other == small.ravel()[pixels]] = -1
+    first = _most_frequent(other)
+    other[other == first] = -1
+    return first.astype(np.intp), _most_frequent(other).astype(np.intp)
 
 
 def _label_changes(model: PhaseModel, expected: np.ndarray, proposals: np.ndarray, active=True):
     """Pixels (of ``active``), candidate phases and cost changes (likelihood and Potts) of their moves."""
     labels = model.labels
-    neighbour = _neighbour_candidate(labels)
+    flat, active = labels.ravel(), np.broadcast_to(active, labels.shape).ravel()
     # the runner-up too: the rim pixel of a small particle often has more neighbours of the
     # surrounding phase than of the particle's own
-    second = _neighbour_candidate(labels, neighbour)
+    neighbour, second = np.full(flat.size, -1), np.full(flat.size, -1)
+    scored = np.flatnonzero(_boundary(labels).ravel() & active)
+    neighbour[scored], second[scored] = _neighbour_candidates(labels, scored)
+    proposals = proposals.ravel()
     proposals = np.where((proposals == neighbour) | (proposals == second), -1, proposals)
     pixel_list, candidate_list = [], []
     for candidate in (neighbour, second, proposals):  # each move scored once
-        pixels = np.flatnonzero((candidate >= 0) & (candidate != labels) & active)
+        pixels = np.flatnonzero((candidate >= 0) & (candidate != flat) & active)
         pixel_list.append(pixels)
-        candidate_list.append(candidate.ravel()[pixels])
+        candidate_list.append(candidate[pixels])
     pixels, candidates = np.concatenate(pixel_list), np.concatenate(candidate_list)
     change = flip_costs(model, expected, pixels, candidates) - model.beta * (
         _votes(labels, pixels, candidates))
     return pixels, candidates, change
 
 
-def relabel(model: PhaseModel, proposals: np.ndarray, n_sweeps: int = ICM_SWEEPS) -> None:
+def relabel(model: PhaseModel, proposals: np.ndarray, n_sweeps: int = ICM_SWEEPS, expected=None) -> None:
     """Iterated conditional modes on the blurred likelihood and the Potts prior (in place).
 
     Each sweep scores, for every pixel, the most frequent other phase among its neighbours and
     its proposal (the cheapest phase of the smoothed counts), and moves the pixels whose best
     move lowers the cost most within their 3 x 3 neighbourhood (so that no two neighbours move
     at once on stale costs). After the first sweep only pixels near a move are scored again.
+    ``expected``: ``model.expected()`` if the caller has it (updated in place), else computed.
     """
     shape = model.labels.shape
     active = np.ones(shape, dtype=bool)
-    expected = model.expected()
+    expected = model.expected() if expected is None else expected
     for _ in range(n_sweeps):
         pixels, candidates, change = _label_changes(model, expected, proposals, active)
         gain = np.zeros(shape[0] * shape[1])
@@ -669,7 +706,7 @@ def confidence_map(model: PhaseModel, costs: np.ndarray) -> np.ndarray:
     alternatives = _best_two(costs, labels)
     margin = np.take_along_axis(costs, alternatives[..., None], -1)[..., 0] - np.take_along_axis(
         costs, labels[..., None], -1)[..., 0]
-    settled = (_neighbour_candidate(labels) < 0) & (margin > 0)
+    settled = ~_boundary(labels) & (margin > 0)
     proposals = np.where(settled, labels, alternatives)
     pixels, _, change = _label_changes(model, model.expected(), proposals)
     lowest = (8.0 * model.beta + np.maximum(margin, 0)).ravel().astype(float)
@@ -687,34 +724,43 @@ def phase_distinctness(model: PhaseModel, costs: np.ndarray) -> np.ndarray:
     each of b's pixels under that model (chi-square with one degree of freedom per mass if b is
     not needed) is taken at its median. The blur is summed over the window offsets of
     :func:`flip_costs`. Above ``chi2.ppf(1 - ALPHA, n_masses)``, most of b's
-    pixels are not explained without b: b is a phase of its own.
+    pixels are not explained without b: b is a phase of its own. The median of a phase of more
+    than :data:`DISTINCTNESS_PIXELS` pixels is taken over that many of them, evenly spaced in
+    the order of the image's rows (its standard error then about 2 % of the deviances' spread).
     """
     labels, mu = model.labels, model.compositions.astype(np.float32)
     kernel = _kernel(model.beam_sigma_px)
     radius = kernel.shape[0] // 2
-    padded_labels = np.pad(labels, radius, constant_values=-1)
-    padded_alternative = np.pad(_best_two(costs, labels), radius)
-    values = np.empty(labels.shape, dtype=np.float32)
-    width = labels.shape[1]
-    for block in _row_blocks(model.counts):  # rows with a margin of the window's radius
-        start, stop, _ = block.indices(labels.shape[0])
-        around = padded_labels[start: stop + 2 * radius]
-        step = mu[padded_alternative[start: stop + 2 * radius]] - mu[around]
-        shift = np.zeros((stop - start, width, mu.shape[1]), dtype=np.float32)
-        for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
-            same = around[dy: dy + stop - start, dx: dx + width] == labels[block]
-            shift += np.float32(kernel[dy, dx]) * same[..., None] * step[dy: dy + stop - start, dx: dx + width]
-        shift *= model.ion_yield[block, :, None].astype(np.float32)
-        values[block] = deviance(model.counts[block], model.expected(block) + shift, model.phi)
-    values = values.ravel()
+    padded_width = labels.shape[1] + 2 * radius
+    padded_labels = np.pad(labels, radius, constant_values=-1).ravel()
+    padded_alternative = np.pad(_best_two(costs, labels), radius).ravel()
     flat = labels.ravel()
     order = np.argsort(flat, kind="stable")
     bounds = np.searchsorted(flat[order], np.arange(model.n_phases + 1))
-    return np.array([np.median(values[order[a:b]]) if b > a else -np.inf for a, b in zip(bounds[:-1], bounds[1:])])
+    pixels = np.concatenate([order[a:b][:: -(-(b - a) // DISTINCTNESS_PIXELS)] if b > a else order[:0]
+                             for a, b in zip(bounds[:-1], bounds[1:])])
+    rows, cols = np.divmod(pixels, labels.shape[1])
+    corner = rows * padded_width + cols  # the window's first pixel, in the padded image
+    own = flat[pixels]
+    shift = np.zeros((pixels.size, mu.shape[1]), dtype=np.float32)
+    for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
+        at = corner + dy * padded_width + dx
+        same = np.take(padded_labels, at) == own  # only pixels of the phase moved
+        shift += (np.float32(kernel[dy, dx]) * same)[:, None] * (mu[np.take(padded_alternative, at)] - mu[own])
+    shift *= model.ion_yield.ravel()[pixels, None].astype(np.float32)
+    values = deviance(np.take(model.counts.reshape(flat.size, -1), pixels, axis=0),
+                      model.expected_at(pixels) + shift, model.phi)
+    counted = np.searchsorted(own, np.arange(model.n_phases + 1))  # own is sorted by phase
+    return np.array([np.median(values[a:b]) if b > a else -np.inf for a, b in zip(counted[:-1], counted[1:])])
 
 
 def _threshold(n_masses: int) -> float:
     return float(chi2.ppf(1.0 - ALPHA, n_masses))
+
+
+def _nearest_centre(table: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """The nearest centre of each row: ``|f - c|^2`` less ``|f|^2`` (the same for every centre), one matrix product."""
+    return np.argmin((centres**2).sum(axis=1) - 2.0 * table @ centres.T, axis=-1)
 
 
 def _start(counts: np.ndarray, n_start: int, random_state, masses=None) -> np.ndarray:
@@ -727,29 +773,32 @@ def _start(counts: np.ndarray, n_start: int, random_state, masses=None) -> np.nd
     if core.size > FIT_SAMPLE_SIZE:
         core = rng.choice(core, FIT_SAMPLE_SIZE, replace=False)
     n_start = min(n_start, np.unique(table[core], axis=0).shape[0])
-    model = KMeans(n_start, n_init=1, random_state=random_state)
+    model = KMeans(n_start, n_init=START_KMEANS_INIT, random_state=random_state)
     with threadpool_limits(limits=1):
         fit_kmeans(model, table[core])
-    # nearest centre, pixel by pixel: in blocks of rows, so that no (pixel x centre) table of the whole image is made
-    return np.concatenate([assign_phases(features[block], model.cluster_centers_, beta=0.0)
-                           for block in _row_blocks(features)])
+    centres = model.cluster_centers_
+    # in blocks of rows, so that no (pixel x centre) table of the whole image is made
+    return np.concatenate([_nearest_centre(features[block], centres) for block in _row_blocks(features)])
 
 
-def _fit(model: PhaseModel, smoothed: np.ndarray, n_sweeps: int = 0) -> np.ndarray:
-    """Yield, compositions and dispersion, then labels; return the proposal costs.
+def _fit(model: PhaseModel, smoothed: np.ndarray, n_sweeps: int = 0) -> None:
+    """Yield, compositions and dispersion, then labels (in place).
 
     The labels come from ``n_sweeps`` of :func:`relabel` (the blurred likelihood), or with
     ``n_sweeps=0`` from the proposal costs with the Potts clean-up (fast, for the phases to settle).
     """
     update_yield(model)
     update_compositions(model, 2 if n_sweeps else 1)
-    update_dispersion(model, model.expected())
-    costs = _pure_costs(model, smoothed)
+    costs = _pure_costs(model, smoothed)  # of the yield and the compositions alone
     if n_sweeps:
-        relabel(model, _proposals(costs, model.labels, 4.0 * model.beta), n_sweeps)
+        proposals = _proposals(costs, model.labels, 4.0 * model.beta)
+        del costs  # before the expected counts: large images
+        expected = model.expected()
+        update_dispersion(model, expected)
+        relabel(model, proposals, n_sweeps, expected)
     else:
+        update_dispersion(model, model.expected())
         model.labels = potts_sweeps(costs, costs.argmin(axis=-1), model.beta, n_sweeps=2)
-    return costs
 
 
 def _drop(model: PhaseModel, phases, costs: np.ndarray) -> None:
@@ -782,7 +831,7 @@ def _births(model: PhaseModel, smoothed: np.ndarray, random_state) -> None:
     if n_new > 1 and np.unique(pixels, axis=0).shape[0] > n_new:
         with threadpool_limits(limits=1):
             kinds = KMeans(n_new, n_init=1, random_state=random_state).fit_predict(np.log1p(pixels))
-    new = np.stack([pixels[kinds == kind].mean(axis=0) for kind in range(n_new)])
+    new = np.stack([pixels[kinds == kind].mean(axis=0) for kind in range(kinds.max() + 1)])
     labels = model.labels.copy()
     labels[grouped] = model.n_phases + kinds
     model.compositions = np.vstack([model.compositions, np.maximum(new, _FLOOR)])
@@ -874,7 +923,7 @@ def fit_phases(counts, n_clusters: int | None, *, masses=None, random_state=0,
     n_pixels = values.shape[0] * values.shape[1]
     if n_clusters is not None:
         n_clusters = check_n_clusters(n_clusters, n_pixels)
-    n_start = max(MIN_START_PHASES, (n_clusters or 0) + 6)
+    n_start = max(MIN_START_PHASES, (n_clusters or 0) + EXTRA_START_PHASES)
     labels = _start(values, n_start, random_state, masses)
     n_start = int(labels.max()) + 1
     model = PhaseModel(values.astype(np.float32), labels, _mean_counts(values, labels, n_start),

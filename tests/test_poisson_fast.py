@@ -24,6 +24,8 @@ def test_expected_counts_follow_the_labels_through_the_blur():
     for step in range(3):
         direct = ion_yield[..., None] * ndimage.gaussian_filter(mu[model.labels], (1.0, 1.0, 0), truncate=2.0)
         np.testing.assert_allclose(model.expected(), direct, rtol=1e-4)
+        picked = rng.choice(labels.size, 50, replace=False)  # the (pixel, phase) shares taken plane by plane
+        np.testing.assert_allclose(model.expected_at(picked), direct.reshape(-1, 3)[picked], rtol=1e-4)
         changed = model.labels.copy()
         changed[5 + step: 12, 3: 9 + step] = (step + 1) % 4
         model.labels = changed
@@ -234,3 +236,60 @@ def test_the_vote_margin_counts_the_candidates_neighbours_less_the_pixels_own():
     votes = neighbour_votes(labels, 3).reshape(-1, 3).astype(int)
     expected = votes[pixels, candidates] - votes[pixels, labels.ravel()]
     np.testing.assert_array_equal(poisson_model._votes(labels, pixels, candidates), expected)
+
+
+def _distinctness_by_hand(model, alternative):
+    """:func:`phase_distinctness` from its definition, pixel by pixel: Poisson deviance (scipy) of
+    each pixel of phase b when b's pixels take their alternative within the window of the blur."""
+    kernel = poisson_model._kernel(model.beam_sigma_px)
+    radius = kernel.shape[0] // 2
+    height, width, _ = model.counts.shape
+    expected = model.expected().astype(float)
+    values = {phase: [] for phase in range(model.n_phases)}
+    for y in range(height):
+        for x in range(width):
+            phase = model.labels[y, x]
+            mean = expected[y, x].copy()
+            for dy, dx in zip(*np.nonzero(kernel >= 0.1 * kernel.max())):
+                v, u = y + dy - radius, x + dx - radius
+                if 0 <= v < height and 0 <= u < width and model.labels[v, u] == phase:
+                    step = model.compositions[alternative[v, u]] - model.compositions[phase]
+                    mean += kernel[dy, dx] * model.ion_yield[y, x] * step
+            counts = model.counts[y, x].astype(float)
+            ratio = stats.poisson.logpmf(counts, counts) - stats.poisson.logpmf(counts, mean)
+            values[phase].append(2.0 * ratio.sum())
+    return np.array([np.median(values[phase]) for phase in range(model.n_phases)])
+
+
+def test_phase_distinctness_is_the_median_deviance_without_the_phase():
+    rng = np.random.default_rng(4)
+    labels = blocky_labels(rng, (18, 16), 3)
+    mu = np.array([[30.0, 2.0, 5.0], [25.0, 4.0, 5.0], [3.0, 40.0, 1.0]])
+    ion_yield = rng.uniform(0.8, 1.2, labels.shape)
+    counts = rng.poisson(ion_yield[..., None] * mu[labels]).astype(np.float32)
+    model = PhaseModel(counts, labels, mu, ion_yield, phi=0.0, beam_sigma_px=1.0)
+    costs = rng.normal(size=labels.shape + (3,)).astype(np.float32)
+    np.testing.assert_allclose(poisson_model.phase_distinctness(model, costs),
+                               _distinctness_by_hand(model, poisson_model._best_two(costs, labels)), rtol=1e-4)
+
+
+def test_phase_distinctness_of_a_large_phase_is_taken_on_evenly_spaced_pixels(monkeypatch):
+    """A phase whose upper half the other phase explains and whose lower half it does not: the
+    median over pixels spread over the whole phase is the median of all its pixels (within
+    counting noise), not that of its first rows."""
+    rng = np.random.default_rng(5)
+    labels = np.zeros((60, 40), dtype=int)
+    labels[:, 30:] = 1
+    counts = np.empty((60, 40, 2), dtype=np.float32)
+    counts[:30] = rng.poisson([20.0, 20.0], (30, 40, 2))  # the upper half of phase 0 as phase 1
+    counts[30:] = rng.poisson([20.0, 60.0], (30, 40, 2))
+    counts[:, 30:] = rng.poisson([20.0, 20.0], (60, 10, 2))
+    model = PhaseModel(counts, labels, np.array([[20.0, 40.0], [20.0, 20.0]]), np.ones((60, 40)), phi=0.0,
+                       beam_sigma_px=0.0)
+    costs = np.zeros((60, 40, 2), dtype=np.float32)
+    every = poisson_model.phase_distinctness(model, costs)
+    monkeypatch.setattr(poisson_model, "DISTINCTNESS_PIXELS", 300)
+    sampled = poisson_model.phase_distinctness(model, costs)
+    assert sampled[0] == pytest.approx(every[0], rel=0.1)
+    upper = deviance(counts[:8, :30], np.array([20.0, 20.0]), 0.0)  # the first 300 pixels of phase 0
+    assert abs(sampled[0] - every[0]) < abs(np.median(upper) - every[0]) / 5
